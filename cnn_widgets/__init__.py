@@ -1,0 +1,33 @@
+"""cnn_widgets: Jupyter widgets that show what a small convolutional network sees.
+
+Importing the package is cheap: TensorFlow loads when a model is first used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["CNNModel", "load_mnist", "load_fashion_mnist", "mnist_cnn"]
+
+_LAZY = {
+    "CNNModel": "cnn_widgets.model",
+    "mnist_cnn": "cnn_widgets.model",
+    "load_mnist": "cnn_widgets.data",
+    "load_fashion_mnist": "cnn_widgets.data",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .data import load_fashion_mnist, load_mnist
+    from .model import CNNModel, mnist_cnn
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cnn_widgets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,627 @@
+"""CNNModel: the one TensorFlow/Keras model wrapper every widget and the CLI drive.
+
+It takes images in raw pixel scale (floats in [0, 1], or uint8 0–255), applies the
+standardisation the model was trained with, and answers with class probabilities
+(:meth:`CNNModel.predict`) or with the activations of any set of layers from one
+compiled call (:meth:`CNNModel.activations`).
+
+Example:
+    >>> from cnn_widgets import CNNModel
+    >>> model = CNNModel.default()                 # the embedded MNIST CNN
+    >>> maps = model.activations(image)            # every layer, one call
+    >>> maps["conv3"].shape
+    (1, 3, 3, 128)
+    >>> mine = CNNModel(my_keras_model, mean=0.5, std=0.25)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+from .layers import LayerInfo, describe_layers
+
+__all__ = ["CNNModel", "TrainingProgress", "mnist_cnn"]
+
+#: File names of the embedded model inside ``cnn_widgets/assets``.
+DEFAULT_MODEL_FILE = "mnist_cnn.keras"
+_CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
+
+
+def _metadata_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+@dataclass
+class TrainingProgress:
+    """What :meth:`CNNModel.train` reports to its ``progress`` hook.
+
+    Attributes:
+        epoch: Current epoch, counted from 1.
+        epochs: Number of epochs asked for.
+        step: Batches done in this epoch.
+        steps: Batches per epoch.
+        logs: Running loss/accuracy (and validation figures at an epoch's end).
+        epoch_done: True on the call that closes an epoch.
+    """
+
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    logs: dict[str, float] = field(default_factory=dict)
+    epoch_done: bool = False
+
+
+def mnist_cnn(
+    input_shape: tuple[int, int, int] = (28, 28, 1),
+    classes: int = 10,
+    hidden: int = 70,
+    seed: int | None = None,
+) -> "CNNModel":
+    """Build the seeds' CNN, untrained.
+
+    Conv2D 32 3×3 ReLU → MaxPool 2×2 → Conv2D 64 3×3 ReLU → MaxPool 2×2 →
+    Conv2D 128 3×3 ReLU → Flatten → Dense ``hidden`` ReLU → Dense ``classes`` softmax.
+
+    Args:
+        input_shape: ``(height, width, channels)`` of the images.
+        classes: Number of output classes.
+        hidden: Units of the hidden dense layer.
+        seed: Seed of the weight initialisers (same seed → same initial weights).
+    """
+    init = keras.initializers.GlorotUniform
+    seeds = iter(range(0 if seed is None else seed * 10, 10_000))
+
+    def kernel() -> Any:
+        return init(seed=None if seed is None else next(seeds))
+
+    layers = keras.layers
+    net = keras.Sequential(
+        [
+            keras.Input(shape=input_shape, name="image"),
+            layers.Conv2D(32, 3, activation="relu", kernel_initializer=kernel(), name="conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            layers.Conv2D(64, 3, activation="relu", kernel_initializer=kernel(), name="conv2"),
+            layers.MaxPooling2D(2, name="pool2"),
+            layers.Conv2D(128, 3, activation="relu", kernel_initializer=kernel(), name="conv3"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(hidden, activation="relu", kernel_initializer=kernel(), name="dense"),
+            layers.Dense(classes, activation="softmax", kernel_initializer=kernel(), name="output"),
+        ],
+        name="mnist_cnn",
+    )
+    return CNNModel(net)
+
+
+def _as_channel_vector(value: float | Sequence[float], channels: int, what: str) -> np.ndarray:
+    vector = np.asarray(value, dtype=np.float64).reshape(-1)
+    if vector.size == 1:
+        vector = np.repeat(vector, channels)
+    if vector.size != channels:
+        raise ValueError(
+            f"{what} must be one number or one per channel ({channels}); got {vector.size} values"
+        )
+    if not np.all(np.isfinite(vector)):
+        raise ValueError(f"{what} must be finite; got {vector.tolist()}")
+    return vector.astype(np.float32)
+
+
+class CNNModel:
+    """A Keras CNN, its standardisation and one compiled call for all its layers.
+
+    Args:
+        keras_model: A built ``keras.Model`` (Sequential or functional) with one
+            image input ``(height, width, channels)``, channels last, and at least
+            one 2-D convolution.
+        mean: Standardisation mean in pixel scale [0, 1]: one number or one per
+            channel. The wrapper feeds the network ``(pixels - mean) / std``.
+        std: Standardisation spread, same form as ``mean``; must be > 0.
+        class_names: A name per output class; default ``"0", "1", …``.
+        metadata: Free-form facts about the model (data set, accuracy, training).
+        jit_compile: Compile the forward call with XLA.
+
+    Raises:
+        TypeError: ``keras_model`` is not a Keras model.
+        ValueError: The model has no 2-D convolution, is not built, or takes an
+            input that is not one image tensor.
+    """
+
+    def __init__(
+        self,
+        keras_model: keras.Model,
+        *,
+        mean: float | Sequence[float] = 0.0,
+        std: float | Sequence[float] = 1.0,
+        class_names: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        jit_compile: bool = False,
+    ) -> None:
+        if not isinstance(keras_model, keras.Model):
+            raise TypeError(
+                f"CNNModel wraps a keras.Model (Sequential or functional); got {type(keras_model).__name__}"
+            )
+        try:
+            inputs = keras_model.inputs
+        except (AttributeError, ValueError):
+            inputs = None
+        if not inputs:
+            raise ValueError(
+                "the Keras model is not built: give it a keras.Input(shape=(H, W, C)) "
+                "or call model.build((None, H, W, C)) first"
+            )
+        if len(inputs) != 1 or len(inputs[0].shape) != 4:
+            shapes = [tuple(t.shape) for t in inputs]
+            raise ValueError(
+                "CNNModel needs a model with one image input of shape (batch, height, width, "
+                f"channels); got inputs {shapes}"
+            )
+        convs = [layer for layer in keras_model.layers if isinstance(layer, _CONV_TYPES)]
+        if not convs:
+            kinds = ", ".join(type(layer).__name__ for layer in keras_model.layers)
+            raise ValueError(
+                "CNNModel needs a model with at least one 2-D convolution layer "
+                f"(Conv2D, SeparableConv2D or DepthwiseConv2D); this one has: {kinds}"
+            )
+        if any(getattr(layer, "data_format", "channels_last") != "channels_last" for layer in convs):
+            raise ValueError("only channels_last models are supported (images shaped H, W, C)")
+
+        self.keras_model = keras_model
+        self.input_shape: tuple[int | None, int | None, int] = tuple(inputs[0].shape[1:])  # type: ignore[assignment]
+        channels = self.input_shape[2]
+        if channels is None:
+            raise ValueError("the model's input must declare its number of channels")
+        self.mean = _as_channel_vector(mean, channels, "mean")
+        self.std = _as_channel_vector(std, channels, "std")
+        if np.any(self.std <= 0):
+            raise ValueError(f"std must be > 0; got {self.std.tolist()}")
+        self.jit_compile = bool(jit_compile)
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self._layers = describe_layers(keras_model)
+        self._by_name = {row.name: row for row in self._layers}
+        classes = int(keras_model.outputs[0].shape[-1])
+        names = list(class_names) if class_names is not None else [str(i) for i in range(classes)]
+        if len(names) != classes:
+            raise ValueError(f"class_names has {len(names)} names for {classes} classes")
+        self.class_names: list[str] = names
+        self._outputs_probabilities = self._ends_in_softmax()
+        self._calls: dict[tuple[str, ...], Any] = {}
+        self._calls_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def default(cls) -> "CNNModel":
+        """The embedded MNIST CNN, pretrained, loaded from package data (no network)."""
+        asset = resources.files("cnn_widgets") / "assets" / DEFAULT_MODEL_FILE
+        with resources.as_file(asset) as path:
+            return cls.load(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, jit_compile: bool = False) -> "CNNModel":
+        """Load a model saved by :meth:`save` (Keras 3 ``.keras`` file, safe mode on).
+
+        The metadata file beside it (same name, ``.json``) gives the standardisation
+        and class names; without it the model takes pixels as they are.
+
+        Raises:
+            FileNotFoundError: No such file.
+            ValueError: Not a ``.keras`` file, or a corrupt or truncated one.
+        """
+        path = Path(path)
+        if path.suffix != ".keras":
+            raise ValueError(f"{path}: only Keras 3 '.keras' files are accepted (got {path.suffix!r})")
+        if not path.is_file():
+            raise FileNotFoundError(f"no model file at {path}")
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path} is not a valid .keras file (a .keras file is a zip archive); "
+                             "it may be truncated or corrupt")
+        try:
+            net = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as error:  # Keras raises many kinds for damaged archives
+            raise ValueError(f"could not load the Keras model in {path}: {error}") from error
+        meta: dict[str, Any] = {}
+        meta_path = _metadata_path(path)
+        if meta_path.is_file():
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise ValueError(f"metadata file {meta_path} is not valid JSON: {error}") from error
+            if not isinstance(meta, dict):
+                raise ValueError(f"metadata file {meta_path} must hold a JSON object")
+        standardization = meta.get("standardization", {})
+        return cls(
+            net,
+            mean=standardization.get("mean", 0.0),
+            std=standardization.get("std", 1.0),
+            class_names=meta.get("class_names"),
+            metadata=meta,
+            jit_compile=jit_compile,
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the network (Keras 3 ``.keras``) and its metadata (``.json`` beside it).
+
+        The optimizer state is not saved; the file holds architecture and weights.
+
+        Returns:
+            The path of the ``.keras`` file.
+        """
+        path = Path(path)
+        if path.suffix != ".keras":
+            raise ValueError(f"{path}: save to a file ending in '.keras'")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A fresh copy from the config: architecture and weights, no compile state.
+        clean = type(self.keras_model).from_config(self.keras_model.get_config())
+        clean.set_weights(self.keras_model.get_weights())
+        clean.save(path)
+        meta = dict(self.metadata)
+        meta.update(
+            {
+                "format": 1,
+                "class_names": self.class_names,
+                "standardization": {"mean": self.mean.tolist(), "std": self.std.tolist()},
+                "keras_version": keras.__version__,
+                "saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            }
+        )
+        _metadata_path(path).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        return path
+
+    # ------------------------------------------------------------------ describing
+    def layers_table(self) -> list[LayerInfo]:
+        """Ordered rows: name, kind, output shape, parameters, receptive field."""
+        return list(self._layers)
+
+    @property
+    def layer_names(self) -> list[str]:
+        """All layer names, input layer excluded, in order."""
+        return [row.name for row in self._layers]
+
+    def layer(self, name: str) -> LayerInfo:
+        """The table row of one layer.
+
+        Raises:
+            ValueError: Unknown layer name (the message lists the valid ones).
+        """
+        try:
+            return self._by_name[name]
+        except (KeyError, TypeError):
+            raise ValueError(
+                f"unknown layer {name!r}; this model's layers are: {', '.join(self.layer_names)}"
+            ) from None
+
+    @property
+    def spatial_layers(self) -> list[str]:
+        """Layers whose output is a stack of maps (conv, pooling, …)."""
+        return [row.name for row in self._layers if row.is_spatial]
+
+    @property
+    def classes(self) -> int:
+        """Number of output classes."""
+        return len(self.class_names)
+
+    def __repr__(self) -> str:
+        shape = "×".join(str(s) for s in self.input_shape)
+        return f"CNNModel({self.keras_model.name!r}, input {shape}, {len(self._layers)} layers)"
+
+    # ------------------------------------------------------------------ computing
+    def prepare(self, images: Any) -> np.ndarray:
+        """Validate images and bring them to a float32 batch ``(N, H, W, C)`` in [0, 1].
+
+        Accepts one image ``(H, W)`` / ``(H, W, C)`` or a batch ``(N, H, W)`` /
+        ``(N, H, W, C)``; floats in [0, 1] or uint8 0–255.
+
+        Raises:
+            TypeError: Not a numeric array, or integers other than uint8.
+            ValueError: Wrong rank, size or channel count; empty batch; NaN/inf;
+                floats outside [0, 1].
+        """
+        array = np.asarray(images)
+        if array.dtype == np.uint8:
+            array = array.astype(np.float32) / np.float32(255.0)
+        elif np.issubdtype(array.dtype, np.floating):
+            array = array.astype(np.float32, copy=False)
+        elif np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
+            raise TypeError(
+                f"integer pixels must be uint8 (0–255); got {array.dtype}. "
+                "Convert with .astype(np.uint8), or pass floats in [0, 1]"
+            )
+        else:
+            raise TypeError(
+                f"images must be a numeric array (floats in [0, 1] or uint8 0–255); got {array.dtype}"
+            )
+        height, width, channels = self.input_shape
+        expected = "×".join(str(s if s is not None else "any") for s in (height, width, channels))
+        if array.ndim == 2 and channels == 1:
+            array = array[None, :, :, None]
+        elif array.ndim == 3:
+            if array.shape[-1] == channels and (height is None or array.shape[0] == height) and (
+                    width is None or array.shape[1] == width):
+                array = array[None]
+            elif channels == 1:
+                array = array[..., None]
+            else:
+                raise ValueError(
+                    f"images of shape {array.shape} do not fit this model: it takes "
+                    f"{expected} images, as (H, W, C) or a batch (N, H, W, C)"
+                )
+        elif array.ndim != 4:
+            forms = "(H, W), (N, H, W), (H, W, C) or (N, H, W, C)" if channels == 1 else "(H, W, C) or (N, H, W, C)"
+            raise ValueError(
+                f"images must be one image or a batch: {forms}; got an array of rank {array.ndim}"
+            )
+        if array.shape[0] == 0:
+            raise ValueError("the batch of images is empty; give at least one image")
+        if array.shape[3] != channels:
+            raise ValueError(
+                f"this model takes {channels}-channel images; got {array.shape[3]} channels"
+            )
+        if (height is not None and array.shape[1] != height) or (width is not None and array.shape[2] != width):
+            raise ValueError(
+                f"this model takes {height}×{width} images; got {array.shape[1]}×{array.shape[2]}"
+            )
+        if not np.all(np.isfinite(array)):
+            raise ValueError("images contain NaN or infinite pixels; all pixels must be finite")
+        low, high = float(array.min()), float(array.max())
+        if low < 0.0 or high > 1.0:
+            raise ValueError(
+                f"float pixels must lie in [0, 1]; got values from {low:g} to {high:g}. "
+                "Pass uint8 for the 0–255 scale, or divide by 255"
+            )
+        return array
+
+    def activations(
+        self,
+        images: Any,
+        layers: str | Iterable[str] | None = None,
+        *,
+        batch_size: int = 1024,
+    ) -> dict[str, np.ndarray]:
+        """Activations of the requested layers, all from one compiled call.
+
+        Args:
+            images: One image or a batch (see :meth:`prepare`).
+            layers: A layer name, several, or ``None`` for every layer.
+            batch_size: Images per compiled call; larger inputs are split.
+
+        Returns:
+            Layer name → array with the batch axis first, e.g. ``(N, 26, 26, 32)``.
+        """
+        names = self._layer_tuple(layers)
+        batch = self.prepare(images)
+        call = self._compiled(names)
+        if batch.shape[0] <= batch_size:
+            return {k: v.numpy() for k, v in call(batch).items()}
+        parts = [call(batch[i:i + batch_size]) for i in range(0, batch.shape[0], batch_size)]
+        return {name: np.concatenate([p[name].numpy() for p in parts]) for name in names}
+
+    def predict(self, images: Any, *, batch_size: int = 1024) -> np.ndarray:
+        """Class probabilities, shape ``(N, classes)``, rows summing to 1."""
+        output = self.layer_names[-1]
+        values = self.activations(images, output, batch_size=batch_size)[output]
+        return values if self._outputs_probabilities else self._softmax(values)
+
+    def evaluate(self, images: Any, labels: Any, *, batch_size: int = 1024) -> float:
+        """Fraction of images whose most probable class equals the label."""
+        labels = np.asarray(labels).reshape(-1)
+        probabilities = self.predict(images, batch_size=batch_size)
+        if labels.shape[0] != probabilities.shape[0]:
+            raise ValueError(f"{probabilities.shape[0]} images but {labels.shape[0]} labels")
+        return float(np.mean(np.argmax(probabilities, axis=1) == labels))
+
+    def standardize(self, batch: np.ndarray) -> np.ndarray:
+        """Pixels in [0, 1] → what the network takes: ``(pixels - mean) / std``."""
+        return (batch - self.mean) / self.std
+
+    def unstandardize(self, batch: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`standardize`."""
+        return batch * self.std + self.mean
+
+    @staticmethod
+    def _softmax(logits: np.ndarray) -> np.ndarray:
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    def _ends_in_softmax(self) -> bool:
+        last = self.keras_model.layers[-1]
+        if isinstance(last, keras.layers.Softmax):
+            return True
+        activation = getattr(last, "activation", None)
+        return getattr(activation, "__name__", "") == "softmax"
+
+    def _layer_tuple(self, layers: str | Iterable[str] | None) -> tuple[str, ...]:
+        if layers is None:
+            return tuple(self.layer_names)
+        if isinstance(layers, str):
+            layers = [layers]
+        names = tuple(layers)
+        if not names:
+            raise ValueError(f"no layers requested; choose from: {', '.join(self.layer_names)}")
+        for name in names:
+            self.layer(name)
+        return names
+
+    def _compiled(self, names: tuple[str, ...]) -> Any:
+        """One ``tf.function`` per set of layers; fixed signature, so no retracing."""
+        with self._calls_lock:
+            call = self._calls.get(names)
+            if call is None:
+                outputs = {name: self.keras_model.get_layer(name).output for name in names}
+                extractor = keras.Model(self.keras_model.inputs[0], outputs)
+                mean = tf.constant(self.mean)
+                std = tf.constant(self.std)
+                spec = tf.TensorSpec((None, *self.input_shape), tf.float32)
+
+                @tf.function(input_signature=[spec], jit_compile=self.jit_compile, reduce_retracing=True)
+                def call(batch: tf.Tensor) -> dict[str, tf.Tensor]:
+                    return extractor((batch - mean) / std, training=False)
+
+                self._calls[names] = call
+            return call
+
+    # ------------------------------------------------------------------ training
+    def train(
+        self,
+        images: Any,
+        labels: Any,
+        *,
+        epochs: int = 12,
+        batch_size: int = 128,
+        learning_rate: float = 0.05,
+        lr_decay: float = 0.8,
+        momentum: float = 0.9,
+        l2: float = 5e-4,
+        shift: int = 2,
+        standardize: bool = False,
+        seed: int = 0,
+        validation: tuple[Any, Any] | None = None,
+        progress: Callable[[TrainingProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict[str, list[float]]:
+        """Train in place with the seeds' recipe: SGD with momentum, an LR schedule, L2.
+
+        Args:
+            images: Training images (any form :meth:`prepare` accepts).
+            labels: Integer class labels, one per image.
+            epochs: Passes over the data.
+            batch_size: Images per SGD step.
+            learning_rate: Initial learning rate.
+            lr_decay: Factor applied to the learning rate after each epoch.
+            momentum: SGD momentum (Nesterov).
+            l2: L2 regularisation of every kernel, as decoupled weight decay
+                (biases are not decayed).
+            shift: Random translation of each training image by up to this many
+                pixels in each direction (0 turns augmentation off).
+            standardize: Measure mean and std of ``images`` and use them from now
+                on. Only for an untrained model: a trained one expects the
+                standardisation it was trained with.
+            seed: Seed of the shuffling and augmentation.
+            validation: Optional ``(images, labels)`` evaluated after each epoch.
+            progress: Called with a :class:`TrainingProgress` after each batch.
+            cancel: Set this event to stop after the current batch.
+
+        Returns:
+            The history: metric name → one value per finished epoch.
+        """
+        x = self.prepare(images)
+        y = np.asarray(labels).reshape(-1)
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"{x.shape[0]} images but {y.shape[0]} labels")
+        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= self.classes:
+            raise ValueError(f"labels must be integers in 0..{self.classes - 1}")
+        if epochs < 1 or batch_size < 1:
+            raise ValueError("epochs and batch_size must be ≥ 1")
+        if standardize:
+            axes = (0, 1, 2)
+            self.mean = x.mean(axis=axes).astype(np.float32)
+            self.std = np.maximum(x.std(axis=axes), 1e-6).astype(np.float32)
+            self._calls.clear()
+        steps = int(np.ceil(x.shape[0] / batch_size))
+        schedule = keras.optimizers.schedules.ExponentialDecay(
+            learning_rate, decay_steps=steps, decay_rate=lr_decay, staircase=True
+        )
+        optimizer = keras.optimizers.SGD(schedule, momentum=momentum, nesterov=True, weight_decay=l2)
+        optimizer.exclude_from_weight_decay(var_names=["bias"])
+        self.keras_model.compile(
+            optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
+        background = self.standardize(np.zeros(x.shape[-1], np.float32))
+        data = _ShiftedBatches(self.standardize(x), y, batch_size, shift, seed, background)
+        val = None
+        if validation is not None:
+            val = (self.standardize(self.prepare(validation[0])), np.asarray(validation[1]).reshape(-1))
+        callback = _ProgressCallback(epochs, steps, progress, cancel)
+        history = self.keras_model.fit(
+            data, epochs=epochs, validation_data=val, callbacks=[callback], verbose=0
+        )
+        self.metadata["training"] = {
+            "recipe": "SGD with Nesterov momentum, exponential LR decay per epoch, L2 weight decay",
+            "epochs": epochs,
+            "epochs_done": len(history.history.get("loss", [])),
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "lr_decay": lr_decay,
+            "momentum": momentum,
+            "l2": l2,
+            "shift": shift,
+            "seed": seed,
+            "images": int(x.shape[0]),
+            "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+class _ShiftedBatches(keras.utils.PyDataset):
+    """Shuffled batches with random translations; the same seed gives the same batches."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, shift: int, seed: int,
+                 background: np.ndarray) -> None:
+        super().__init__()
+        self.x, self.y = x, y
+        self.batch_size, self.shift, self.seed = batch_size, shift, seed
+        self.fill = background  # what a blank pixel looks like after standardisation
+        self.epoch = 0
+        self._order = np.random.default_rng([seed, 0]).permutation(len(x))
+
+    def __len__(self) -> int:
+        return int(np.ceil(len(self.x) / self.batch_size))
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        picks = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        x, y = self.x[picks], self.y[picks]
+        if self.shift:
+            x = self._translate(x, np.random.default_rng([self.seed, self.epoch, index]))
+        return x, y
+
+    def _translate(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        s = self.shift
+        n, h, w, c = x.shape
+        padded = np.empty((n, h + 2 * s, w + 2 * s, c), dtype=x.dtype)
+        padded[...] = self.fill
+        padded[:, s:s + h, s:s + w] = x
+        dy, dx = rng.integers(0, 2 * s + 1, size=(2, n))
+        rows = dy[:, None] + np.arange(h)[None, :]
+        cols = dx[:, None] + np.arange(w)[None, :]
+        return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+
+
+class _ProgressCallback(keras.callbacks.Callback):
+    def __init__(self, epochs: int, steps: int, progress: Callable[[TrainingProgress], None] | None,
+                 cancel: threading.Event | None) -> None:
+        super().__init__()
+        self.epochs, self.steps = epochs, steps
+        self.progress, self.cancel = progress, cancel
+        self.epoch = self.step = 0
+
+    def _report(self, logs: dict | None, epoch_done: bool) -> None:
+        if self.progress is not None:
+            values = {k: float(v) for k, v in (logs or {}).items()}
+            self.progress(TrainingProgress(self.epoch, self.epochs, self.step, self.steps, values,
+                                           epoch_done))
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch, self.step = epoch + 1, 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.step = batch + 1
+        self._report(logs, False)
+        if self.cancel is not None and self.cancel.is_set():
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._report(logs, True)

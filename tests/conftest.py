@@ -1,0 +1,57 @@
+"""Shared fixtures: tiny Keras CNNs with known weights, and the real MNIST file if present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def mnist_file() -> Path | None:
+    """The real MNIST .npz: $CNN_WIDGETS_MNIST, else ../shared/data/mnist.npz beside the repo."""
+    named = os.environ.get("CNN_WIDGETS_MNIST")
+    candidates = [Path(named)] if named else [REPO.parent / "shared" / "data" / "mnist.npz"]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> Path:
+    path = mnist_file()
+    if path is None:
+        pytest.skip("the real MNIST file is not here (set CNN_WIDGETS_MNIST)")
+    return path
+
+
+def make_tiny_cnn(size: int = 8, channels: int = 1, filters: int = 2, classes: int = 3,
+                  softmax: bool = True, seed: int = 1):
+    """An 8×8 CNN: conv(3×3, ``filters``) → maxpool 2 → flatten → dense ``classes``."""
+    import keras
+
+    net = keras.Sequential(
+        [
+            keras.Input((size, size, channels), name="pixels"),
+            keras.layers.Conv2D(filters, 3, activation="relu", name="conv",
+                                kernel_initializer=keras.initializers.GlorotUniform(seed)),
+            keras.layers.MaxPooling2D(2, name="pool"),
+            keras.layers.Flatten(name="flat"),
+            keras.layers.Dense(classes, activation="softmax" if softmax else None, name="out",
+                               kernel_initializer=keras.initializers.GlorotUniform(seed + 1)),
+        ]
+    )
+    return net
+
+
+@pytest.fixture
+def tiny_keras():
+    return make_tiny_cnn()
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)

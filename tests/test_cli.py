@@ -1,0 +1,106 @@
+"""The cnn-widgets command: info, train (in a subprocess) and serve (a real Voila)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from cnn_widgets import CNNModel
+from cnn_widgets.cli import main
+
+from .test_data import write_npz
+
+
+def test_info_prints_the_layer_table(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "conv2" in out and "18,496" in out and "18×18" in out
+    assert "test accuracy: 0.99" in out
+
+
+def test_info_on_a_missing_model_is_a_clear_error(tmp_path, capsys):
+    assert main(["info", "--model", str(tmp_path / "none.keras")]) == 2
+    assert "no model file" in capsys.readouterr().err
+
+
+def _env(tmp_path) -> dict[str, str]:
+    env = dict(os.environ, HOME=str(tmp_path), TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("CNN_WIDGETS_MNIST", None)
+    return env
+
+
+def test_train_writes_weights_and_metadata(tmp_path):
+    data = write_npz(tmp_path / "small.npz", n_train=64, n_test=32)
+    out = tmp_path / "model" / "small.keras"
+    run = subprocess.run(
+        [sys.executable, "-m", "cnn_widgets.cli", "train", "--data", str(data), "--out", str(out),
+         "--epochs", "2", "--batch-size", "16", "--seed", "3"],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "epoch 2/2" in run.stdout and "test accuracy" in run.stdout
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["dataset"] == "MNIST" and meta["test_images"] == 32
+    assert meta["training"]["epochs_done"] == 2 and meta["training"]["seed"] == 3
+    assert meta["command"].startswith("cnn-widgets train --data")
+    assert len(meta["history"]["loss"]) == 2
+    model = CNNModel.load(out)
+    assert model.layer_names[0] == "conv1" and 0 < model.mean[0] < 1
+
+
+def test_train_with_a_bad_data_file_fails_clearly(tmp_path):
+    bad = write_npz(tmp_path / "bad.npz", y_test=None)
+    run = subprocess.run(
+        [sys.executable, "-m", "cnn_widgets.cli", "train", "--data", str(bad), "--out",
+         str(tmp_path / "x.keras")], capture_output=True, text=True, env=_env(tmp_path), timeout=120,
+    )
+    assert run.returncode == 2
+    assert "lacks the arrays ['y_test']" in run.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_starts_voila_and_stops_on_ctrl_c(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cnn_widgets.cli", "serve", "--no-browser", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(tmp_path),
+        cwd=tmp_path, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        page = ""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60) as response:
+                    page = response.read().decode()
+                break
+            except urllib.error.HTTPError as error:
+                pytest.fail(f"Voila answered {error.code}: {error.read().decode()[:2000]}")
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(0.5)
+        assert "conv2" in page and "18,496" in page
+        os.killpg(server.pid, signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+        assert server.returncode == 0
+        assert f"http://127.0.0.1:{port}/" in output and "stopping the server" in output
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
