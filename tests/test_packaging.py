@@ -1,0 +1,27 @@
+"""The wheel carries the embedded model; importing the package stays cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+from .conftest import REPO
+
+
+def test_wheel_contains_the_weights_and_metadata(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        check=True, capture_output=True, timeout=600,
+    )
+    (wheel,) = tmp_path.glob("cnn_widgets-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "cnn_widgets/assets/mnist_cnn.keras" in names
+    assert "cnn_widgets/assets/mnist_cnn.json" in names
+    assert not any(name.endswith(".npz") for name in names)
+
+
+def test_import_does_not_load_tensorflow():
+    code = "import sys, cnn_widgets; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
