@@ -9,18 +9,32 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["CNNModel", "load_mnist", "load_fashion_mnist", "mnist_cnn"]
+__all__ = [
+    "CNNModel", "Explorer", "DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "LiveModel",
+    "to_mnist", "load_mnist", "load_fashion_mnist", "mnist_cnn",
+]
 
 _LAZY = {
     "CNNModel": "cnn_widgets.model",
+    "Explorer": "cnn_widgets.app",
+    "DigitPad": "cnn_widgets.widgets",
+    "MapGrid": "cnn_widgets.widgets",
+    "DenseView": "cnn_widgets.widgets",
+    "ProbabilityBars": "cnn_widgets.widgets",
+    "LiveModel": "cnn_widgets.live",
+    "to_mnist": "cnn_widgets.preprocess",
     "mnist_cnn": "cnn_widgets.model",
     "load_mnist": "cnn_widgets.data",
     "load_fashion_mnist": "cnn_widgets.data",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .app import Explorer
     from .data import load_fashion_mnist, load_mnist
+    from .live import LiveModel
     from .model import CNNModel, mnist_cnn
+    from .preprocess import to_mnist
+    from .widgets import DenseView, DigitPad, MapGrid, ProbabilityBars
 
 
 def __getattr__(name: str) -> Any:

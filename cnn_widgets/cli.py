@@ -87,21 +87,25 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dashboard_notebook(directory: Path) -> Path:
+#: The dashboard notebook's cells; ``notebooks/00_explorer.ipynb`` holds the same.
+DASHBOARD_CELLS = [
+    ("markdown", "# What does a CNN see?\n\nDraw a digit on the black pad. Every map of every "
+                 "conv and pooling layer, the dense layer and the class probabilities follow "
+                 "your pen. Hover a map for its values; click one to select it."),
+    ("code", "from cnn_widgets import Explorer\n\nExplorer()"),
+]
+
+
+def dashboard_notebook(path: Path) -> Path:
+    """Write the dashboard notebook (what ``serve`` and the Binder Voila link open)."""
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_markdown_cell("# cnn_widgets — the embedded MNIST CNN"),
-        nbformat.v4.new_code_cell(
-            "from cnn_widgets import CNNModel\n"
-            "from cnn_widgets.layers import format_table\n"
-            "model = CNNModel.default()\n"
-            "print(format_table(model.layers_table()))"
-        ),
+        nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text)
+        for kind, text in DASHBOARD_CELLS
     ]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = directory / "cnn_widgets_dashboard.ipynb"
     nbformat.write(notebook, path)
     return path
 
@@ -113,12 +117,14 @@ def _free_port() -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from .server import VOILA_OPTION
+
     port = args.port or _free_port()
     with tempfile.TemporaryDirectory(prefix="cnn-widgets-") as folder:
-        notebook = _dashboard_notebook(Path(folder))
+        notebook = dashboard_notebook(Path(folder) / "00_explorer.ipynb")
         command = [
             sys.executable, "-m", "voila", str(notebook), f"--port={port}",
-            f"--Voila.ip={args.ip}", "--Voila.port_retries=0",
+            f"--Voila.ip={args.ip}", "--Voila.port_retries=0", VOILA_OPTION,
         ]
         if args.no_browser:
             command.append("--no-browser")

@@ -421,8 +421,17 @@ class CNNModel:
     def predict(self, images: Any, *, batch_size: int = 1024) -> np.ndarray:
         """Class probabilities, shape ``(N, classes)``, rows summing to 1."""
         output = self.layer_names[-1]
-        values = self.activations(images, output, batch_size=batch_size)[output]
-        return values if self._outputs_probabilities else self._softmax(values)
+        return self.to_probabilities(self.activations(images, output, batch_size=batch_size)[output])
+
+    def to_probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """The output layer's values ``(N, classes)`` as probabilities.
+
+        Identity for a model that ends in a softmax; a softmax of the logits otherwise.
+        """
+        if self._outputs_probabilities:
+            return outputs
+        shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
 
     def evaluate(self, images: Any, labels: Any, *, batch_size: int = 1024) -> float:
         """Fraction of images whose most probable class equals the label."""
@@ -439,11 +448,6 @@ class CNNModel:
     def unstandardize(self, batch: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`standardize`."""
         return batch * self.std + self.mean
-
-    @staticmethod
-    def _softmax(logits: np.ndarray) -> np.ndarray:
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
 
     def _ends_in_softmax(self) -> bool:
         last = self.keras_model.layers[-1]

@@ -93,7 +93,7 @@ def test_serve_starts_voila_and_stops_on_ctrl_c(tmp_path):
             except OSError:
                 assert server.poll() is None, server.stdout.read()
                 time.sleep(0.5)
-        assert "conv2" in page and "18,496" in page
+        assert "application/vnd.jupyter.widget-view+json" in page  # the Explorer's output
         os.killpg(server.pid, signal.SIGINT)
         output, _ = server.communicate(timeout=30)
         assert server.returncode == 0
@@ -104,3 +104,14 @@ def test_serve_starts_voila_and_stops_on_ctrl_c(tmp_path):
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def test_repository_dashboard_notebook_matches_the_served_one():
+    import nbformat
+
+    from cnn_widgets.cli import DASHBOARD_CELLS
+
+    from .conftest import REPO
+
+    notebook = nbformat.read(REPO / "notebooks" / "00_explorer.ipynb", as_version=4)
+    assert [(cell.cell_type, cell.source) for cell in notebook.cells] == DASHBOARD_CELLS

@@ -1,0 +1,71 @@
+"""Explorer: the composed dashboard — draw a digit, watch every layer react."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import traitlets
+
+from .live import LiveModel
+from .widgets import DenseView, DigitPad, MapGrid, ProbabilityBars
+
+__all__ = ["Explorer"]
+
+
+class Explorer(widgets.VBox):
+    """Drawing pad, what the network sees, class probabilities, a map grid for every
+    conv and pooling layer and the dense layer, all updating while you draw.
+
+    Args:
+        model: A :class:`~cnn_widgets.CNNModel`; default the embedded MNIST CNN.
+            Drawing produces 28×28 grey images, so the pad needs a model that
+            takes those; other models still get every view, fed through ``live.image``.
+
+    The parts are ordinary widgets wired with traitlets, so you can compose your own::
+
+        import traitlets, ipywidgets as widgets
+        from cnn_widgets import CNNModel
+        from cnn_widgets.live import LiveModel
+        from cnn_widgets.widgets import DigitPad, MapGrid, ProbabilityBars
+
+        live = LiveModel(CNNModel.default())
+        pad = DigitPad()
+        traitlets.dlink((pad, "image"), (live, "image"))
+        grid = MapGrid(live, "conv2", colormap="grey")
+        widgets.HBox([pad, widgets.VBox([ProbabilityBars(live), grid])])
+    """
+
+    def __init__(self, model: Any = None, **kwargs: Any) -> None:
+        if model is None:
+            from .model import CNNModel
+
+            model = CNNModel.default()
+        self.model = model
+        self.live = LiveModel(model)
+        height, width, channels = model.input_shape
+        self.pad: DigitPad | None = None
+        left: list[widgets.Widget] = []
+        if (height, width, channels) == (28, 28, 1):
+            self.pad = DigitPad()
+            traitlets.dlink((self.pad, "image"), (self.live, "image"))
+            left.append(self.pad)
+        self.probabilities = ProbabilityBars(self.live)
+        left.append(self.probabilities)
+        self.grids = [MapGrid(self.live, name) for name in model.spatial_layers]
+        for grid in self.grids:
+            grid.layer_picker.layout.display = "none"  # each grid keeps its own layer here
+        right: list[widgets.Widget] = list(self.grids)
+        try:
+            self.dense: DenseView | None = DenseView(self.live)
+            right.append(self.dense)
+        except ValueError:
+            self.dense = None
+        columns = widgets.GridBox(
+            right, layout=widgets.Layout(grid_template_columns="repeat(auto-fill, minmax(440px, 1fr))",
+                                         grid_gap="8px 16px", width="100%"))
+        super().__init__(
+            [widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px")), columns])],
+            **kwargs,
+        )
+        self.add_class("cnnw-explorer")

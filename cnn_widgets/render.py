@@ -1,0 +1,143 @@
+"""Arrays → pictures: colour maps, scaling, mosaics of maps, PNG encoding.
+
+Pictures are palette PNGs: one byte per pixel indexing a 256-colour table taken
+from a Matplotlib colour map, which keeps a whole layer's mosaic to a few KB.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["COLORMAPS", "Mosaic", "mosaic", "scale", "to_png", "palette"]
+
+#: Colour maps offered in the widgets: name → Matplotlib colour map.
+COLORMAPS = {"grey": "gray", "jet": "jet", "diverging": "RdBu_r", "viridis": "viridis"}
+_GAP = 255  # palette index kept for the lines between tiles
+_LEVELS = 255  # data indices 0..254
+
+
+@lru_cache(maxsize=16)
+def palette(colormap: str, gap: str = "#ffffff") -> bytes:
+    """A 256-entry RGB palette: 255 levels of ``colormap`` and the gap colour last.
+
+    Raises:
+        ValueError: Unknown colour map (the message lists those on offer).
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import to_rgb
+
+    name = COLORMAPS.get(colormap, colormap)
+    if name not in colormaps:
+        raise ValueError(f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
+    levels = colormaps[name](np.linspace(0.0, 1.0, _LEVELS))[:, :3]
+    table = np.vstack([levels, to_rgb(gap)])
+    return (np.round(table * 255).astype(np.uint8)).tobytes()
+
+
+def scale(values: np.ndarray, low: float | np.ndarray, high: float | np.ndarray) -> np.ndarray:
+    """Map ``values`` from ``[low, high]`` to palette indices 0..254 (uint8), clipped."""
+    span = np.maximum(np.asarray(high, np.float32) - low, 1e-12)
+    unit = np.clip((values - low) / span, 0.0, 1.0)
+    return np.round(unit * (_LEVELS - 1)).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Mosaic:
+    """Where each map lies in a mosaic picture.
+
+    Attributes:
+        indices: The picture as palette indices, shape ``(rows·(h+gap)-gap, cols·(w+gap)-gap)``.
+        tile: ``(h, w)`` of one map.
+        columns: Maps per row.
+        count: Number of maps.
+        gap: Pixels between tiles.
+    """
+
+    indices: np.ndarray
+    tile: tuple[int, int]
+    columns: int
+    count: int
+    gap: int
+
+    def locate(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """The map and its cell ``(map, row, col)`` under picture pixel ``(x, y)``, or None."""
+        h, w = self.tile
+        col, dx = divmod(int(math.floor(x)), w + self.gap)
+        row, dy = divmod(int(math.floor(y)), h + self.gap)
+        if x < 0 or y < 0 or dx >= w or dy >= h or col >= self.columns:
+            return None
+        index = row * self.columns + col
+        return (index, dy, dx) if index < self.count else None
+
+    def origin(self, index: int) -> tuple[int, int]:
+        """Picture pixel ``(x, y)`` of the top-left corner of map ``index``."""
+        row, col = divmod(index, self.columns)
+        return col * (self.tile[1] + self.gap), row * (self.tile[0] + self.gap)
+
+
+def default_columns(count: int, tile: tuple[int, int] = (1, 1)) -> int:
+    """Columns for a landscape mosaic: a divisor of ``count`` near ``sqrt(2·count)``."""
+    h, w = tile
+    target = math.sqrt(2 * count * h / max(w, 1))
+    divisors = [d for d in range(1, count + 1) if count % d == 0]
+    best = min(divisors, key=lambda d: (abs(d - target), -d))
+    return best if best > 1 or count <= 3 else math.ceil(target)
+
+
+def mosaic(
+    maps: np.ndarray,
+    *,
+    normalize: Literal["layer", "map"] = "layer",
+    value_range: tuple[float, float] | None = None,
+    columns: int | None = None,
+    gap: int = 1,
+) -> Mosaic:
+    """Tile a stack of maps ``(h, w, count)`` into one picture of palette indices.
+
+    Args:
+        maps: The maps of one layer for one image, channels last.
+        normalize: ``"layer"``: one scale for all maps (min..max of the layer, 0
+            included), so maps can be compared; ``"map"``: each map its own.
+        value_range: A fixed ``(low, high)`` instead (e.g. the same scale across
+            images); overrides ``normalize``.
+        columns: Maps per row (default: :func:`default_columns`).
+        gap: Pixels between tiles.
+    """
+    maps = np.asarray(maps, np.float32)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must be (height, width, count); got shape {maps.shape}")
+    if normalize not in ("layer", "map"):
+        raise ValueError(f"normalize must be 'layer' or 'map'; got {normalize!r}")
+    h, w, count = maps.shape
+    if value_range is not None:
+        low, high = value_range
+        levels = scale(maps, low, high)
+    elif normalize == "layer":
+        levels = scale(maps, min(float(maps.min()), 0.0), float(maps.max()))
+    else:
+        low = np.minimum(maps.min(axis=(0, 1)), 0.0)
+        levels = scale(maps, low, maps.max(axis=(0, 1)))
+    columns = columns or default_columns(count, (h, w))
+    rows = math.ceil(count / columns)
+    picture = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), _GAP, np.uint8)
+    for index in range(count):
+        r, c = divmod(index, columns)
+        picture[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = levels[..., index]
+    return Mosaic(picture, (h, w), columns, count, gap)
+
+
+def to_png(indices: np.ndarray, colormap: str = "grey", *, gap_colour: str = "#ffffff") -> bytes:
+    """Encode palette indices (uint8, 2-D) as a palette PNG with ``colormap``."""
+    from PIL import Image
+
+    picture = Image.fromarray(np.ascontiguousarray(indices, np.uint8), mode="P")
+    picture.putpalette(palette(colormap, gap_colour))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()

@@ -1,0 +1,8 @@
+"""The widgets. None of them imports TensorFlow: they talk to a model wrapper."""
+
+from .dense_view import DenseView
+from .digit_pad import DigitPad
+from .map_grid import MapGrid
+from .probability_bars import ProbabilityBars
+
+__all__ = ["DigitPad", "MapGrid", "DenseView", "ProbabilityBars"]

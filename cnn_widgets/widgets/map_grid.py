@@ -1,0 +1,177 @@
+"""MapGrid: every map of one layer as one mosaic picture."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+
+from ..live import LiveModel
+from ..render import COLORMAPS, Mosaic, mosaic, to_png
+from .picture import Picture, style
+
+__all__ = ["MapGrid"]
+
+_TARGET_WIDTH = 420  # screen pixels a mosaic is enlarged to, about
+
+
+def zoom_for(width: int, target: int = _TARGET_WIDTH) -> int:
+    """Integer enlargement that brings ``width`` picture pixels near ``target`` screen pixels."""
+    return max(1, round(target / max(width, 1)))
+
+
+class MapGrid(widgets.VBox):
+    """All maps of one layer, tiled into one picture at native resolution.
+
+    The browser enlarges the picture without smoothing. Hovering tells map, cell
+    and value; clicking a map sets ``selected_map``.
+
+    Args:
+        live: The :class:`~cnn_widgets.live.LiveModel` whose activations to show.
+        layer: A layer with maps (conv, pooling); default the first one.
+        colormap: ``"grey"`` or ``"jet"`` (or any name in :data:`cnn_widgets.render.COLORMAPS`).
+        normalize: ``"layer"``: one scale for all maps, so they compare;
+            ``"map"``: each map stretched to its own range.
+    """
+
+    layer = traitlets.Unicode(help="the layer shown")
+    colormap = traitlets.Unicode("jet")
+    normalize = traitlets.Enum(["layer", "map"], "layer")
+    selected_map = traitlets.Int(-1, help="index of the clicked map; -1 for none")
+    hovered = traitlets.Unicode("", help="what the pointer is over: layer, map, cell, value")
+
+    def __init__(self, live: LiveModel, layer: str | None = None, *, colormap: str = "jet",
+                 normalize: str = "layer", **kwargs: Any) -> None:
+        self.live = live
+        model = live.model
+        choices = model.spatial_layers
+        if layer is None:
+            layer = choices[0]
+        if layer not in choices:
+            model.layer(layer)  # unknown names get the list of valid ones
+            raise ValueError(f"layer {layer!r} has no maps; choose one of: {', '.join(choices)}")
+        if colormap not in COLORMAPS:
+            raise ValueError(f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
+        self._lock = threading.RLock()
+        self._mosaic: Mosaic | None = None
+        self._maps: np.ndarray | None = None
+
+        self.title = widgets.HTML()
+        self.title.add_class("cnnw-grid-title")
+        self.layer_picker = widgets.Dropdown(options=choices, description="layer",
+                                             layout=widgets.Layout(width="180px"))
+        self.colormap_picker = widgets.ToggleButtons(options=["grey", "jet"], style={"button_width": "48px"})
+        self.normalize_picker = widgets.ToggleButtons(options=[("shared scale", "layer"), ("per map", "map")],
+                                                      style={"button_width": "90px"})
+        self.picture = Picture("cnnw-grid-picture")
+        self.hover_label = widgets.HTML("&nbsp;")
+        self.hover_label.add_class("cnnw-grid-hover")
+
+        super().__init__(
+            [
+                style(),
+                self.title,
+                widgets.HBox([self.layer_picker, self.colormap_picker, self.normalize_picker]),
+                self.picture,
+                self.hover_label,
+            ],
+            **kwargs,
+        )
+        self.add_class("cnnw-map-grid")
+        with self.hold_trait_notifications():
+            self.layer, self.colormap, self.normalize = layer, colormap, normalize
+        traitlets.link((self.layer_picker, "value"), (self, "layer"))
+        traitlets.link((self.normalize_picker, "value"), (self, "normalize"))
+        if colormap in self.colormap_picker.options:
+            traitlets.link((self.colormap_picker, "value"), (self, "colormap"))
+        self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave)
+        live.observe(self._activations_changed, "activations")
+        self.render()
+
+    # ------------------------------------------------------------------ drawing
+    @traitlets.validate("layer")
+    def _valid_layer(self, proposal: dict[str, Any]) -> str:
+        if proposal["value"] not in self.live.model.spatial_layers:
+            raise traitlets.TraitError(
+                f"layer {proposal['value']!r} has no maps; choose one of: "
+                f"{', '.join(self.live.model.spatial_layers)}"
+            )
+        return proposal["value"]
+
+    @traitlets.validate("colormap")
+    def _valid_colormap(self, proposal: dict[str, Any]) -> str:
+        if proposal["value"] not in COLORMAPS:
+            raise traitlets.TraitError(
+                f"unknown colour map {proposal['value']!r}; choose one of {', '.join(COLORMAPS)}"
+            )
+        return proposal["value"]
+
+    @traitlets.observe("layer", "colormap", "normalize")
+    def _settings_changed(self, change: dict[str, Any]) -> None:
+        if change["name"] == "layer":
+            self.selected_map = -1
+        self.render()
+
+    def _activations_changed(self, change: dict[str, Any]) -> None:
+        self.render()
+
+    def render(self) -> None:
+        """Draw the current layer from the live model's activations."""
+        maps = self.live.activations.get(self.layer)
+        if maps is None:
+            return
+        with self._lock:
+            tiles = mosaic(maps, normalize=self.normalize)
+            png = to_png(tiles.indices, self.colormap)
+            height, width, count = maps.shape
+            # Only the picture changes per stroke: one message per grid update.
+            self.title.value = f"<b>{self.layer}</b> — {count} maps of {height}×{width}"
+            self.picture.show(png, (tiles.indices.shape[1], tiles.indices.shape[0]),
+                              zoom_for(tiles.indices.shape[1]))
+            first = self._mosaic is None or self._mosaic.tile != tiles.tile
+            self._mosaic, self._maps = tiles, maps
+        if first:
+            self._outline()
+
+    # ------------------------------------------------------------------ pointer
+    def _hover(self, x: float, y: float) -> None:
+        where = self._mosaic.locate(x, y) if self._mosaic is not None else None
+        if where is None or self._maps is None:
+            self._leave()
+            return
+        index, row, col = where
+        value = float(self._maps[row, col, index])
+        self.hovered = f"{self.layer} · map {index} · cell ({row}, {col}) · {value:.3f}"
+        self.hover_label.value = self.hovered
+
+    def _leave(self) -> None:
+        self.hovered = ""
+        self.hover_label.value = "&nbsp;"
+
+    def _click(self, x: float, y: float) -> None:
+        where = self._mosaic.locate(x, y) if self._mosaic is not None else None
+        if where is not None:
+            self.selected_map = where[0]
+
+    @traitlets.validate("selected_map")
+    def _valid_map(self, proposal: dict[str, Any]) -> int:
+        count = self.live.activations.get(self.layer, np.zeros((1, 1, 0))).shape[-1]
+        value = proposal["value"]
+        if not -1 <= value < max(count, 1):
+            raise traitlets.TraitError(f"map {value} is out of range: {self.layer} has {count} maps (0–{count - 1})")
+        return value
+
+    @traitlets.observe("selected_map")
+    def _selection_changed(self, change: dict[str, Any]) -> None:
+        self._outline()
+
+    def _outline(self) -> None:
+        tiles = self._mosaic
+        if tiles is None or self.selected_map < 0:
+            self.picture.highlight([])
+            return
+        x, y = tiles.origin(self.selected_map)
+        self.picture.highlight([(x, y, tiles.tile[1], tiles.tile[0], "#ff00ff")])

@@ -1,0 +1,99 @@
+"""A pixel picture that survives a static export, with pointer events on top.
+
+The picture is an ``ipywidgets.Image`` (its PNG is widget state, so it shows in a
+static HTML export); a transparent ipycanvas ``Canvas`` lies over it in the same
+grid cell to report hover and clicks and to draw highlights. In an export the
+canvas is simply empty.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import ipywidgets as widgets
+from ipycanvas import Canvas, hold_canvas
+
+__all__ = ["Picture", "STYLE"]
+
+#: CSS shared by all widgets: crisp upscaling, the pad's look.
+STYLE = """<style>
+img.cnnw-pixelated { image-rendering: pixelated; image-rendering: crisp-edges; }
+canvas.cnnw-pad-canvas { background: #000; touch-action: none; cursor: crosshair; }
+canvas.cnnw-overlay { cursor: pointer; }
+.cnnw-error { color: #b00020; }
+</style>"""
+
+
+def style() -> widgets.HTML:
+    """An invisible HTML widget carrying :data:`STYLE`."""
+    return widgets.HTML(STYLE, layout=widgets.Layout(width="0px", height="0px", margin="0px"))
+
+
+class Picture(widgets.GridBox):
+    """An upscaled pixel picture with a transparent canvas over it for pointer events.
+
+    Args:
+        css_class: A class added to the image (tests and pages select by it).
+    """
+
+    def __init__(self, css_class: str = "cnnw-picture") -> None:
+        self.image = widgets.Image(format="png")
+        self.image.add_class("cnnw-pixelated")
+        self.image.add_class(css_class)
+        self.overlay = Canvas(width=1, height=1)
+        self.overlay.add_class("cnnw-overlay")
+        for child in (self.image, self.overlay):
+            child.layout = widgets.Layout(grid_area="1 / 1 / 2 / 2", width="1px", height="1px")
+        self.size = (1, 1)  # picture pixels (width, height)
+        self.zoom = 1
+        self._rects: list[tuple[float, float, float, float, str]] = []
+        super().__init__([self.image, self.overlay])
+        self.overlay.on_client_ready(self._client_ready)
+
+    def show(self, png: bytes, size: tuple[int, int], zoom: int) -> None:
+        """Show ``png`` (``size`` = (width, height) pixels) enlarged ``zoom`` times."""
+        if (size, zoom) != (self.size, self.zoom):
+            self.size, self.zoom = size, zoom
+            width, height = size[0] * zoom, size[1] * zoom
+            with self.hold_sync():
+                for child in (self.image, self.overlay):
+                    child.layout.width, child.layout.height = f"{width}px", f"{height}px"
+                self.layout.grid_template_columns = f"{width}px"
+                self.layout.grid_template_rows = f"{height}px"
+                self.overlay.width, self.overlay.height = width, height
+            self._draw()
+        self.image.value = png
+
+    def on_pointer(self, move: Callable[[float, float], None] | None = None,
+                   click: Callable[[float, float], None] | None = None,
+                   leave: Callable[[], None] | None = None) -> None:
+        """Register callbacks; coordinates are in picture pixels (not screen pixels)."""
+        if move is not None:
+            self.overlay.on_mouse_move(lambda x, y: move(x / self.zoom, y / self.zoom))
+        if click is not None:
+            self.overlay.on_mouse_down(lambda x, y: click(x / self.zoom, y / self.zoom))
+        if leave is not None:
+            self.overlay.on_mouse_out(lambda x, y: leave())
+
+    def highlight(self, rects: list[tuple[float, float, float, float, str]]) -> None:
+        """Outline rectangles ``(x, y, width, height, colour)`` given in picture pixels."""
+        self._rects = list(rects)
+        self._draw()
+
+    def _draw(self) -> None:
+        with hold_canvas():
+            self.overlay.clear()
+            if self._rects:
+                self.overlay.line_width = 2
+                for x, y, w, h, colour in self._rects:
+                    self.overlay.stroke_style = colour
+                    self.overlay.stroke_rect(x * self.zoom - 1, y * self.zoom - 1,
+                                             w * self.zoom + 2, h * self.zoom + 2)
+
+    def _client_ready(self) -> None:
+        # ipycanvas forgets which canvas its frontend draws on when a page (re)loads
+        # (Voila runs the notebook before the page exists): make the next command
+        # switch canvas explicitly. Only this canvas is touched; it is ready.
+        self.overlay._canvas_manager._current_canvas = None
+        if self._rects:
+            self._draw()

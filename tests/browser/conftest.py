@@ -1,0 +1,126 @@
+"""Real-browser fixtures: Voila on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+Without Chromium the browser tests are skipped, except where CNN_WIDGETS_REQUIRE_BROWSER
+is set (CI sets it, after installing Chromium), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from cnn_widgets.server import VOILA_OPTION
+
+from ..conftest import REPO
+
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = Path(os.environ.get("CNN_WIDGETS_ARTIFACTS", REPO / "artifacts"))
+
+
+def chromium() -> str:
+    found = next((path for path in CHROMIUM_CANDIDATES if os.access(path, os.X_OK)), None)
+    if found is None:
+        message = "Debian's chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CNN_WIDGETS_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class VoilaServer:
+    """Voila serving one notebook on 127.0.0.1 in its own process group."""
+
+    def __init__(self, notebook: Path, home: Path, extra: tuple[str, ...] = (VOILA_OPTION,)) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = home / "voila.log"
+        env = dict(os.environ, HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2", JUPYTER_PLATFORM_DIRS="1")
+        self._log = open(self.log, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={self.port}",
+             "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--Voila.token=", "--show_tracebacks=True",
+             *extra],
+            cwd=notebook.parent, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Voila exited early:\n{self.log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"Voila did not listen within 90 s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory) -> Iterator["object"]:
+    executable = chromium()
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url: str):
+    """A fresh context whose requests may only reach 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
+                  else route.abort())
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    return context, page
+
+
+@pytest.fixture(scope="module")
+def explorer_server(tmp_path_factory) -> Iterator[VoilaServer]:
+    from cnn_widgets.cli import dashboard_notebook
+
+    chromium()  # skip before starting anything when there is no browser
+    home = tmp_path_factory.mktemp("voila-home")
+    notebook = dashboard_notebook(home / "00_explorer.ipynb")
+    server = VoilaServer(notebook, home)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def save_screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
