@@ -11,7 +11,7 @@ import numpy as np
 import traitlets
 
 from ..live import LiveModel
-from ..render import mosaic, to_png
+from ..render import default_columns, mosaic, to_png
 from .picture import Picture, style
 
 __all__ = ["DenseView"]
@@ -45,7 +45,7 @@ class DenseView(widgets.VBox):
             raise ValueError(f"layer {layer!r} has maps; DenseView shows a flat layer, e.g. {', '.join(flat)}")
         self.live, self.colormap = live, colormap
         units = int(model.layer(layer).output_shape[-1])
-        self.columns = columns or max(1, min(units, round(math.sqrt(2 * units))))
+        self.columns = columns or default_columns(units)
         self._lock = threading.Lock()
         self.title = widgets.HTML(f"<b>{layer}</b> — {units} units")
         self.picture = Picture("cnnw-dense-picture")

@@ -78,7 +78,7 @@ class DigitPad(widgets.VBox):
                             (self.sample_button, "cnnw-sample")):
             button.add_class(css)
 
-        traitlets.link((self.brush_slider, "value"), (self, "brush"))
+        traitlets.link((self, "brush"), (self.brush_slider, "value"))
         self.clear_button.on_click(lambda _: self.clear())
         self.undo_button.on_click(lambda _: self.undo())
         self.sample_button.on_click(lambda _: self.load_sample(self.sample_class.value))

@@ -65,7 +65,7 @@ class MapGrid(widgets.VBox):
                                              layout=widgets.Layout(width="180px"))
         self.colormap_picker = widgets.ToggleButtons(options=["grey", "jet"], style={"button_width": "48px"})
         self.normalize_picker = widgets.ToggleButtons(options=[("shared scale", "layer"), ("per map", "map")],
-                                                      style={"button_width": "90px"})
+                                                      style={"button_width": "100px"})
         self.picture = Picture("cnnw-grid-picture")
         self.hover_label = widgets.HTML("&nbsp;")
         self.hover_label.add_class("cnnw-grid-hover")
@@ -83,10 +83,11 @@ class MapGrid(widgets.VBox):
         self.add_class("cnnw-map-grid")
         with self.hold_trait_notifications():
             self.layer, self.colormap, self.normalize = layer, colormap, normalize
-        traitlets.link((self.layer_picker, "value"), (self, "layer"))
-        traitlets.link((self.normalize_picker, "value"), (self, "normalize"))
+        # link() copies the first side onto the second: the widget's settings win.
+        traitlets.link((self, "layer"), (self.layer_picker, "value"))
+        traitlets.link((self, "normalize"), (self.normalize_picker, "value"))
         if colormap in self.colormap_picker.options:
-            traitlets.link((self.colormap_picker, "value"), (self, "colormap"))
+            traitlets.link((self, "colormap"), (self.colormap_picker, "value"))
         self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave)
         live.observe(self._activations_changed, "activations")
         self.render()

@@ -33,11 +33,12 @@ class ProbabilityBars(widgets.VBox):
         names = list(live.model.class_names)
         x_scale, y_scale = bqplot.OrdinalScale(), bqplot.LinearScale(min=0.0, max=1.0)
         tooltip = bqplot.Tooltip(fields=["x", "y"], formats=["", ".3f"], labels=["class", "probability"])
-        self.bars = bqplot.Bars(x=names, y=np.zeros(len(names)), scales={"x": x_scale, "y": y_scale},
-                                colors=[_PLAIN] * len(names), color_mode="element", tooltip=tooltip,
-                                padding=0.15)
+        highlight = bqplot.ColorScale(colors=[_PLAIN, _PREDICTED], min=0.0, max=1.0)
+        self.bars = bqplot.Bars(x=names, y=np.zeros(len(names)), color=np.zeros(len(names)),
+                                scales={"x": x_scale, "y": y_scale, "color": highlight},
+                                tooltip=tooltip, padding=0.15)
         axes = [bqplot.Axis(scale=x_scale, label="class"),
-                bqplot.Axis(scale=y_scale, orientation="vertical", tick_format=".1f", num_ticks=3)]
+                bqplot.Axis(scale=y_scale, side="left", tick_format=".1f", num_ticks=3)]
         self.figure = bqplot.Figure(marks=[self.bars], axes=axes, animation_duration=0,
                                     fig_margin={"top": 10, "bottom": 35, "left": 40, "right": 10},
                                     layout=widgets.Layout(width="380px", height="200px"))
@@ -54,11 +55,11 @@ class ProbabilityBars(widgets.VBox):
         if probabilities is None:
             return
         best = int(np.argmax(probabilities))
-        colours = [_PLAIN] * len(probabilities)
-        colours[best] = _PREDICTED
+        flags = np.zeros(len(probabilities))
+        flags[best] = 1.0  # the colour scale paints 1 orange
         self.prediction = self.live.model.class_names[best]
         with self.bars.hold_sync():
             self.bars.y = np.asarray(probabilities, np.float64)
-            self.bars.colors = colours
+            self.bars.color = flags
         self.label.value = (f"prediction: <b class='cnnw-predicted-class'>{self.prediction}</b>"
                             f" ({100 * float(probabilities[best]):.1f} %)")

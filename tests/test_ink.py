@@ -1,0 +1,56 @@
+"""Ink: round-brush strokes rasterised from pointer coordinates; undo, clear, load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_widgets.ink import Ink, draw_segment
+
+
+def test_segment_covers_a_round_brush_band():
+    raster = np.zeros((40, 40), np.float32)
+    draw_segment(raster, (10, 20.25), (30, 20.25), width=6)  # radius 3 around y = 20.25
+    assert raster[20, 20] == 1.0 and raster[18, 20] == 1.0  # pixel centres 0.25 and 1.75 away
+    assert raster[17, 20] == pytest.approx(0.75)  # 2.75 away: anti-aliased edge
+    assert raster[12, 20] == 0.0 and raster[26, 20] == 0.0
+    assert raster[20, 8] == 1.0 and raster[20, 4] == 0.0  # the round cap reaches 3 px past the end
+
+
+def test_strokes_undo_and_clear():
+    ink = Ink(50, 50)
+    ink.begin(5, 5, width=4)
+    ink.extend(45, 5)
+    first = ink.raster.copy()
+    ink.begin(5, 40, width=4)
+    ink.extend(45, 40)
+    assert ink.raster.sum() > first.sum()
+    assert ink.undo()
+    np.testing.assert_array_equal(ink.raster, first)
+    ink.clear()
+    assert ink.empty and not ink.raster.any()
+    assert not ink.undo()
+
+
+def test_extend_without_a_stroke_does_nothing():
+    ink = Ink(10, 10)
+    assert ink.extend(3, 3) is None and not ink.raster.any()
+
+
+def test_loaded_picture_stays_under_strokes_until_cleared():
+    ink = Ink(20, 20)
+    picture = np.zeros((20, 20), np.float32)
+    picture[5:10, 5:10] = 0.5
+    ink.load(picture)
+    ink.begin(15, 15, width=2)
+    ink.undo()
+    np.testing.assert_array_equal(ink.raster, picture)
+    ink.clear()
+    assert ink.empty
+    with pytest.raises(ValueError, match="differs"):
+        ink.load(np.zeros((5, 5)))
+
+
+def test_brush_width_must_be_positive():
+    with pytest.raises(ValueError, match="brush width"):
+        Ink(10, 10).begin(1, 1, width=0)

@@ -1,0 +1,53 @@
+"""DenseView and ProbabilityBars follow the live model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_widgets import CNNModel
+from cnn_widgets.live import LiveModel
+from cnn_widgets.widgets import DenseView, ProbabilityBars
+
+from ..conftest import make_tiny_cnn
+from .helpers import canvas_event
+
+
+def test_probability_bars_highlight_the_prediction(mnist_model, wire):
+    live = LiveModel(mnist_model)
+    bars = ProbabilityBars(live)
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 13:15] = 1.0  # a "1"
+    mark = wire.mark()
+    live.image = image
+    probabilities = live.probabilities
+    np.testing.assert_allclose(bars.bars.y, probabilities, rtol=1e-6)
+    assert bars.prediction == "1"
+    assert list(bars.bars.color) == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]  # 1 = the highlight colour
+    assert "cnnw-predicted-class'>1<" in bars.label.value
+    updates = [m for m in wire.since(mark) if m.comm_id == bars.bars.model_id]
+    assert len(updates) == 1, "y and colours go in one message"
+    assert list(bars.bars.x) == [str(i) for i in range(10)]
+    assert bars.bars.tooltip is not None
+
+
+def test_dense_view_shows_every_unit_and_hover_values(mnist_model):
+    live = LiveModel(mnist_model)
+    view = DenseView(live)
+    assert view.layer == "dense" and view.columns == 10
+    before = view.picture.image.value
+    image = np.zeros((28, 28), np.float32)
+    image[6:22, 8:20] = 1.0
+    live.image = image
+    assert view.picture.image.value != before
+    zoom = view.picture.zoom
+    canvas_event(view.picture.overlay, "mouse_move", (3 + 0.5) * zoom, (2 + 0.5) * zoom)
+    assert view.hovered == f"dense · unit 23 · {live.activations['dense'][23]:.3f}"
+
+
+def test_dense_view_needs_a_flat_layer(mnist_model):
+    live = LiveModel(mnist_model)
+    with pytest.raises(ValueError, match="has maps"):
+        DenseView(live, "conv3")
+    with pytest.raises(ValueError, match="no hidden dense layer"):
+        DenseView(LiveModel(CNNModel(make_tiny_cnn())))
