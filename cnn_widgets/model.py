@@ -199,7 +199,8 @@ class CNNModel:
         self.class_names: list[str] = names
         self._outputs_probabilities = self._ends_in_softmax()
         self._calls: dict[tuple[tuple[str, ...], bool], Any] = {}
-        self._calls_lock = threading.Lock()
+        self._calls_lock = threading.RLock()
+        self._helpers: dict[Any, Any] = {}
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -467,6 +468,17 @@ class CNNModel:
         for name in names:
             self.layer(name)
         return names
+
+    def cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A compiled helper kept with this model: built once per ``key``, then reused.
+
+        The OIP engine, FCP and filter decoding keep their ``tf.function`` s here, so
+        they live (and are traced) once per model, and go away with it.
+        """
+        with self._calls_lock:
+            if key not in self._helpers:
+                self._helpers[key] = build()
+            return self._helpers[key]
 
     def _compiled(self, names: tuple[str, ...]) -> Any:
         """One ``tf.function`` per set of layers; fixed signature, so no retracing."""

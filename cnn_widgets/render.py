@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["COLORMAPS", "Mosaic", "mosaic", "scale", "to_png", "palette"]
+__all__ = ["COLORMAPS", "Mosaic", "contrast", "mosaic", "scale", "to_png", "palette"]
 
 #: Colour maps offered in the widgets: name → Matplotlib colour map.
 COLORMAPS = {"grey": "gray", "jet": "jet", "diverging": "RdBu_r", "viridis": "viridis"}
@@ -141,3 +141,19 @@ def to_png(indices: np.ndarray, colormap: str = "grey", *, gap_colour: str = "#f
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
+
+
+def contrast(image: np.ndarray, enhance: float = 0.0) -> np.ndarray:
+    """Grey levels in [0, 1] for showing a pattern: display only, never fed back.
+
+    ``enhance = 0`` stretches the image's own min..max to 0..1 (the seed's "plain"
+    view). ``enhance > 0`` then applies the gamma curve ``v ** (1 / (1 + enhance))``
+    (the seed's contrast-enhanced view): faint structure comes up, black stays black
+    and white stays white.
+    """
+    image = np.asarray(image, np.float32)
+    low, high = float(image.min()), float(image.max())
+    unit = (image - low) / (high - low) if high > low else np.zeros_like(image)
+    if enhance <= 0:
+        return unit
+    return unit ** (1.0 / (1.0 + float(enhance)))
