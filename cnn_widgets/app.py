@@ -8,14 +8,15 @@ import ipywidgets as widgets
 import traitlets
 
 from .live import LiveModel
-from .widgets import DenseView, DigitPad, MapGrid, ProbabilityBars
+from .widgets import DenseView, DigitPad, MapGrid, OIPExplorer, ProbabilityBars
 
 __all__ = ["Explorer"]
 
 
 class Explorer(widgets.VBox):
     """Drawing pad, what the network sees, class probabilities, a map grid for every
-    conv and pooling layer and the dense layer, all updating while you draw.
+    conv and pooling layer and the dense layer, all updating while you draw; below,
+    the OIP explorer for the map clicked last.
 
     Args:
         model: A :class:`~cnn_widgets.CNNModel`; default the embedded MNIST CNN.
@@ -64,8 +65,12 @@ class Explorer(widgets.VBox):
         columns = widgets.GridBox(
             right, layout=widgets.Layout(grid_template_columns="repeat(auto-fill, minmax(440px, 1fr))",
                                          grid_gap="8px 16px", width="100%"))
+        self.oip = OIPExplorer(model)
+        for grid in self.grids:
+            self.oip.follow(grid)  # click a map: its OIP is one Run away
         super().__init__(
-            [widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px")), columns])],
+            [widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px")), columns]),
+             self.oip],
             **kwargs,
         )
         self.add_class("cnnw-explorer")

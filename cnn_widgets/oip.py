@@ -8,8 +8,15 @@ nodes) is as large as it gets:
 * the gradient of the objective with respect to the (standardised) input is
   divided by its root mean square, so every step moves the image by about
   ``step_size`` per pixel;
-* after each step the image is re-standardised (mean 0, std 1, the statistics of
-  the training data) and kept inside the pixel range [0, 1];
+* after each step the image is projected back into the pixel range [0, 1]
+  (projected gradient ascent), so an OIP is an image the network could be shown;
+* ``restandardize=True`` adds the seed's re-standardisation before that
+  projection: each image is brought back to the training data's statistics
+  (mean 0, std 1 after standardisation). Measured on the embedded model (conv3,
+  all 128 maps, 100 steps, mean final objective): projection alone 3.5; with
+  re-standardisation 2.6, because rescaling to std 1 pushes most pixels against
+  the edges of the range; the seed's unbounded version reaches 5.4 only by
+  leaving the pixel range (values no real input has, which ``predict`` refuses);
 * optionally, every ``blur_every`` steps a small Gaussian blur damps the highest
   spatial frequencies, which otherwise lead the ascent into side maxima.
 
@@ -112,14 +119,15 @@ class OIPResult:
     def save_png(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
                  zoom: int = 8) -> Path:
         """Save one map's pattern, or the atlas of all maps (``map_index=None``), as PNG."""
-        from PIL import Image
-
         path = Path(path)
-        grey = self.picture(map_index, enhance=enhance)
-        picture = Image.fromarray(np.round(grey * 255).astype(np.uint8), mode="L")
-        picture = picture.resize((picture.width * zoom, picture.height * zoom), Image.Resampling.NEAREST)
-        picture.save(path, format="PNG")
+        path.write_bytes(self.png_bytes(map_index, enhance=enhance, zoom=zoom))
         return path
+
+    def png_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8) -> bytes:
+        """One map's pattern, or the atlas, as PNG bytes, enlarged ``zoom`` times."""
+        buffer = io.BytesIO()
+        _grey_image(self.picture(map_index, enhance=enhance), zoom).save(buffer, format="PNG")
+        return buffer.getvalue()
 
     def save_gif(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
                  zoom: int = 8, duration_ms: int = 120, hold_ms: int = 1200) -> Path:
@@ -141,18 +149,21 @@ class OIPResult:
     def gif_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8,
                   duration_ms: int = 120, hold_ms: int = 1200) -> bytes:
         """The emergence GIF as bytes (Pillow writes it)."""
-        from PIL import Image
-
-        frames = []
-        for index in range(len(self.frames)):
-            grey = self.picture(map_index, frame=index, enhance=enhance)
-            frame = Image.fromarray(np.round(grey * 255).astype(np.uint8), mode="L")
-            frames.append(frame.resize((frame.width * zoom, frame.height * zoom), Image.Resampling.NEAREST))
+        frames = [_grey_image(self.picture(map_index, frame=index, enhance=enhance), zoom)
+                  for index in range(len(self.frames))]
         durations = [duration_ms] * (len(frames) - 1) + [hold_ms]
         buffer = io.BytesIO()
         frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
                        duration=durations, loop=0)
         return buffer.getvalue()
+
+
+def _grey_image(grey: np.ndarray, zoom: int) -> Any:
+    """Grey levels in [0, 1] → a Pillow image enlarged ``zoom`` times without smoothing."""
+    from PIL import Image
+
+    picture = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8), mode="L")
+    return picture.resize((picture.width * zoom, picture.height * zoom), Image.Resampling.NEAREST)
 
 
 def wavelength_noise(shape: tuple[int, int, int], wavelength: float, *, octaves: int = 1,
@@ -246,6 +257,7 @@ def optimize(
     blur_every: int = 0,
     blur_sigma: float = 0.5,
     rescue_tries: int = 6,
+    restandardize: bool = False,
     callbacks: OIPCallbacks | Sequence[OIPCallbacks] | None = None,
     cancel: threading.Event | None = None,
 ) -> OIPResult:
@@ -264,7 +276,10 @@ def optimize(
         frame_every: Record the images every this many steps (for the animation).
         blur_every: Blur the images every this many steps (0: never).
         blur_sigma: Width of that blur, in pixels.
-        rescue_tries: Times a dead map gets noise of double the wavelength.
+        rescue_tries: Times a dead map gets new noise of double the wavelength
+            (up to the image size).
+        restandardize: Re-standardise each image after each step (the seed's
+            recipe) before keeping it in the pixel range.
         callbacks: Told of the start, every step and the end.
         cancel: Set this event to stop after the current step.
 
@@ -281,7 +296,8 @@ def optimize(
         list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks])
     shape = tuple(int(s) for s in model.input_shape)
     settings = dict(steps=steps, step_size=step_size, wavelength=wavelength, octaves=octaves, seed=seed,
-                    node=node, frame_every=frame_every, blur_every=blur_every, blur_sigma=blur_sigma)
+                    node=node, frame_every=frame_every, blur_every=blur_every, blur_sigma=blur_sigma,
+                    restandardize=restandardize)
 
     low = model.standardize(np.zeros(shape[-1], np.float32))
     high = model.standardize(np.ones(shape[-1], np.float32))
@@ -293,7 +309,7 @@ def optimize(
         values = (values - values.mean()) / max(float(values.std()), 1e-6)
         return np.clip(values, low, high).astype(np.float32)
 
-    engine = _engine(model, layer, node)
+    engine = _engine(model, layer, node, restandardize)
     x = tf.Variable(np.stack([start(m, wavelength, 0) for m in chosen]))
     maps_t = tf.constant(chosen)
 
@@ -359,7 +375,7 @@ def optimize(
 class _Engine:
     """Compiled probe / step / blur for one layer (and node) of one model."""
 
-    def __init__(self, model: Any, layer: str, node: tuple[int, int] | None) -> None:
+    def __init__(self, model: Any, layer: str, node: tuple[int, int] | None, restandardize: bool) -> None:
         import keras
         import tensorflow as tf
 
@@ -397,10 +413,11 @@ class _Engine:
             value, grad = gradient(x, maps)
             rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=(1, 2, 3), keepdims=True))
             moved = x + epsilon * grad / (rms + 1e-8)
-            mean = tf.reduce_mean(moved, axis=(1, 2, 3), keepdims=True)
-            std = tf.math.reduce_std(moved, axis=(1, 2, 3), keepdims=True)
-            restandardised = (moved - mean) / (std + 1e-8)
-            return value, tf.clip_by_value(restandardised, low, high)
+            if restandardize:
+                mean = tf.reduce_mean(moved, axis=(1, 2, 3), keepdims=True)
+                std = tf.math.reduce_std(moved, axis=(1, 2, 3), keepdims=True)
+                moved = (moved - mean) / (std + 1e-8)
+            return value, tf.clip_by_value(moved, low, high)
 
         self._probe, self._ascend = probe, ascend
         self._tf = tf
@@ -424,6 +441,6 @@ class _Engine:
         x.assign(tf.nn.depthwise_conv2d(padded, tf.constant(kernel, tf.float32), [1, 1, 1, 1], "VALID"))
 
 
-def _engine(model: Any, layer: str, node: tuple[int, int] | None) -> _Engine:
-    key = ("oip", layer, None if node is None else (int(node[0]), int(node[1])))
-    return model.cached(key, lambda: _Engine(model, layer, node))
+def _engine(model: Any, layer: str, node: tuple[int, int] | None, restandardize: bool) -> _Engine:
+    key = ("oip", layer, None if node is None else (int(node[0]), int(node[1])), bool(restandardize))
+    return model.cached(key, lambda: _Engine(model, layer, node, restandardize))

@@ -3,6 +3,7 @@
 from .dense_view import DenseView
 from .digit_pad import DigitPad
 from .map_grid import MapGrid
+from .oip_explorer import OIPExplorer
 from .probability_bars import ProbabilityBars
 
-__all__ = ["DigitPad", "MapGrid", "DenseView", "ProbabilityBars"]
+__all__ = ["DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer"]
