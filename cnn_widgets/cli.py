@@ -1,10 +1,12 @@
-"""The ``cnn-widgets`` command: ``info``, ``train`` and ``serve``.
+"""The ``cnn-widgets`` command: ``info``, ``train``, ``serve``, ``oip`` and ``atlas``.
 
 Examples::
 
     cnn-widgets info                       # layer table of the embedded model
     cnn-widgets train --data mnist.npz --out my_cnn.keras
     cnn-widgets serve                      # the dashboard in Voila
+    cnn-widgets oip --layer conv3 --map 17 --out pattern.gif
+    cnn-widgets atlas --layer conv3 --out atlas.png
 """
 
 from __future__ import annotations
@@ -143,6 +145,62 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             return 0
 
 
+class _StepBar:
+    """Prints a progress bar for an OIP run (the OIP callback protocol)."""
+
+    def on_begin(self, maps, steps: int) -> None:
+        import keras
+
+        self.bar = keras.utils.Progbar(steps, stateful_metrics=["objective"])
+
+    def on_step(self, step: int, images, objectives) -> None:
+        self.bar.update(step + 1, values=[("objective", float(objectives.mean()))])
+
+
+def _cmd_oip(args: argparse.Namespace) -> int:
+    from .oip import optimize
+
+    model = _load_model(args.model)
+    atlas = args.command == "atlas"
+    out = Path(args.out)
+    if out.suffix.lower() not in (".gif", ".png"):
+        raise ValueError(f"--out must end in .gif (the emergence) or .png (the final pattern); got {out.name}")
+    result = optimize(
+        model, args.layer, None if atlas else [args.map], steps=args.steps, step_size=args.step_size,
+        wavelength=args.wavelength, octaves=args.octaves, seed=args.seed,
+        node=tuple(args.node) if getattr(args, "node", None) else None, callbacks=_StepBar(),
+        restandardize=args.restandardize, frame_every=max(1, args.steps // 40),
+    )
+    which = None if atlas else args.map
+    zoom = args.zoom or (3 if atlas else 8)
+    if out.suffix.lower() == ".gif":
+        result.save_gif(out, which, enhance=args.contrast, zoom=zoom)
+    else:
+        result.save_png(out, which, enhance=args.contrast, zoom=zoom)
+    first, last = float(result.history[0].mean()), float(result.history[-1].mean())
+    print(f"objective {first:.3f} → {last:.3f}; wrote {out}")
+    if result.rescued:
+        print(f"maps revived with longer-wavelength noise: {result.rescued}")
+    if result.dead:
+        print(f"maps dead on every noise tried: {result.dead}")
+    return 0
+
+
+def _oip_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--layer", default="conv3", help="a conv or pooling layer (default conv3)")
+    parser.add_argument("--out", required=True, help="a .gif (emergence) or .png (final pattern)")
+    parser.add_argument("--model", help="a .keras file saved by cnn_widgets (default: the embedded model)")
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--step-size", type=float, default=0.05)
+    parser.add_argument("--wavelength", type=float, default=7.0, help="length scale of the start noise, px")
+    parser.add_argument("--octaves", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--contrast", type=float, default=1.0, help="display contrast (0: plain)")
+    parser.add_argument("--zoom", type=int, default=0, help="pixel enlargement (default 8, atlas 3)")
+    parser.add_argument("--restandardize", action="store_true", help="the seed's per-step re-standardisation")
+    parser.set_defaults(run=_cmd_oip)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-widgets", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -172,6 +230,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--ip", default="127.0.0.1")
     serve.add_argument("--no-browser", action="store_true", help="do not open a browser")
     serve.set_defaults(run=_cmd_serve)
+
+    oip = commands.add_parser("oip", help="grow the input pattern one map reacts to (GIF or PNG)")
+    oip.add_argument("--map", type=int, required=True, help="map index")
+    oip.add_argument("--node", type=int, nargs=2, metavar=("ROW", "COL"), help="maximise one node")
+    _oip_options(oip)
+    atlas = commands.add_parser("atlas", help="the OIPs of all maps of a layer as one mosaic")
+    _oip_options(atlas)
     return parser
 
 

@@ -115,3 +115,38 @@ def test_repository_dashboard_notebook_matches_the_served_one():
 
     notebook = nbformat.read(REPO / "notebooks" / "00_explorer.ipynb", as_version=4)
     assert [(cell.cell_type, cell.source) for cell in notebook.cells] == DASHBOARD_CELLS
+
+
+def test_oip_and_atlas_commands_write_pictures(tmp_path, capsys):
+    from PIL import Image
+
+    from .conftest import make_tiny_cnn
+
+    model = CNNModel(make_tiny_cnn(size=12, filters=4, seed=3)).save(tmp_path / "tiny.keras")
+    gif = tmp_path / "pattern.gif"
+    assert main(["oip", "--model", str(model), "--layer", "conv", "--map", "3", "--steps", "20",
+                 "--out", str(gif)]) == 0
+    with Image.open(gif) as image:
+        assert image.n_frames == 21 and image.size == (96, 96)  # a frame a step, 12 px × 8
+    assert main(["oip", "--model", str(model), "--layer", "conv", "--map", "3", "--node", "4", "5",
+                 "--steps", "5", "--out", str(tmp_path / "node.png")]) == 0
+    atlas = tmp_path / "atlas.png"
+    assert main(["atlas", "--model", str(model), "--layer", "pool", "--steps", "5", "--out", str(atlas)]) == 0
+    with Image.open(atlas) as image:
+        assert image.size[0] > 2 * 5 * 3
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["oip", "--layer", "dense", "--map", "1", "--out", "x.gif"], "has no maps"),
+        (["oip", "--layer", "conv3", "--map", "128", "--out", "x.gif"], "map 128 is out of range"),
+        (["oip", "--layer", "conv3", "--map", "1", "--out", "x.jpg"], "must end in .gif"),
+        (["atlas", "--layer", "conv3", "--steps", "0", "--out", "x.png"], "steps must be"),
+    ],
+)
+def test_oip_command_errors_are_clear(tmp_path, capsys, arguments, message):
+    arguments = [a if not a.startswith("x.") else str(tmp_path / a) for a in arguments]
+    assert main(arguments) == 2
+    assert message in capsys.readouterr().err
