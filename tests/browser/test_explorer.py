@@ -39,3 +39,34 @@ def test_every_stroke_repaints_every_view(browser, explorer_server):
         assert figures["lost"] == 0, f"some strokes never repainted every view: {samples}"
     finally:
         context.close()
+
+
+def test_pick_a_map_grow_its_oip_and_play_the_emergence(browser, explorer_server):
+    from playwright.sync_api import expect
+
+    context, page = open_page(browser, explorer_server.url)
+    try:
+        wait_for_explorer(page)
+        conv3 = page.locator("canvas.cnnw-overlay").nth(4)  # the fifth grid: conv3, 16 maps a row
+        conv3.scroll_into_view_if_needed()
+        box = conv3.bounding_box()
+        tile = box["width"] / (16 * 3 + 15)  # screen pixels per picture pixel
+        page.mouse.click(box["x"] + (5 * 4 + 1.5) * tile, box["y"] + (1 * 4 + 1.5) * tile)  # map 21
+        oip = page.locator(".cnnw-oip-explorer")
+        expect(oip.locator(".widget-inline-hbox input[type=number]").first).to_have_value("21", timeout=10_000)
+        layer = page.locator(".cnnw-oip-explorer .widget-dropdown select").first
+        assert layer.evaluate("s => s.options[s.selectedIndex].text") == "conv3"
+        plain = page.locator("img.cnnw-oip-plain")
+        before = plain.get_attribute("src")
+        page.locator(".cnnw-oip-run").click()
+        expect(page.locator(".cnnw-oip-status")).to_contain_text("objective", timeout=60_000)
+        assert plain.get_attribute("src") != before
+        last_frame = plain.get_attribute("src")
+        readout = page.locator(".cnnw-oip-frame .widget-readout")
+        end = readout.inner_text()
+        page.locator(".cnnw-oip-play button").first.click()  # play from the start
+        expect(readout).not_to_have_text(end, timeout=10_000)
+        expect(plain).not_to_have_attribute("src", last_frame, timeout=10_000)
+        save_screenshot(page, "explorer_oip")
+    finally:
+        context.close()
