@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import traitlets
 
 from .live import LiveModel
-from .widgets import DenseView, DigitPad, MapGrid, OIPExplorer, ProbabilityBars
+from .widgets import DenseView, DigitPad, FCPCompare, MapGrid, OIPExplorer, ProbabilityBars
 
 __all__ = ["Explorer"]
 
@@ -16,7 +16,8 @@ __all__ = ["Explorer"]
 class Explorer(widgets.VBox):
     """Drawing pad, what the network sees, class probabilities, a map grid for every
     conv and pooling layer and the dense layer, all updating while you draw; below,
-    the OIP explorer for the map clicked last.
+    the OIP explorer for the map clicked last and the FCP comparison of two classes
+    (4 vs 9 on conv3 to start with, your drawing among them).
 
     Args:
         model: A :class:`~cnn_widgets.CNNModel`; default the embedded MNIST CNN.
@@ -68,9 +69,12 @@ class Explorer(widgets.VBox):
         self.oip = OIPExplorer(model)
         for grid in self.grids:
             self.oip.follow(grid)  # click a map: its OIP is one Run away
+        self.fcp = FCPCompare(model, self.live)
+        self.tabs = widgets.Tab([self.oip, self.fcp], titles=("OIP", "FCP"))
+        self.tabs.add_class("cnnw-explorer-tabs")
         super().__init__(
             [widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px")), columns]),
-             self.oip],
+             self.tabs],
             **kwargs,
         )
         self.add_class("cnnw-explorer")

@@ -15,7 +15,7 @@ import traitlets
 
 from ..oip import OIPResult, optimize
 from ..render import scale, to_png
-from .picture import style
+from .picture import size, style
 
 __all__ = ["OIPExplorer"]
 
@@ -63,32 +63,32 @@ class OIPExplorer(widgets.VBox):
         self._thread: threading.Thread | None = None
         self._last_draw = 0.0
 
-        self.layer_picker = widgets.Dropdown(options=spatial, description="layer", layout=_w("200px"))
-        self.map_picker = widgets.BoundedIntText(0, min=0, max=1, description="map", layout=_w("160px"))
+        self.layer_picker = widgets.Dropdown(options=spatial, description="layer", layout=size("200px"))
+        self.map_picker = widgets.BoundedIntText(0, min=0, max=1, description="map", layout=size("160px"))
         self.mode = widgets.ToggleButtons(options=[("one map", "map"), ("atlas", "atlas")],
                                           style={"button_width": "80px"})
-        self.use_node = widgets.Checkbox(False, description="one node", indent=False, layout=_w("90px"))
-        self.node_row = widgets.IntSlider(0, min=0, max=1, description="row", layout=_w("200px"))
-        self.node_col = widgets.IntSlider(0, min=0, max=1, description="col", layout=_w("200px"))
+        self.use_node = widgets.Checkbox(False, description="one node", indent=False, layout=size("90px"))
+        self.node_row = widgets.IntSlider(0, min=0, max=1, description="row", layout=size("200px"))
+        self.node_col = widgets.IntSlider(0, min=0, max=1, description="col", layout=size("200px"))
         self.wavelength = widgets.FloatSlider(7.0, min=1.0, max=float(max(height, width)), step=0.5,
-                                              description="wavelength", layout=_w("300px"))
-        self.octaves = widgets.IntSlider(1, min=1, max=4, description="octaves", layout=_w("300px"))
-        self.steps = widgets.IntSlider(100, min=5, max=500, step=5, description="steps", layout=_w("300px"))
+                                              description="wavelength", layout=size("300px"))
+        self.octaves = widgets.IntSlider(1, min=1, max=4, description="octaves", layout=size("300px"))
+        self.steps = widgets.IntSlider(100, min=5, max=500, step=5, description="steps", layout=size("300px"))
         self.step_size = widgets.FloatLogSlider(0.05, base=10, min=-3, max=0, description="step size",
-                                                readout_format=".3f", layout=_w("300px"))
+                                                readout_format=".3f", layout=size("300px"))
         self.contrast = widgets.FloatSlider(1.0, min=0.0, max=4.0, step=0.25, description="contrast",
-                                            layout=_w("300px"))
-        self.seed = widgets.IntText(0, description="seed", layout=_w("160px"))
+                                            layout=size("300px"))
+        self.seed = widgets.IntText(0, description="seed", layout=size("160px"))
         self.restandardize = widgets.Checkbox(False, description="re-standardise each step (seed)",
-                                              indent=False, layout=_w("260px"))
+                                              indent=False, layout=size("260px"))
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
-        self.progress = widgets.IntProgress(0, min=0, max=100, layout=_w("300px"))
+        self.progress = widgets.IntProgress(0, min=0, max=100, layout=size("300px"))
         self.status_label = widgets.HTML()
-        self.plain = widgets.Image(format="png", layout=_w("224px", "224px"))
-        self.enhanced = widgets.Image(format="png", layout=_w("224px", "224px"))
+        self.plain = widgets.Image(format="png", layout=size("224px", "224px"))
+        self.enhanced = widgets.Image(format="png", layout=size("224px", "224px"))
         self.play = widgets.Play(0, min=0, max=0, interval=150, description="play the emergence")
-        self.frame = widgets.IntSlider(0, min=0, max=0, description="frame", layout=_w("300px"))
+        self.frame = widgets.IntSlider(0, min=0, max=0, description="frame", layout=size("300px"))
         widgets.jslink((self.play, "value"), (self.frame, "value"))
         x_scale, y_scale = bqplot.LinearScale(), bqplot.LinearScale()
         self.curve = bqplot.Lines(x=[0], y=[0], scales={"x": x_scale, "y": y_scale}, colors=["#e6550d"])
@@ -97,10 +97,10 @@ class OIPExplorer(widgets.VBox):
             axes=[bqplot.Axis(scale=x_scale, label="step"),
                   bqplot.Axis(scale=y_scale, side="left", tick_format=".2f")],
             fig_margin={"top": 30, "bottom": 40, "left": 50, "right": 10},
-            layout=_w("380px", "230px"))
+            layout=size("380px", "230px"))
         self.downloads = widgets.HTML()
-        self.gif_button = widgets.Button(description="GIF", icon="download", disabled=True, layout=_w("80px"))
-        self.png_button = widgets.Button(description="PNG", icon="download", disabled=True, layout=_w("80px"))
+        self.gif_button = widgets.Button(description="GIF", icon="download", disabled=True, layout=size("80px"))
+        self.png_button = widgets.Button(description="PNG", icon="download", disabled=True, layout=size("80px"))
         for item, css in ((self.plain, "cnnw-oip-plain"), (self.enhanced, "cnnw-oip-enhanced"),
                           (self.run_button, "cnnw-oip-run"), (self.cancel_button, "cnnw-oip-cancel"),
                           (self.play, "cnnw-oip-play"), (self.frame, "cnnw-oip-frame"),
@@ -289,10 +289,6 @@ class OIPExplorer(widgets.VBox):
     def _say(self, message: str, error: bool = False) -> None:
         self.status = message
         self.status_label.value = f'<span class="cnnw-error">{html.escape(message)}</span>' if error else message
-
-
-def _w(width: str, height: str | None = None) -> widgets.Layout:
-    return widgets.Layout(width=width) if height is None else widgets.Layout(width=width, height=height)
 
 
 def _titled(title: str, child: widgets.Widget) -> widgets.VBox:

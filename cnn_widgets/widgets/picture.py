@@ -13,7 +13,7 @@ from typing import Callable
 import ipywidgets as widgets
 from ipycanvas import Canvas, hold_canvas
 
-__all__ = ["Picture", "STYLE"]
+__all__ = ["Picture", "STYLE", "size", "style"]
 
 #: CSS shared by all widgets: crisp upscaling, the pad's look.
 STYLE = """<style>
@@ -27,6 +27,11 @@ canvas.cnnw-overlay { cursor: pointer; }
 def style() -> widgets.HTML:
     """An invisible HTML widget carrying :data:`STYLE`."""
     return widgets.HTML(STYLE, layout=widgets.Layout(width="0px", height="0px", margin="0px"))
+
+
+def size(width: str, height: str | None = None) -> widgets.Layout:
+    """A layout of a fixed width (and height)."""
+    return widgets.Layout(width=width) if height is None else widgets.Layout(width=width, height=height)
 
 
 class Picture(widgets.GridBox):

@@ -20,7 +20,7 @@ import pytest
 
 from cnn_widgets.server import VOILA_OPTION
 
-from ..conftest import REPO
+from ..conftest import REPO, mnist_file
 
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,6 +55,9 @@ class VoilaServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = home / "voila.log"
         env = dict(os.environ, HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2", JUPYTER_PLATFORM_DIRS="1")
+        data = mnist_file()
+        if data is not None:
+            env["CNN_WIDGETS_MNIST"] = str(data)
         self._log = open(self.log, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={self.port}",

@@ -70,3 +70,24 @@ def test_pick_a_map_grow_its_oip_and_play_the_emergence(browser, explorer_server
         save_screenshot(page, "explorer_oip")
     finally:
         context.close()
+
+
+def test_switching_fcp_classes_changes_the_mosaics(browser, explorer_server, mnist_path):
+    from playwright.sync_api import expect
+
+    context, page = open_page(browser, explorer_server.url)
+    try:
+        wait_for_explorer(page)
+        page.locator(".cnnw-explorer-tabs .lm-TabBar-tab, .cnnw-explorer-tabs .p-TabBar-tab").nth(1).click()
+        status = page.locator(".cnnw-fcp-status")
+        expect(status).to_contain_text("of 4 and", timeout=30_000)
+        mean_b = page.locator("img.cnnw-fcp-b")
+        difference = page.locator("img.cnnw-fcp-diff")
+        before = (mean_b.get_attribute("src"), difference.get_attribute("src"))
+        page.locator(".cnnw-fcp-class-b select").select_option(label="7")
+        expect(status).to_contain_text("of 7 on", timeout=30_000)
+        expect(mean_b).not_to_have_attribute("src", before[0], timeout=10_000)
+        expect(difference).not_to_have_attribute("src", before[1], timeout=10_000)
+        save_screenshot(page, "explorer_fcp")
+    finally:
+        context.close()
