@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 __all__ = [
     "CNNModel", "Explorer", "DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer",
-    "FCPCompare", "LiveModel", "to_mnist", "load_mnist", "load_fashion_mnist", "mnist_cnn",
+    "FCPCompare", "FilterGallery", "ReceptiveField", "LiveModel", "to_mnist", "load_mnist", "load_fashion_mnist", "mnist_cnn",
 ]
 
 _LAZY = {
@@ -23,6 +23,8 @@ _LAZY = {
     "ProbabilityBars": "cnn_widgets.widgets",
     "OIPExplorer": "cnn_widgets.widgets",
     "FCPCompare": "cnn_widgets.widgets",
+    "FilterGallery": "cnn_widgets.widgets",
+    "ReceptiveField": "cnn_widgets.widgets",
     "LiveModel": "cnn_widgets.live",
     "to_mnist": "cnn_widgets.preprocess",
     "mnist_cnn": "cnn_widgets.model",
@@ -36,7 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .live import LiveModel
     from .model import CNNModel, mnist_cnn
     from .preprocess import to_mnist
-    from .widgets import DenseView, DigitPad, FCPCompare, MapGrid, OIPExplorer, ProbabilityBars
+    from .widgets import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer,
+                          ProbabilityBars, ReceptiveField)
 
 
 def __getattr__(name: str) -> Any:

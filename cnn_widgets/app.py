@@ -8,7 +8,8 @@ import ipywidgets as widgets
 import traitlets
 
 from .live import LiveModel
-from .widgets import DenseView, DigitPad, FCPCompare, MapGrid, OIPExplorer, ProbabilityBars
+from .widgets import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
+                      ReceptiveField)
 
 __all__ = ["Explorer"]
 
@@ -16,8 +17,9 @@ __all__ = ["Explorer"]
 class Explorer(widgets.VBox):
     """Drawing pad, what the network sees, class probabilities, a map grid for every
     conv and pooling layer and the dense layer, all updating while you draw; below,
-    the OIP explorer for the map clicked last and the FCP comparison of two classes
-    (4 vs 9 on conv3 to start with, your drawing among them).
+    the OIP explorer for the map clicked last, the FCP comparison of two classes
+    (4 vs 9 on conv3 to start with, your drawing among them) and the decoded filters.
+    Clicking a cell of a map outlines its receptive field on the image.
 
     Args:
         model: A :class:`~cnn_widgets.CNNModel`; default the embedded MNIST CNN.
@@ -53,7 +55,8 @@ class Explorer(widgets.VBox):
             traitlets.dlink((self.pad, "image"), (self.live, "image"))
             left.append(self.pad)
         self.probabilities = ProbabilityBars(self.live)
-        left.append(self.probabilities)
+        self.receptive_field = ReceptiveField(self.live)
+        left += [self.probabilities, self.receptive_field]
         self.grids = [MapGrid(self.live, name) for name in model.spatial_layers]
         for grid in self.grids:
             grid.layer_picker.layout.display = "none"  # each grid keeps its own layer here
@@ -69,9 +72,15 @@ class Explorer(widgets.VBox):
         self.oip = OIPExplorer(model)
         for grid in self.grids:
             self.oip.follow(grid)  # click a map: its OIP is one Run away
+            self.receptive_field.follow(grid)  # ... and the cell's field is outlined
         self.fcp = FCPCompare(model, self.live)
-        self.tabs = widgets.Tab([self.oip, self.fcp], titles=("OIP", "FCP"))
+        self.filters = FilterGallery(model)
+        self.tabs = widgets.Tab([self.oip, self.fcp, self.filters], titles=("OIP", "FCP", "Filters"))
         self.tabs.add_class("cnnw-explorer-tabs")
+        # The FCP tab follows the drawing only while it is shown: fewer messages per stroke.
+        self.fcp.follow_drawing = False
+        self.tabs.observe(lambda change: setattr(self.fcp, "follow_drawing", change["new"] == 1),
+                          "selected_index")
         super().__init__(
             [widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px")), columns]),
              self.tabs],

@@ -63,6 +63,6 @@ def test_pictures_survive_a_static_export(tmp_path):
         png = base64.b64decode(buffer["data"])
         assert png.startswith(b"\x89PNG"), "every picture is stored as a PNG in the widget state"
     bars = [m for m in state.values() if m["model_name"] == "BarsModel"]
-    assert len(bars) == 1
+    assert bars, "the probability bars are bqplot marks, kept in the state"
     html = json.dumps(state)
     assert "cnnw-prediction" in html

@@ -35,7 +35,8 @@ class FCPCompare(widgets.VBox):
         data: ``(images, labels)`` to build the classes from; default the MNIST
             test set when it can be loaded. Without data, classes are built from
             drawings: "add to A" / "add to B" take the live model's current image.
-        classes: The two classes shown first.
+        classes: The two classes shown first; default 4 and 9 (0 and 1 for a model
+            with fewer than ten classes).
         layer: Default the last conv layer.
     """
 
@@ -45,14 +46,19 @@ class FCPCompare(widgets.VBox):
     selected_map = traitlets.Int(-1)
     comparison = traitlets.Instance(FCPComparison, allow_none=True)
     status = traitlets.Unicode("")
+    follow_drawing = traitlets.Bool(True, help="update the drawing's pattern while it changes")
 
     def __init__(self, model: Any, live: Any = None, *, data: tuple[Any, Any] | None = None,
-                 classes: tuple[int, int] = (4, 9), layer: str | None = None,
+                 classes: tuple[int, int] | None = None, layer: str | None = None,
                  load: Callable[[], Any] | None = None, **kwargs: Any) -> None:
         self.model, self.live = model, live
         convs = [row.name for row in model.layers_table() if row.is_conv]
         layer = layer or convs[-1]
         model.layer(layer)
+        if classes is None:
+            classes = (4, 9) if model.classes >= 10 else (0, 1)
+        if len(classes) != 2 or any(not 0 <= int(c) < model.classes for c in classes):
+            raise ValueError(f"classes must be two class indices in 0–{model.classes - 1}; got {classes}")
         self._lock = threading.Lock()
         self._own: dict[int, list[np.ndarray]] = {}  # drawings added per class
         self._note = ""
@@ -244,9 +250,14 @@ class FCPCompare(widgets.VBox):
         images = (picked + own)[:6]
         return np.stack(images) if images else np.zeros((0, *self.model.input_shape), np.float32)
 
+    @traitlets.observe("follow_drawing")
+    def _following(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self._show_drawing()
+
     def _show_drawing(self) -> None:
         c = self.comparison
-        if c is None or self.live is None or self.layer not in self.live.activations:
+        if c is None or self.live is None or not self.follow_drawing or self.layer not in self.live.activations:
             return
         values = self.live.activations[self.layer]
         tiles = mosaic(_as_maps(values), columns=_columns(_as_maps(values)))

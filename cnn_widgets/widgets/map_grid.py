@@ -41,6 +41,7 @@ class MapGrid(widgets.VBox):
     colormap = traitlets.Unicode("jet")
     normalize = traitlets.Enum(["layer", "map"], "layer")
     selected_map = traitlets.Int(-1, help="index of the clicked map; -1 for none")
+    selected_cell = traitlets.Tuple(help="(row, col) of the clicked cell of that map; () for none")
     hovered = traitlets.Unicode("", help="what the pointer is over: layer, map, cell, value")
 
     def __init__(self, live: LiveModel, layer: str | None = None, *, colormap: str = "jet",
@@ -113,7 +114,7 @@ class MapGrid(widgets.VBox):
     @traitlets.observe("layer", "colormap", "normalize")
     def _settings_changed(self, change: dict[str, Any]) -> None:
         if change["name"] == "layer":
-            self.selected_map = -1
+            self.selected_map, self.selected_cell = -1, ()
         self.render()
 
     def _activations_changed(self, change: dict[str, Any]) -> None:
@@ -155,7 +156,9 @@ class MapGrid(widgets.VBox):
     def _click(self, x: float, y: float) -> None:
         where = self._mosaic.locate(x, y) if self._mosaic is not None else None
         if where is not None:
-            self.selected_map = where[0]
+            with self.hold_trait_notifications():
+                self.selected_map = where[0]
+                self.selected_cell = (where[1], where[2])
 
     @traitlets.validate("selected_map")
     def _valid_map(self, proposal: dict[str, Any]) -> int:

@@ -47,7 +47,7 @@ def test_pick_a_map_grow_its_oip_and_play_the_emergence(browser, explorer_server
     context, page = open_page(browser, explorer_server.url)
     try:
         wait_for_explorer(page)
-        conv3 = page.locator("canvas.cnnw-overlay").nth(4)  # the fifth grid: conv3, 16 maps a row
+        conv3 = page.locator(".cnnw-map-grid").nth(4).locator("canvas.cnnw-overlay")  # conv3: 16 maps a row
         conv3.scroll_into_view_if_needed()
         box = conv3.bounding_box()
         tile = box["width"] / (16 * 3 + 15)  # screen pixels per picture pixel

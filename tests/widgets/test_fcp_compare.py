@@ -92,3 +92,15 @@ def test_flat_layers_work(mnist_model, mnist_path):
     assert fcp.layer == "conv3" and fcp.comparison.a.mean.shape == (3, 3, 128)
     fcp.layer_picker.value = "dense"
     assert fcp.comparison.a.mean.shape == (70,) and all(p.image.value for p in fcp.pictures)
+
+
+def test_the_drawing_can_be_paused(lights, data):  # noqa: F811
+    images, labels = data
+    live = LiveModel(lights)
+    fcp = FCPCompare(lights, live, data=data, classes=(0, 1))
+    fcp.follow_drawing = False
+    before = fcp.position_bar.value
+    live.image = images[labels == 0][0]
+    assert fcp.position_bar.value == before  # untouched while paused
+    fcp.follow_drawing = True
+    assert fcp.position_bar.value > 0.7
