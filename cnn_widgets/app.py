@@ -50,8 +50,10 @@ class Explorer(widgets.VBox):
         height, width, channels = model.input_shape
         self.pad: DigitPad | None = None
         left: list[widgets.Widget] = []
+        test_set = None
         if (height, width, channels) == (28, 28, 1):
-            self.pad = DigitPad()
+            test_set = _mnist_test_set()  # loaded once, shared by the pad, FCP and the filters
+            self.pad = DigitPad(samples=(lambda: ((None, None), test_set)) if test_set else None)
             traitlets.dlink((self.pad, "image"), (self.live, "image"))
             left.append(self.pad)
         self.probabilities = ProbabilityBars(self.live)
@@ -73,12 +75,12 @@ class Explorer(widgets.VBox):
         for grid in self.grids:
             self.oip.follow(grid)  # click a map: its OIP is one Run away
             self.receptive_field.follow(grid)  # ... and the cell's field is outlined
-        self.fcp = FCPCompare(model, self.live)
-        self.filters = FilterGallery(model)
+        self.fcp = FCPCompare(model, self.live, data=test_set, lazy=True)
+        self.filters = FilterGallery(model, data=None if test_set is None else test_set[0][:2000])
         self.tabs = widgets.Tab([self.oip, self.fcp, self.filters], titles=("OIP", "FCP", "Filters"))
         self.tabs.add_class("cnnw-explorer-tabs")
-        # The FCP tab follows the drawing only while it is shown: fewer messages per stroke.
-        self.fcp.follow_drawing = False
+        # The FCP tab computes when first opened and follows the drawing only while
+        # shown: a faster start, less memory, fewer messages per stroke.
         self.tabs.observe(lambda change: setattr(self.fcp, "follow_drawing", change["new"] == 1),
                           "selected_index")
         super().__init__(
@@ -87,3 +89,13 @@ class Explorer(widgets.VBox):
             **kwargs,
         )
         self.add_class("cnnw-explorer")
+
+
+def _mnist_test_set() -> tuple[Any, Any] | None:
+    """The MNIST test set if it can be had, else None (the widgets then say why)."""
+    from .data import load_mnist
+
+    try:
+        return load_mnist()[1]
+    except (OSError, ValueError, RuntimeError):
+        return None

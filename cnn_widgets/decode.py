@@ -212,7 +212,7 @@ def _response(model: Any, layer: str, batch: np.ndarray) -> np.ndarray:
 
 
 def response_error(model: Any, layer: str, images: Any, unpool: str = "nearest",
-                   decoded: DecodedFilters | None = None, batch_size: int = 500) -> ResponseError:
+                   decoded: DecodedFilters | None = None, batch_size: int = 256) -> ResponseError:
     """Equation 3 of the paper: how well correlation with decoded filters predicts the network.
 
     For each image (contrast-normalised to [0, 1]) and map, the network's response
@@ -239,7 +239,7 @@ def response_error(model: Any, layer: str, images: Any, unpool: str = "nearest",
 
 
 def top_images(model: Any, layer: str, map_index: int, images: Any, k: int = 4,
-               batch_size: int = 1024) -> np.ndarray:
+               batch_size: int = 256) -> np.ndarray:
     """Indices of the ``k`` images whose strongest cell of map ``map_index`` is strongest."""
     info = model.layer(layer)
     if not info.is_spatial:

@@ -124,7 +124,7 @@ def class_patterns(
     layer: str = "conv3",
     classes: Sequence[int] = (4, 9),
     *,
-    batch_size: int = 1024,
+    batch_size: int = 256,
 ) -> dict[int, ClassPattern]:
     """Mean, spread and count of the activations of ``layer`` per class.
 
@@ -186,7 +186,7 @@ def compare(
     layer: str = "conv3",
     classes: tuple[int, int] = (4, 9),
     *,
-    batch_size: int = 1024,
+    batch_size: int = 256,
 ) -> FCPComparison:
     """Class patterns of two classes on ``layer``, their difference and separating maps.
 

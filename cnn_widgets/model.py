@@ -36,6 +36,8 @@ __all__ = ["CNNModel", "TrainingProgress", "mnist_cnn"]
 
 #: File names of the embedded model inside ``cnn_widgets/assets``.
 DEFAULT_MODEL_FILE = "mnist_cnn.keras"
+#: Largest batch sent through XLA (when ``jit_compile``); larger ones use graph mode.
+XLA_MAX_BATCH = 32
 _CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
 
 
@@ -130,9 +132,10 @@ class CNNModel:
         std: Standardisation spread, same form as ``mean``; must be > 0.
         class_names: A name per output class; default ``"0", "1", …``.
         metadata: Free-form facts about the model (data set, accuracy, training).
-        jit_compile: Compile the forward call with XLA (default): on a CPU about 3×
-            faster for one image than plain graph mode; each new batch size
-            (rounded up to a power of two) costs one compilation, ~0.5 s.
+        jit_compile: Compile the forward call of small batches (up to
+            ``XLA_MAX_BATCH`` images) with XLA (default): on a CPU about 3× faster
+            for one image than plain graph mode; each new batch size (rounded up
+            to a power of two) costs one compilation, ~0.5 s.
 
     Raises:
         TypeError: ``keras_model`` is not a Keras model.
@@ -389,7 +392,7 @@ class CNNModel:
         images: Any,
         layers: str | Iterable[str] | None = None,
         *,
-        batch_size: int = 1024,
+        batch_size: int = 256,
     ) -> dict[str, np.ndarray]:
         """Activations of the requested layers, all from one compiled call.
 
@@ -409,17 +412,20 @@ class CNNModel:
         return {name: np.concatenate([p[name] for p in parts]) for name in names}
 
     def _run(self, names: tuple[str, ...], batch: np.ndarray) -> dict[str, np.ndarray]:
-        """One compiled call. With XLA, batches are padded to a power of two so that
-        only a handful of shapes are ever compiled."""
+        """One compiled call. Small batches (the live path) go through XLA, padded to a
+        power of two so that only a handful of shapes are ever compiled; large ones
+        through plain graph mode, where oneDNN is as fast and nothing is compiled
+        per shape (each XLA compilation costs ~0.5 s and tens of MB)."""
         count = batch.shape[0]
-        if self.jit_compile:
+        jit = self.jit_compile and count <= XLA_MAX_BATCH
+        if jit:
             size = 1 << (count - 1).bit_length()
             if size != count:
                 batch = np.concatenate([batch, np.zeros((size - count, *batch.shape[1:]), batch.dtype)])
-        outputs = self._compiled(names)(batch)
+        outputs = self._compiled(names, jit)(batch)
         return {name: value.numpy()[:count] for name, value in outputs.items()}
 
-    def predict(self, images: Any, *, batch_size: int = 1024) -> np.ndarray:
+    def predict(self, images: Any, *, batch_size: int = 256) -> np.ndarray:
         """Class probabilities, shape ``(N, classes)``, rows summing to 1."""
         output = self.layer_names[-1]
         return self.to_probabilities(self.activations(images, output, batch_size=batch_size)[output])
@@ -434,7 +440,7 @@ class CNNModel:
         shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
         return shifted / shifted.sum(axis=-1, keepdims=True)
 
-    def evaluate(self, images: Any, labels: Any, *, batch_size: int = 1024) -> float:
+    def evaluate(self, images: Any, labels: Any, *, batch_size: int = 256) -> float:
         """Fraction of images whose most probable class equals the label."""
         labels = np.asarray(labels).reshape(-1)
         probabilities = self.predict(images, batch_size=batch_size)
@@ -480,9 +486,9 @@ class CNNModel:
                 self._helpers[key] = build()
             return self._helpers[key]
 
-    def _compiled(self, names: tuple[str, ...]) -> Any:
+    def _compiled(self, names: tuple[str, ...], jit: bool) -> Any:
         """One ``tf.function`` per set of layers; fixed signature, so no retracing."""
-        key = (names, self.jit_compile)
+        key = (names, jit)
         with self._calls_lock:
             call = self._calls.get(key)
             if call is None:
@@ -492,7 +498,7 @@ class CNNModel:
                 std = tf.constant(self.std)
                 spec = tf.TensorSpec((None, *self.input_shape), tf.float32)
 
-                @tf.function(input_signature=[spec], jit_compile=self.jit_compile, reduce_retracing=True)
+                @tf.function(input_signature=[spec], jit_compile=jit, reduce_retracing=True)
                 def call(batch: tf.Tensor) -> dict[str, tf.Tensor]:
                     return extractor((batch - mean) / std, training=False)
 

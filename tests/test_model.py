@@ -96,15 +96,15 @@ def test_large_batches_are_split_and_joined(tiny_keras, rng):
     images = rng.random((37, 8, 8)).astype(np.float32)
     whole = model.activations(images, "conv", batch_size=1000)["conv"]
     split = model.activations(images, "conv", batch_size=8)["conv"]
-    np.testing.assert_allclose(split, whole, rtol=1e-6)
+    np.testing.assert_allclose(split, whole, rtol=1e-5, atol=1e-6)  # XLA and oneDNN kernels differ slightly
 
 
 def test_repeated_calls_do_not_retrace(tiny_keras, rng):
     model = CNNModel(tiny_keras)
-    for n in (1, 1, 3, 7, 1):
+    for n in (1, 1, 3, 7, 1, 40, 33, 40):
         model.activations(rng.random((n, 8, 8)).astype(np.float32))
-    (call,) = model._calls.values()
-    assert call.experimental_get_tracing_count() == 1
+    xla, graph = model._calls.values()  # small batches through XLA, large ones in graph mode
+    assert xla.experimental_get_tracing_count() == 1 and graph.experimental_get_tracing_count() == 1
 
 
 def test_activations_are_safe_from_several_threads(tiny_keras, rng):

@@ -37,6 +37,8 @@ class FCPCompare(widgets.VBox):
             drawings: "add to A" / "add to B" take the live model's current image.
         classes: The two classes shown first; default 4 and 9 (0 and 1 for a model
             with fewer than ten classes).
+        lazy: Compute nothing until ``follow_drawing`` is first set (e.g. when
+            a dashboard tab shows the widget): a faster start, less memory.
         layer: Default the last conv layer.
     """
 
@@ -50,8 +52,9 @@ class FCPCompare(widgets.VBox):
 
     def __init__(self, model: Any, live: Any = None, *, data: tuple[Any, Any] | None = None,
                  classes: tuple[int, int] | None = None, layer: str | None = None,
-                 load: Callable[[], Any] | None = None, **kwargs: Any) -> None:
+                 load: Callable[[], Any] | None = None, lazy: bool = False, **kwargs: Any) -> None:
         self.model, self.live = model, live
+        self._waiting = lazy  # nothing is computed until the widget is first shown
         convs = [row.name for row in model.layers_table() if row.is_conv]
         layer = layer or convs[-1]
         model.layer(layer)
@@ -67,7 +70,8 @@ class FCPCompare(widgets.VBox):
                 (_, _), data = (load or _load_mnist_for(model))()
             except (OSError, ValueError, RuntimeError) as error:
                 self._note = f"No data set ({error}). Build each class from your drawings."
-        self._data = None if data is None else (model.prepare(data[0]), np.asarray(data[1]))
+        # kept as given (uint8 MNIST: 8 MB); each class is converted when it is used
+        self._data = None if data is None else (np.asarray(data[0]), np.asarray(data[1]))
 
         names = [(f"{i} ({n})" if n != str(i) else n, i) for i, n in enumerate(model.class_names)]
         self.a_picker = widgets.Dropdown(options=names, description="class A", layout=size("170px"))
@@ -122,7 +126,11 @@ class FCPCompare(widgets.VBox):
         self.add_a.disabled = self.add_b.disabled = live is None
         if live is not None:
             live.observe(lambda change: self._show_drawing(), "activations")
-        self.update()
+        if lazy:
+            self.follow_drawing = False
+            self._say("shown when this tab is opened")
+        else:
+            self.update()
 
     # ------------------------------------------------------------------ data
     @traitlets.observe("layer", "class_a", "class_b")
@@ -140,20 +148,20 @@ class FCPCompare(widgets.VBox):
 
     def _patterns(self) -> dict[int, ClassPattern]:
         wanted = (self.class_a, self.class_b)
-        own = [(label, image) for label in wanted for image in self._own.get(label, [])]
         parts_x, parts_y = [], []
-        if self._data is not None:
-            parts_x.append(self._data[0])
-            parts_y.append(self._data[1])
-        if own:
-            parts_x.append(self.model.prepare(np.stack([image for _, image in own])))
-            parts_y.append(np.array([label for label, _ in own]))
+        for label in wanted:
+            images = self._class_images(label, limit=None)
+            if len(images):
+                parts_x.append(images)
+                parts_y.append(np.full(len(images), label))
         if not parts_x:
             raise ValueError("no images yet: draw a digit and press 'add drawing to A' or 'to B'")
         return class_patterns(self.model, np.concatenate(parts_x), np.concatenate(parts_y), self.layer, wanted)
 
     def update(self) -> None:
         """Recompute the comparison for the current classes and layer, and redraw."""
+        if self._waiting:
+            return
         if self.class_a == self.class_b:
             self._say("Pick two different classes.", error=True)
             return
@@ -244,16 +252,28 @@ class FCPCompare(widgets.VBox):
                                      f"six {c.a.name}s, six {c.b.name}s"
                                      + (", your drawing last" if self.live is not None else "") + "</small>")
 
-    def _class_images(self, label: int) -> np.ndarray:
-        own = [self.model.prepare(image)[0] for image in self._own.get(label, [])]
-        picked = [] if self._data is None else list(self._data[0][self._data[1] == label][:6])
-        images = (picked + own)[:6]
-        return np.stack(images) if images else np.zeros((0, *self.model.input_shape), np.float32)
+    def _class_images(self, label: int, limit: int | None = 6) -> np.ndarray:
+        """Images of class ``label`` as the model takes them: from the data, then drawings."""
+        parts = []
+        if self._data is not None:
+            chosen = self._data[0][self._data[1] == label][:limit]
+            if len(chosen):
+                parts.append(self.model.prepare(chosen))
+        own = self._own.get(label, [])
+        if own:
+            parts.append(self.model.prepare(np.stack(own)))
+        if not parts:
+            return np.zeros((0, *self.model.input_shape), np.float32)
+        return np.concatenate(parts)[:limit]
 
     @traitlets.observe("follow_drawing")
     def _following(self, change: dict[str, Any]) -> None:
         if change["new"]:
-            self._show_drawing()
+            if self._waiting:
+                self._waiting = False
+                self.update()  # first time shown (see ``lazy``)
+            else:
+                self._show_drawing()
 
     def _show_drawing(self) -> None:
         c = self.comparison

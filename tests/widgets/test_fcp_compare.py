@@ -104,3 +104,10 @@ def test_the_drawing_can_be_paused(lights, data):  # noqa: F811
     assert fcp.position_bar.value == before  # untouched while paused
     fcp.follow_drawing = True
     assert fcp.position_bar.value > 0.7
+
+
+def test_lazy_comparison_waits_until_shown(lights, data):  # noqa: F811
+    fcp = FCPCompare(lights, LiveModel(lights), data=data, classes=(0, 1), lazy=True)
+    assert fcp.comparison is None and not fcp.follow_drawing
+    fcp.follow_drawing = True
+    assert fcp.comparison is not None and fcp.comparison.map_ranking[0] == 1
