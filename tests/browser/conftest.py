@@ -122,6 +122,19 @@ def explorer_server(tmp_path_factory) -> Iterator[VoilaServer]:
         server.stop()
 
 
+@pytest.fixture
+def explorer_page(browser, explorer_server):
+    """A fresh page with the Explorer on screen (pad and every map grid drawn)."""
+    from .pages import wait_for_explorer
+
+    context, page = open_page(browser, explorer_server.url)
+    try:
+        wait_for_explorer(page)
+        yield page
+    finally:
+        context.close()
+
+
 def save_screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
