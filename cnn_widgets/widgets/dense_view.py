@@ -11,7 +11,7 @@ import numpy as np
 import traitlets
 
 from ..live import LiveModel
-from ..render import default_columns, mosaic, to_png
+from ..render import default_columns, mosaic
 from .picture import Picture, style
 
 __all__ = ["DenseView"]
@@ -75,9 +75,8 @@ class DenseView(widgets.VBox):
             tiles = mosaic(np.nan_to_num(grid, nan=0.0)[..., None], normalize="layer")
             indices = tiles.indices.copy()
             indices[np.isnan(grid)] = 255  # unused squares take the gap colour
-            png = to_png(indices, self.colormap)
             self._values = values
-            self.picture.show(png, (grid.shape[1], grid.shape[0]), max(1, 360 // grid.shape[1]))
+            self.picture.show_indices(indices, self.colormap, 360)
 
     def _hover(self, x: float, y: float) -> None:
         index = int(y) * self.columns + int(x)

@@ -12,7 +12,7 @@ import numpy as np
 import traitlets
 
 from ..fcp import ClassPattern, FCPComparison, class_patterns, compare_patterns
-from ..render import mosaic, to_png
+from ..render import mosaic
 from .picture import Picture, size, style
 
 __all__ = ["FCPCompare"]
@@ -194,10 +194,9 @@ class FCPCompare(widgets.VBox):
             (mosaic(diff, value_range=(-spread, spread), columns=columns), "diverging",
              f"{c.a.name} − {c.b.name} (red: more in {c.a.name})"),
         ]
-        zoom = max(1, round(300 / self._tiles.indices.shape[1]))
         for picture, title, (tiles, cmap, text) in zip(self.pictures, self.titles, pictures):
             title.value = f"<small>{text}</small>"
-            picture.show(to_png(tiles.indices, cmap), (tiles.indices.shape[1], tiles.indices.shape[0]), zoom)
+            picture.show_mosaic(tiles, cmap, 300)
         top = c.map_ranking[:12]
         scores = c.map_scores[top]
         with self.bars.hold_sync():
@@ -246,8 +245,7 @@ class FCPCompare(widgets.VBox):
             chosen.append(self.live.activations[self.layer][None])
         maps = np.concatenate([v.reshape(len(v), *_as_maps(v[0]).shape) for v in chosen])[..., self.selected_map]
         tiles = mosaic(np.moveaxis(maps, 0, -1), columns=6)
-        zoom = max(1, round(300 / tiles.indices.shape[1]))
-        self.examples.show(to_png(tiles.indices, "jet"), (tiles.indices.shape[1], tiles.indices.shape[0]), zoom)
+        self.examples.show_mosaic(tiles, "jet", 300)
         self.examples_title.value = (f"<small>map {self.selected_map} (d = {c.map_scores[self.selected_map]:+.2f}): "
                                      f"six {c.a.name}s, six {c.b.name}s"
                                      + (", your drawing last" if self.live is not None else "") + "</small>")
@@ -281,8 +279,7 @@ class FCPCompare(widgets.VBox):
             return
         values = self.live.activations[self.layer]
         tiles = mosaic(_as_maps(values), columns=_columns(_as_maps(values)))
-        zoom = max(1, round(300 / tiles.indices.shape[1]))
-        self.drawing.show(to_png(tiles.indices, "jet"), (tiles.indices.shape[1], tiles.indices.shape[0]), zoom)
+        self.drawing.show_mosaic(tiles, "jet", 300)
         where = c.position(values)
         self.position_bar.value = float(np.clip(where, 0.0, 1.0))
         self.position_label.value = (f"<small>your drawing: <b>{where:.2f}</b> on the way from the mean "

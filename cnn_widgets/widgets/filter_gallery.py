@@ -10,17 +10,16 @@ import numpy as np
 import traitlets
 
 from ..decode import UNPOOL_MODES, decode_filters, top_images
-from ..render import mosaic, scale, to_png
+from ..render import mosaic, scale
 from .picture import Picture, size, style
 
 __all__ = ["FilterGallery", "ReceptiveField"]
 
 
-def _signed(maps: np.ndarray) -> tuple[bytes, tuple[int, int], Any]:
-    """Maps (h, w, count) on a diverging scale centred on 0, one scale per map."""
+def _signed(maps: np.ndarray) -> Any:
+    """Maps (h, w, count) as a mosaic on a diverging scale centred on 0, one scale per map."""
     peak = np.maximum(np.abs(maps).max(axis=(0, 1)), 1e-12)
-    tiles = mosaic(maps / peak, value_range=(-1.0, 1.0))
-    return to_png(tiles.indices, "diverging"), (tiles.indices.shape[1], tiles.indices.shape[0]), tiles
+    return mosaic(maps / peak, value_range=(-1.0, 1.0))
 
 
 class FilterGallery(widgets.VBox):
@@ -62,9 +61,8 @@ class FilterGallery(widgets.VBox):
         first = model.keras_model.get_layer(convs[0])
         kernels = np.asarray(first.kernel)  # (kh, kw, in, out)
         raw = kernels.mean(axis=2)  # channels averaged for RGB
-        png, shape, _ = _signed(raw)
         self.kernels = Picture("cnnw-filter-kernels")
-        self.kernels.show(png, shape, max(1, round(300 / shape[0])))
+        self.kernels.show_mosaic(_signed(raw), "diverging", 300)
         self.layer_picker = widgets.Dropdown(options=model.spatial_layers, description="layer", layout=size("190px"))
         self.unpool_picker = widgets.ToggleButtons(options=list(UNPOOL_MODES), style={"button_width": "70px"})
         self.view_picker = widgets.ToggleButtons(options=["plain", "thresholded"], style={"button_width": "90px"})
@@ -98,9 +96,8 @@ class FilterGallery(widgets.VBox):
         """Decode the current layer and show its filters."""
         decoded = decode_filters(self.model, self.layer, self.unpool)
         filters = decoded.thresholded() if self.view == "thresholded" else decoded.filters
-        png, shape, tiles = _signed(np.moveaxis(filters.mean(axis=-1), 0, -1))
-        self._tiles = tiles
-        self.decoded.show(png, shape, max(1, round(480 / shape[0])))
+        self._tiles = _signed(np.moveaxis(filters.mean(axis=-1), 0, -1))
+        self.decoded.show_mosaic(self._tiles, "diverging", 480)
         h, w = decoded.filters.shape[1:3]
         self.title.value = (f"<small>{len(filters)} decoded filters of <b>{self.layer}</b>, {h}×{w} px "
                             f"(its receptive field), unpooling: {self.unpool}</small>")
@@ -119,7 +116,7 @@ class FilterGallery(widgets.VBox):
         best = top_images(self.model, self.layer, self.selected_map, self._images, k=8)
         grey = self._images[best].mean(axis=-1)
         tiles = mosaic(np.moveaxis(grey, 0, -1), value_range=(0.0, 1.0), columns=8)
-        self.top.show(to_png(tiles.indices, "grey"), (tiles.indices.shape[1], tiles.indices.shape[0]), 3)
+        self.top.show_mosaic(tiles, "grey", 700)
         self.top_title.value = (f"<small>the 8 of {len(self._images)} test images with the strongest "
                                 f"cell in map {self.selected_map} of {self.layer}</small>")
 
@@ -177,5 +174,4 @@ class ReceptiveField(widgets.VBox):
         if image is None:
             return
         grey = image if image.ndim == 2 else image.mean(axis=-1)
-        self.picture.show(to_png(scale(grey, 0.0, 1.0), "grey"), (grey.shape[1], grey.shape[0]),
-                          max(1, round(224 / grey.shape[1])))
+        self.picture.show_indices(scale(grey, 0.0, 1.0), "grey", 224)

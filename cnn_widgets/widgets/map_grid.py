@@ -10,17 +10,12 @@ import numpy as np
 import traitlets
 
 from ..live import LiveModel
-from ..render import COLORMAPS, Mosaic, mosaic, to_png
+from ..render import COLORMAPS, Mosaic, mosaic
 from .picture import Picture, style
 
 __all__ = ["MapGrid"]
 
 _TARGET_WIDTH = 420  # screen pixels a mosaic is enlarged to, about
-
-
-def zoom_for(width: int, target: int = _TARGET_WIDTH) -> int:
-    """Integer enlargement that brings ``width`` picture pixels near ``target`` screen pixels."""
-    return max(1, round(target / max(width, 1)))
 
 
 class MapGrid(widgets.VBox):
@@ -127,12 +122,10 @@ class MapGrid(widgets.VBox):
             return
         with self._lock:
             tiles = mosaic(maps, normalize=self.normalize)
-            png = to_png(tiles.indices, self.colormap)
             height, width, count = maps.shape
             # Only the picture changes per stroke: one message per grid update.
             self.title.value = f"<b>{self.layer}</b> — {count} maps of {height}×{width}"
-            self.picture.show(png, (tiles.indices.shape[1], tiles.indices.shape[0]),
-                              zoom_for(tiles.indices.shape[1]))
+            self.picture.show_mosaic(tiles, self.colormap, _TARGET_WIDTH)
             first = self._mosaic is None or self._mosaic.tile != tiles.tile
             self._mosaic, self._maps = tiles, maps
         if first:

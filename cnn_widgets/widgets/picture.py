@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import Callable
 
 import ipywidgets as widgets
+import numpy as np
 from ipycanvas import Canvas, hold_canvas
 
-__all__ = ["Picture", "STYLE", "size", "style"]
+from ..render import Mosaic, to_png
+
+__all__ = ["Picture", "STYLE", "size", "style", "zoom_for"]
 
 #: CSS shared by all widgets: crisp upscaling, the pad's look.
 STYLE = """<style>
@@ -27,6 +30,11 @@ canvas.cnnw-overlay { cursor: pointer; }
 def style() -> widgets.HTML:
     """An invisible HTML widget carrying :data:`STYLE`."""
     return widgets.HTML(STYLE, layout=widgets.Layout(width="0px", height="0px", margin="0px"))
+
+
+def zoom_for(width: int, target: int) -> int:
+    """Integer enlargement that brings ``width`` picture pixels near ``target`` screen pixels."""
+    return max(1, round(target / max(width, 1)))
 
 
 def size(width: str, height: str | None = None) -> widgets.Layout:
@@ -68,6 +76,16 @@ class Picture(widgets.GridBox):
                 self.overlay.width, self.overlay.height = width, height
             self._draw()
         self.image.value = png
+
+    def show_indices(self, indices: np.ndarray, colormap: str, width: int) -> None:
+        """Show palette indices (e.g. a :class:`~cnn_widgets.render.Mosaic`'s) in
+        ``colormap``, enlarged to about ``width`` screen pixels."""
+        self.show(to_png(indices, colormap), (indices.shape[1], indices.shape[0]),
+                  zoom_for(indices.shape[1], width))
+
+    def show_mosaic(self, tiles: Mosaic, colormap: str, width: int) -> None:
+        """Show a mosaic of maps in ``colormap``, about ``width`` screen pixels wide."""
+        self.show_indices(tiles.indices, colormap, width)
 
     def on_pointer(self, move: Callable[[float, float], None] | None = None,
                    click: Callable[[float, float], None] | None = None,
