@@ -88,9 +88,11 @@ def main() -> None:
             page.locator(".cnnw-oip-explorer .widget-toggle-buttons button").nth(1).click()  # atlas
             page.locator(".cnnw-oip-run").click()
             expect(page.locator(".cnnw-oip-status")).to_contain_text("objective", timeout=120_000)
-            for index in (1, 2):
-                page.locator(".cnnw-explorer-tabs .lm-TabBar-tab").nth(index).click()
-                page.wait_for_timeout(1500)
+            page.locator(".cnnw-explorer-tabs .lm-TabBar-tab").nth(1).click()
+            expect(page.locator(".cnnw-fcp-status")).to_contain_text("images of", timeout=60_000)
+            page.locator(".cnnw-explorer-tabs .lm-TabBar-tab").nth(2).click()
+            page.locator(".cnnw-filter-gallery canvas.cnnw-overlay").nth(1).click()  # a decoded filter
+            expect(page.locator(".cnnw-filter-gallery")).to_contain_text("strongest cell", timeout=60_000)
             used = kernel_rss_mb(server.pid)
             browser.close()
     finally:

@@ -118,6 +118,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from .server import VOILA_OPTION
 
@@ -131,7 +135,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if args.no_browser:
             command.append("--no-browser")
         print(f"cnn-widgets: serving the dashboard at http://{args.ip}:{port}/ (Ctrl-C stops)", flush=True)
+        # Voila runs in its own session (its own Ctrl-C handling asks for confirmation);
+        # this process stops it on Ctrl-C and on SIGTERM alike.
         server = subprocess.Popen(command, cwd=folder, start_new_session=True)
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             return server.wait()
         except KeyboardInterrupt:

@@ -102,8 +102,8 @@ def test_serve_starts_voila_and_stops_on_ctrl_c(tmp_path):
             socket.create_connection(("127.0.0.1", port), timeout=2)
     finally:
         if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+            server.terminate()  # the command stops its Voila on SIGTERM too
+            server.wait(timeout=30)
 
 
 def test_repository_dashboard_notebook_matches_the_served_one():
@@ -150,3 +150,23 @@ def test_oip_command_errors_are_clear(tmp_path, capsys, arguments, message):
     arguments = [a if not a.startswith("x.") else str(tmp_path / a) for a in arguments]
     assert main(arguments) == 2
     assert message in capsys.readouterr().err
+
+
+def test_serve_stops_its_voila_on_sigterm(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cnn_widgets.cli", "serve", "--no-browser", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(tmp_path), cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    output, _ = server.communicate(timeout=30)
+    assert "stopping the server" in output
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)

@@ -207,10 +207,9 @@ class DigitPad(widgets.VBox):
 
     def _set_image(self, image: np.ndarray) -> None:
         with self._lock:
-            png = to_png(scale(image, 0.0, 1.0), "grey")
-            with self.hold_sync():
-                self.preview.value = png
-                self.image = image
+            # the preview first: it is on its way while the views below compute
+            self.preview.value = to_png(scale(image, 0.0, 1.0), "grey")
+            self.image = image
 
     def _show(self, message: str, error: bool = False) -> None:
         self.status = message
