@@ -412,16 +412,16 @@ class CNNModel:
         return {name: np.concatenate([p[name] for p in parts]) for name in names}
 
     def _run(self, names: tuple[str, ...], batch: np.ndarray) -> dict[str, np.ndarray]:
-        """One compiled call. Small batches (the live path) go through XLA, padded to a
-        power of two so that only a handful of shapes are ever compiled; large ones
+        """One compiled call. Small batches (the live path) go through XLA; large ones
         through plain graph mode, where oneDNN is as fast and nothing is compiled
         per shape (each XLA compilation costs ~0.5 s and tens of MB)."""
         count = batch.shape[0]
         jit = self.jit_compile and count <= XLA_MAX_BATCH
-        if jit:
-            size = 1 << (count - 1).bit_length()
-            if size != count:
-                batch = np.concatenate([batch, np.zeros((size - count, *batch.shape[1:]), batch.dtype)])
+        # Few distinct shapes: a power of two for XLA, a multiple of 64 in graph mode
+        # (each new shape costs an XLA compilation or new oneDNN kernels).
+        size = 1 << (count - 1).bit_length() if jit else -(-count // 64) * 64 if count > 64 else count
+        if size != count:
+            batch = np.concatenate([batch, np.zeros((size - count, *batch.shape[1:]), batch.dtype)])
         outputs = self._compiled(names, jit)(batch)
         return {name: value.numpy()[:count] for name, value in outputs.items()}
 
