@@ -42,7 +42,7 @@ import numpy as np
 
 from .render import contrast, mosaic, scale, to_png
 
-__all__ = ["OIPResult", "OIPCallbacks", "optimize", "wavelength_noise"]
+__all__ = ["OIPResult", "OIPCallbacks", "optimize", "pattern_picture", "wavelength_noise"]
 
 
 class OIPCallbacks(Protocol):
@@ -107,14 +107,11 @@ class OIPResult:
             enhance: Contrast enhancement (display only; see :func:`cnn_widgets.render.contrast`).
             columns: Mosaic columns for the atlas.
         """
-        images = self.frames[frame][..., 0] if self.frames.shape[-1] == 1 else self.frames[frame].mean(-1)
+        images = self.frames[frame]
         if map_index is not None:
-            return contrast(images[self._position(map_index)], enhance)
-        shown = np.stack([contrast(image, enhance) for image in images], axis=-1)
-        tiles = mosaic(shown, value_range=(0.0, 1.0), columns=columns)
-        grey = tiles.indices.astype(np.float32) / 254.0
-        grey[tiles.indices == 255] = 1.0  # gaps white
-        return grey
+            position = self._position(map_index)
+            images = images[position:position + 1]
+        return pattern_picture(images, enhance, columns=columns)
 
     def save_png(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
                  zoom: int = 8) -> Path:
@@ -156,6 +153,19 @@ class OIPResult:
         frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
                        duration=durations, loop=0)
         return buffer.getvalue()
+
+
+def pattern_picture(images: np.ndarray, enhance: float = 0.0, *, columns: int | None = None) -> np.ndarray:
+    """Grey levels in [0, 1] of patterns ``(n, H, W, C)``: one image as it is, several
+    as a mosaic with white gaps; each stretched with :func:`cnn_widgets.render.contrast`."""
+    grey = images[..., 0] if images.shape[-1] == 1 else images.mean(-1)
+    if len(grey) == 1:
+        return contrast(grey[0], enhance)
+    tiles = mosaic(np.stack([contrast(image, enhance) for image in grey], axis=-1),
+                   value_range=(0.0, 1.0), columns=columns)
+    picture = tiles.indices.astype(np.float32) / 254.0
+    picture[tiles.indices == 255] = 1.0  # gaps white
+    return picture
 
 
 def _grey_image(grey: np.ndarray, zoom: int) -> Any:

@@ -224,11 +224,7 @@ class FCPCompare(widgets.VBox):
 
     def _outline(self) -> None:
         for picture in self.pictures:
-            if self.selected_map < 0 or getattr(self, "_tiles", None) is None:
-                picture.highlight([])
-            else:
-                x, y = self._tiles.origin(self.selected_map)
-                picture.highlight([(x, y, self._tiles.tile[1], self._tiles.tile[0], "#ff00ff")])
+            picture.outline_tile(getattr(self, "_tiles", None), self.selected_map)
 
     def _show_examples(self) -> None:
         """The selected map for six single images of each class, and the drawing: the seed's 'three 4s'."""

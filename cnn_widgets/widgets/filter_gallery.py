@@ -121,11 +121,7 @@ class FilterGallery(widgets.VBox):
                                 f"cell in map {self.selected_map} of {self.layer}</small>")
 
     def _outline(self) -> None:
-        if self.selected_map < 0:
-            self.decoded.highlight([])
-            return
-        x, y = self._tiles.origin(self.selected_map)
-        self.decoded.highlight([(x, y, self._tiles.tile[1], self._tiles.tile[0], "#00aa00")])
+        self.decoded.outline_tile(self._tiles, self.selected_map, "#00aa00")
 
 
 class ReceptiveField(widgets.VBox):

@@ -166,9 +166,4 @@ class MapGrid(widgets.VBox):
         self._outline()
 
     def _outline(self) -> None:
-        tiles = self._mosaic
-        if tiles is None or self.selected_map < 0:
-            self.picture.highlight([])
-            return
-        x, y = tiles.origin(self.selected_map)
-        self.picture.highlight([(x, y, tiles.tile[1], tiles.tile[0], "#ff00ff")])
+        self.picture.outline_tile(self._mosaic, self.selected_map)

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..oip import OIPResult, optimize
+from ..oip import OIPResult, optimize, pattern_picture
 from ..render import scale, to_png
 from .picture import size, style
 
@@ -245,19 +245,7 @@ class OIPExplorer(widgets.VBox):
 
     # ------------------------------------------------------------------ pictures
     def _draw(self, images: np.ndarray) -> None:
-        from ..render import contrast, mosaic
-
-        grey = images[..., 0] if images.shape[-1] == 1 else images.mean(-1)
-        enhance = self.contrast.value
-        if len(grey) == 1:
-            plain, strong = contrast(grey[0]), contrast(grey[0], enhance)
-        else:
-            def atlas(amount: float) -> np.ndarray:
-                tiles = mosaic(np.stack([contrast(g, amount) for g in grey], axis=-1), value_range=(0, 1))
-                picture = tiles.indices.astype(np.float32) / 254.0
-                picture[tiles.indices == 255] = 1.0
-                return picture
-            plain, strong = atlas(0.0), atlas(enhance)
+        plain, strong = pattern_picture(images), pattern_picture(images, self.contrast.value)
         size = f"{max(224, plain.shape[1] * 3)}px"
         with self.hold_sync():
             for image, grey_levels in ((self.plain, plain), (self.enhanced, strong)):

@@ -103,6 +103,14 @@ class Picture(widgets.GridBox):
         self._rects = list(rects)
         self._draw()
 
+    def outline_tile(self, tiles: Mosaic | None, index: int, colour: str = "#ff00ff") -> None:
+        """Outline map ``index`` of the mosaic shown; nothing for ``index < 0``."""
+        if tiles is None or index < 0:
+            self.highlight([])
+            return
+        x, y = tiles.origin(index)
+        self.highlight([(x, y, tiles.tile[1], tiles.tile[0], colour)])
+
     def _draw(self) -> None:
         with hold_canvas():
             self.overlay.clear()
