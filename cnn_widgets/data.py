@@ -1,41 +1,76 @@
-"""MNIST and Fashion-MNIST loading: a local ``.npz`` file, or Keras' downloader.
+"""MNIST and Fashion-MNIST loading: the test split shipped in the package, a local
+``.npz`` file, or a download.
+
+The MNIST *test* split (10,000 digits) ships inside the package
+(``cnn_widgets/assets/mnist_test.npz``, from Y. LeCun, C. Cortes and C. Burges' MNIST
+database, licensed CC BY-SA 3.0): :func:`mnist_test_split` reads it with no network
+and no file. The training splits never ship; :func:`load_mnist` gets the full set.
 
 A local file is named by the ``path`` argument or, without one, by the environment
 variable ``CNN_WIDGETS_MNIST`` / ``CNN_WIDGETS_FASHION_MNIST``. It must be an
 ``.npz`` archive with the arrays ``x_train, y_train, x_test, y_test`` (uint8 images
 ``(N, 28, 28)``, labels 0–9), the layout Keras ships. It is read with
 ``allow_pickle=False`` and checked before use. Without a local file the data set is
-fetched by Keras' own downloader into ``~/.keras/datasets`` (cached after the first
-time) and read by the same checked loader.
+downloaded (as Keras would) into ``~/.keras/datasets`` (cached after the first
+time) and read by the same checked loader. A download only happens when the
+full set is asked for, has a timeout, and prints nothing.
 
-Nothing here imports TensorFlow unless a download is needed.
+Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
+import tempfile
+import urllib.request
 import zipfile
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["load_mnist", "load_fashion_mnist", "MNIST_ENV", "FASHION_MNIST_ENV"]
+__all__ = ["load_mnist", "load_fashion_mnist", "mnist_test_split", "MNIST_ENV", "FASHION_MNIST_ENV",
+           "DOWNLOAD_TIMEOUT", "MNIST_SOURCE"]
 
 MNIST_ENV = "CNN_WIDGETS_MNIST"
 FASHION_MNIST_ENV = "CNN_WIDGETS_FASHION_MNIST"
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 _ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+_FASHION_FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+                  "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
+#: Seconds a download may wait on the network before it gives up.
+DOWNLOAD_TIMEOUT = 30.0
+#: Where the shipped test split comes from, and its licence.
+MNIST_SOURCE = ("MNIST test split (10,000 digits) shipped with cnn_widgets; from the MNIST database "
+                "of Y. LeCun, C. Cortes and C. Burges, CC BY-SA 3.0")
 
 Split = tuple[np.ndarray, np.ndarray]
 
 
-def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split]:
-    """The MNIST digits: ``(x_train, y_train), (x_test, y_test)``, uint8.
+def mnist_test_split() -> Split:
+    """The MNIST test split shipped in the package: ``(x_test, y_test)``, uint8.
+
+    10,000 images ``(10000, 28, 28)`` and their labels; no network, no file needed.
+    """
+    asset = resources.files("cnn_widgets") / "assets" / "mnist_test.npz"
+    with resources.as_file(asset) as path, np.load(path, allow_pickle=False) as archive:
+        return archive["x_test"], archive["y_test"].astype(np.uint8)
+
+
+def load_mnist(path: str | os.PathLike[str] | None = None, *,
+               timeout: float = DOWNLOAD_TIMEOUT) -> tuple[Split, Split]:
+    """The full MNIST digits: ``(x_train, y_train), (x_test, y_test)``, uint8.
+
+    For the test split alone, :func:`mnist_test_split` needs neither file nor network.
 
     Args:
-        path: A local ``.npz`` file; default: ``$CNN_WIDGETS_MNIST``, else download.
+        path: A local ``.npz`` file; default: ``$CNN_WIDGETS_MNIST``, else download
+            (cached in Keras' folder, ``~/.keras/datasets``).
+        timeout: Seconds the download may wait on the network.
 
     Raises:
         FileNotFoundError: The named file does not exist.
@@ -45,16 +80,21 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
     """
     local = _local_path(path, MNIST_ENV)
     if local is None:
-        local = _download_mnist()
+        try:
+            local = _fetch("mnist.npz", _MNIST_SHA256, timeout)
+        except (OSError, ValueError) as error:
+            raise _offline_error("MNIST", MNIST_ENV, "load_mnist", error) from error
     return _read_npz(local, "MNIST")
 
 
-def load_fashion_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split]:
-    """Fashion-MNIST: ``(x_train, y_train), (x_test, y_test)``, uint8.
+def load_fashion_mnist(path: str | os.PathLike[str] | None = None, *,
+                       timeout: float = DOWNLOAD_TIMEOUT) -> tuple[Split, Split]:
+    """Fashion-MNIST (Zalando Research, MIT licence): ``(x_train, y_train), (x_test, y_test)``, uint8.
 
     Args:
         path: A local ``.npz`` file with the same keys as MNIST's; default:
-            ``$CNN_WIDGETS_FASHION_MNIST``, else Keras' downloader.
+            ``$CNN_WIDGETS_FASHION_MNIST``, else download (cached like MNIST).
+        timeout: Seconds the download may wait on the network.
 
     Raises:
         Same as :func:`load_mnist`.
@@ -62,7 +102,13 @@ def load_fashion_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Spli
     local = _local_path(path, FASHION_MNIST_ENV)
     if local is not None:
         return _read_npz(local, "Fashion-MNIST")
-    return _validated(_download_fashion_mnist(), "Fashion-MNIST", "Keras' Fashion-MNIST download")
+    try:
+        files = [_fetch(name, None, timeout, subdir="fashion-mnist") for name in _FASHION_FILES]
+        y_train, x_train, y_test, x_test = (_read_idx(file) for file in files)
+    except (OSError, ValueError) as error:
+        raise _offline_error("Fashion-MNIST", FASHION_MNIST_ENV, "load_fashion_mnist", error) from error
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    return _validated(arrays, "Fashion-MNIST", "the Fashion-MNIST download")
 
 
 def _local_path(path: str | os.PathLike[str] | None, env: str) -> Path | None:
@@ -132,27 +178,46 @@ def _offline_error(name: str, env: str, function: str, error: Exception) -> Runt
     )
 
 
-def _download_mnist() -> Path:
-    from keras.utils import get_file
-
-    try:
-        return Path(
-            get_file(
-                "mnist.npz",
-                origin=_ORIGIN + "mnist.npz",
-                file_hash=_MNIST_SHA256,
-                cache_dir=os.environ.get("KERAS_HOME"),  # read now, not at Keras' import
-            )
-        )
-    except Exception as error:  # urllib, HTTP and hash errors all mean "not available"
-        raise _offline_error("MNIST", MNIST_ENV, "load_mnist", error) from error
+def _cache_dir(subdir: str | None) -> Path:
+    """Keras' data set cache: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``."""
+    root = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+    return root / subdir if subdir else root
 
 
-def _download_fashion_mnist() -> dict[str, np.ndarray]:
-    from keras.datasets import fashion_mnist
+def _fetch(name: str, sha256: str | None, timeout: float, subdir: str | None = None) -> Path:
+    """The cached file ``name``, downloaded first if needed; nothing is printed."""
+    target = _cache_dir(subdir) / name
+    if target.is_file() and (sha256 is None or _sha256(target) == sha256):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(_ORIGIN + name, timeout=timeout) as response, tempfile.NamedTemporaryFile(
+            dir=target.parent, delete=False) as part:
+        while chunk := response.read(1 << 20):
+            part.write(chunk)
+    if sha256 is not None and _sha256(Path(part.name)) != sha256:
+        os.unlink(part.name)
+        raise ValueError(f"the downloaded {name} does not have the expected checksum")
+    os.replace(part.name, target)
+    return target
 
-    try:
-        (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
-    except Exception as error:
-        raise _offline_error("Fashion-MNIST", FASHION_MNIST_ENV, "load_fashion_mnist", error) from error
-    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """A gzipped IDX file (the MNIST format) as a uint8 array."""
+    with gzip.open(path, "rb") as file:
+        raw = file.read()
+    if len(raw) < 8 or raw[:2] != b"\0\0" or raw[2] != 8:
+        raise ValueError(f"{path} is not a uint8 IDX file")
+    dims = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
+    data = np.frombuffer(raw, np.uint8, offset=4 + 4 * dims)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path} is truncated")
+    return data.reshape(shape)

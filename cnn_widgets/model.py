@@ -27,10 +27,41 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
-import keras
-import tensorflow as tf
 
-from .layers import LayerInfo, describe_layers
+
+def _import_tensorflow() -> tuple[Any, Any]:
+    """Import TensorFlow and Keras without their C++ start-up lines on stderr.
+
+    TensorFlow's native code logs oneDNN and CUDA notices straight to file
+    descriptor 2 while it imports and while its first device initialises (before
+    ``TF_CPP_MIN_LOG_LEVEL`` or absl logging can filter them). They would land in
+    notebook outputs, on the dashboard and in ``serve``'s terminal, so descriptor 2
+    points at /dev/null for those few seconds. Python errors are not affected:
+    they are raised after it is restored. ``CNN_WIDGETS_DEBUG=1`` keeps them.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ.get("CNN_WIDGETS_DEBUG"):
+        import keras as keras_module
+        import tensorflow as tf_module
+
+        return keras_module, tf_module
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        import keras as keras_module
+        import tensorflow as tf_module
+
+        tf_module.constant(0.0)  # the first op initialises the devices (the CUDA probe logs here)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return keras_module, tf_module
+
+
+keras, tf = _import_tensorflow()
+
+from .layers import LayerInfo, describe_layers  # noqa: E402  (layers imports keras: after the quiet import)
 
 __all__ = ["CNNModel", "TrainingProgress", "mnist_cnn"]
 
@@ -204,6 +235,9 @@ class CNNModel:
         self._calls: dict[tuple[tuple[str, ...], bool], Any] = {}
         self._calls_lock = threading.RLock()
         self._helpers: dict[Any, Any] = {}
+        #: Bumped whenever weights or standardisation change (:meth:`train`,
+        #: :meth:`changed`); every cache of a computed result is keyed on it.
+        self.version = 0
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -476,15 +510,28 @@ class CNNModel:
         return names
 
     def cached(self, key: Any, build: Callable[[], Any]) -> Any:
-        """A compiled helper kept with this model: built once per ``key``, then reused.
+        """A compiled helper kept with this model: built once per ``key`` and model
+        :attr:`version`, then reused.
 
         The OIP engine, FCP and filter decoding keep their ``tf.function`` s here, so
-        they live (and are traced) once per model, and go away with it.
+        they live (and are traced) once per model, and go away with it; after
+        :meth:`train` (a new version) they are built again with the new weights and
+        standardisation.
         """
         with self._calls_lock:
             if key not in self._helpers:
                 self._helpers[key] = build()
             return self._helpers[key]
+
+    def changed(self) -> int:
+        """Record that weights or standardisation changed: drop every cached helper and
+        compiled call, bump :attr:`version`. Call it after changing ``keras_model``'s
+        weights yourself; :meth:`train` calls it. Returns the new version."""
+        with self._calls_lock:
+            self._helpers.clear()
+            self._calls.clear()
+            self.version += 1
+            return self.version
 
     def _compiled(self, names: tuple[str, ...], jit: bool) -> Any:
         """One ``tf.function`` per set of layers; fixed signature, so no retracing."""
@@ -561,7 +608,7 @@ class CNNModel:
             axes = (0, 1, 2)
             self.mean = x.mean(axis=axes).astype(np.float32)
             self.std = np.maximum(x.std(axis=axes), 1e-6).astype(np.float32)
-            self._calls.clear()
+            self.changed()
         steps = int(np.ceil(x.shape[0] / batch_size))
         schedule = keras.optimizers.schedules.ExponentialDecay(
             learning_rate, decay_steps=steps, decay_rate=lr_decay, staircase=True
@@ -577,9 +624,12 @@ class CNNModel:
         if validation is not None:
             val = (self.standardize(self.prepare(validation[0])), np.asarray(validation[1]).reshape(-1))
         callback = _ProgressCallback(epochs, steps, progress, cancel)
-        history = self.keras_model.fit(
-            data, epochs=epochs, validation_data=val, callbacks=[callback], verbose=0
-        )
+        try:
+            history = self.keras_model.fit(
+                data, epochs=epochs, validation_data=val, callbacks=[callback], verbose=0
+            )
+        finally:
+            self.changed()  # new weights (also after a cancel): every cache is stale
         self.metadata["training"] = {
             "recipe": "SGD with Nesterov momentum, exponential LR decay per epoch, L2 weight decay",
             "epochs": epochs,

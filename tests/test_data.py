@@ -105,7 +105,7 @@ def local_server(tmp_path):
     server.server_close()
 
 
-def test_download_through_keras_get_file(tmp_path, monkeypatch, local_server):
+def test_download_into_the_keras_cache(tmp_path, monkeypatch, local_server):
     root, url = local_server
     served = write_npz(root / "mnist.npz", n_train=7)
     monkeypatch.delenv("CNN_WIDGETS_MNIST", raising=False)
