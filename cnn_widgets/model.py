@@ -20,6 +20,7 @@ import datetime as _dt
 import json
 import os
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
@@ -86,7 +87,9 @@ class TrainingProgress:
         step: Batches done in this epoch.
         steps: Batches per epoch.
         logs: Running loss/accuracy (and validation figures at an epoch's end).
-        epoch_done: True on the call that closes an epoch.
+        epoch_done: True on the call that closes a complete epoch (a cancelled
+            epoch ends with a last report that has it False).
+        elapsed: Seconds of training so far, time spent paused left out.
     """
 
     epoch: int
@@ -95,6 +98,12 @@ class TrainingProgress:
     steps: int
     logs: dict[str, float] = field(default_factory=dict)
     epoch_done: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def fraction(self) -> float:
+        """Fraction of the whole run done, 0–1."""
+        return min(1.0, ((self.epoch - 1) * self.steps + self.step) / max(self.epochs * self.steps, 1))
 
 
 def mnist_cnn(
@@ -570,6 +579,7 @@ class CNNModel:
         validation: tuple[Any, Any] | None = None,
         progress: Callable[[TrainingProgress], None] | None = None,
         cancel: threading.Event | None = None,
+        pause: threading.Event | None = None,
     ) -> dict[str, list[float]]:
         """Train in place with the seeds' recipe: SGD with momentum, an LR schedule, L2.
 
@@ -590,20 +600,29 @@ class CNNModel:
                 standardisation it was trained with.
             seed: Seed of the shuffling and augmentation.
             validation: Optional ``(images, labels)`` evaluated after each epoch.
-            progress: Called with a :class:`TrainingProgress` after each batch.
+            progress: Called with a :class:`TrainingProgress` after each batch
+                (on the training thread; a snapshot recorder can look at the
+                weights there).
             cancel: Set this event to stop after the current batch.
+            pause: While this event is set, training waits after the current
+                batch (a set ``cancel`` ends the wait).
 
         Returns:
-            The history: metric name → one value per finished epoch.
+            The history: metric name → one value per finished epoch (also kept
+            in ``metadata["history"]``).
+
+        Raises:
+            ValueError: A setting out of its range (the message names the range),
+                or images and labels that do not fit the model or each other.
         """
+        _check_training_settings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                                 lr_decay=lr_decay, momentum=momentum, l2=l2, shift=shift)
         x = self.prepare(images)
         y = np.asarray(labels).reshape(-1)
         if y.shape[0] != x.shape[0]:
             raise ValueError(f"{x.shape[0]} images but {y.shape[0]} labels")
         if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= self.classes:
             raise ValueError(f"labels must be integers in 0..{self.classes - 1}")
-        if epochs < 1 or batch_size < 1:
-            raise ValueError("epochs and batch_size must be ≥ 1")
         if standardize:
             axes = (0, 1, 2)
             self.mean = x.mean(axis=axes).astype(np.float32)
@@ -623,7 +642,7 @@ class CNNModel:
         val = None
         if validation is not None:
             val = (self.standardize(self.prepare(validation[0])), np.asarray(validation[1]).reshape(-1))
-        callback = _ProgressCallback(epochs, steps, progress, cancel)
+        callback = _ProgressCallback(epochs, steps, progress, cancel, pause)
         try:
             history = self.keras_model.fit(
                 data, epochs=epochs, validation_data=val, callbacks=[callback], verbose=0
@@ -644,7 +663,29 @@ class CNNModel:
             "images": int(x.shape[0]),
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
-        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        result = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        self.metadata["history"] = {k: [round(v, 5) for v in vals] for k, vals in result.items()}
+        return result
+
+
+def _check_training_settings(**settings: Any) -> None:
+    """ValueError naming the allowed range for any setting of :meth:`CNNModel.train` outside it."""
+    ranges = {
+        "epochs": ("an integer ≥ 1", lambda v: v >= 1, True),
+        "batch_size": ("an integer ≥ 1", lambda v: v >= 1, True),
+        "shift": ("an integer ≥ 0 (pixels)", lambda v: v >= 0, True),
+        "learning_rate": ("a number > 0", lambda v: v > 0, False),
+        "lr_decay": ("a number in (0, 1]", lambda v: 0 < v <= 1, False),
+        "momentum": ("a number in [0, 1)", lambda v: 0 <= v < 1, False),
+        "l2": ("a number ≥ 0", lambda v: v >= 0, False),
+    }
+    for name, value in settings.items():
+        allowed, ok, integral = ranges[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or (
+                integral and not float(value).is_integer()):
+            raise ValueError(f"{name} must be {allowed}; got {value!r}")
+        if not np.isfinite(float(value)) or not ok(float(value)):
+            raise ValueError(f"{name} must be {allowed}; got {value!r}")
 
 
 class _ShiftedBatches(keras.utils.PyDataset):
@@ -686,18 +727,29 @@ class _ShiftedBatches(keras.utils.PyDataset):
 
 
 class _ProgressCallback(keras.callbacks.Callback):
+    """Reports after each batch, stops on ``cancel``, waits while ``pause`` is set."""
+
     def __init__(self, epochs: int, steps: int, progress: Callable[[TrainingProgress], None] | None,
-                 cancel: threading.Event | None) -> None:
+                 cancel: threading.Event | None, pause: threading.Event | None = None) -> None:
         super().__init__()
         self.epochs, self.steps = epochs, steps
-        self.progress, self.cancel = progress, cancel
+        self.progress, self.cancel, self.pause = progress, cancel, pause
         self.epoch = self.step = 0
+        self._start = time.perf_counter()
+        self._paused = 0.0
 
     def _report(self, logs: dict | None, epoch_done: bool) -> None:
         if self.progress is not None:
             values = {k: float(v) for k, v in (logs or {}).items()}
+            elapsed = time.perf_counter() - self._start - self._paused
             self.progress(TrainingProgress(self.epoch, self.epochs, self.step, self.steps, values,
-                                           epoch_done))
+                                           epoch_done, elapsed))
+
+    def _stopped(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._start, self._paused = time.perf_counter(), 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch, self.step = epoch + 1, 0
@@ -705,8 +757,13 @@ class _ProgressCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.step = batch + 1
         self._report(logs, False)
-        if self.cancel is not None and self.cancel.is_set():
+        if self.pause is not None and self.pause.is_set() and not self._stopped():
+            began = time.perf_counter()
+            while self.pause.is_set() and not self._stopped():
+                (self.cancel.wait if self.cancel is not None else time.sleep)(0.05)
+            self._paused += time.perf_counter() - began
+        if self._stopped():
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._report(logs, True)
+        self._report(logs, self.step == self.steps)
