@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = [
-    "CNNModel", "Explorer", "DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer",
+    "CNNModel", "Session", "Explorer", "DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer",
     "FCPCompare", "FilterGallery", "ReceptiveField", "LiveModel", "to_mnist", "load_mnist", "load_fashion_mnist", "mnist_cnn",
 ]
 
 _LAZY = {
     "CNNModel": "cnn_widgets.model",
+    "Session": "cnn_widgets.session",
     "Explorer": "cnn_widgets.app",
     "DigitPad": "cnn_widgets.widgets",
     "MapGrid": "cnn_widgets.widgets",
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .live import LiveModel
     from .model import CNNModel, mnist_cnn
     from .preprocess import to_mnist
+    from .session import Session
     from .widgets import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer,
                           ProbabilityBars, ReceptiveField)
 

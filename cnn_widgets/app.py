@@ -1,4 +1,8 @@
-"""Explorer: the composed dashboard — draw a digit, watch every layer react."""
+"""Explorer: the composed dashboard — draw a digit, watch every layer react.
+
+The Explorer is a :class:`~cnn_widgets.session.Session` plus a layout: every part
+is a view over that one session (model, drawing, test images, worker, status).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from .live import LiveModel
+from .session import Session
 from .widgets import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
                       ReceptiveField)
+from .widgets.view import SessionView, StatusLine
 
 __all__ = ["Explorer"]
 
 
-class Explorer(widgets.VBox):
+class Explorer(SessionView, widgets.VBox):
     """Drawing pad, what the network sees, class probabilities, a map grid for every
     conv and pooling layer and the dense layer, all updating while you draw; below,
     the OIP explorer for the map clicked last, the FCP comparison of two classes
@@ -22,80 +27,94 @@ class Explorer(widgets.VBox):
     Clicking a cell of a map outlines its receptive field on the image.
 
     Args:
-        model: A :class:`~cnn_widgets.CNNModel`; default the embedded MNIST CNN.
-            Drawing produces 28×28 grey images, so the pad needs a model that
-            takes those; other models still get every view, fed through ``live.image``.
+        model: A :class:`~cnn_widgets.CNNModel` (default the embedded MNIST CNN), or
+            a :class:`~cnn_widgets.session.Session` to show.
+        data: ``(images, labels)`` for the views (class patterns, samples, top
+            images); default the MNIST test split shipped in the package, for models
+            that take 28×28 grey digits.
 
-    The parts are ordinary widgets wired with traitlets, so you can compose your own::
+    Drawing produces 28×28 grey images, so the pad is offered for models that take
+    those; other models still get every view, fed through ``explorer.session.live.image``.
 
-        import traitlets, ipywidgets as widgets
-        from cnn_widgets import CNNModel
-        from cnn_widgets.live import LiveModel
-        from cnn_widgets.widgets import DigitPad, MapGrid, ProbabilityBars
+    The parts are ordinary widgets over one session, so you can compose your own::
 
-        live = LiveModel(CNNModel.default())
-        pad = DigitPad()
-        traitlets.dlink((pad, "image"), (live, "image"))
-        grid = MapGrid(live, "conv2", colormap="grey")
-        widgets.HBox([pad, widgets.VBox([ProbabilityBars(live), grid])])
+        import ipywidgets as widgets
+        from cnn_widgets import DigitPad, MapGrid, ProbabilityBars, Session
+
+        session = Session()                            # the embedded MNIST CNN
+        pad = DigitPad(session)                        # drawing sets session.live.image
+        widgets.HBox([pad, widgets.VBox([ProbabilityBars(session), MapGrid(session, "conv2")])])
     """
 
-    def __init__(self, model: Any = None, **kwargs: Any) -> None:
-        if model is None:
-            from .model import CNNModel
-
-            model = CNNModel.default()
-        self.model = model
-        self.live = LiveModel(model)
-        height, width, channels = model.input_shape
-        self.pad: DigitPad | None = None
+    def __init__(self, model: Any = None, *, data: Any = None, **kwargs: Any) -> None:
+        if isinstance(model, Session):
+            if data is not None:
+                raise ValueError("give data to the Session, not to the Explorer: Session(model, data=...)")
+            self._attach(model)
+        else:
+            self._attach(Session(model, data=data))
+            self._own_session = True
+        session = self.session
+        self.model, self.live = session.model, session.live
+        height, width, channels = self.model.input_shape
+        self.status_line = StatusLine("cnnw-explorer-status")
         left: list[widgets.Widget] = []
-        test_set = None
+        self.pad: DigitPad | None = None
         if (height, width, channels) == (28, 28, 1):
-            test_set = _mnist_test_set()  # loaded once, shared by the pad, FCP and the filters
-            self.pad = DigitPad(samples=(lambda: ((None, None), test_set)) if test_set else None)
+            self.pad = DigitPad(session)
             traitlets.dlink((self.pad, "image"), (self.live, "image"))
             left.append(self.pad)
-        self.probabilities = ProbabilityBars(self.live)
-        self.receptive_field = ReceptiveField(self.live)
+        else:
+            left.append(widgets.HTML(
+                f"<small>This model takes {height}×{width}×{channels} images, so there is no drawing pad: "
+                "set <code>explorer.session.live.image</code> to an image and every view follows.</small>"))
+        self.probabilities = ProbabilityBars(session)
+        self.receptive_field = ReceptiveField(session)
         left += [self.probabilities, self.receptive_field]
-        self.grids = [MapGrid(self.live, name) for name in model.spatial_layers]
+        self.grids = [MapGrid(session, name) for name in self.model.spatial_layers]
         for grid in self.grids:
             grid.layer_picker.layout.display = "none"  # each grid keeps its own layer here
         right: list[widgets.Widget] = list(self.grids)
         try:
-            self.dense: DenseView | None = DenseView(self.live)
+            self.dense: DenseView | None = DenseView(session)
             right.append(self.dense)
         except ValueError:
             self.dense = None
         columns = widgets.GridBox(
             right, layout=widgets.Layout(grid_template_columns="repeat(auto-fill, minmax(440px, 1fr))",
                                          grid_gap="8px 16px", width="100%"))
-        self.oip = OIPExplorer(model)
+        self.oip = OIPExplorer(session)
         for grid in self.grids:
             self.oip.follow(grid)  # click a map: its OIP is one Run away
             self.receptive_field.follow(grid)  # ... and the cell's field is outlined
-        self.fcp = FCPCompare(model, self.live, data=test_set, lazy=True)
-        self.filters = FilterGallery(model, data=None if test_set is None else test_set[0][:2000])
+        self.fcp = FCPCompare(session, lazy=True)
+        self.filters = FilterGallery(session)
         self.tabs = widgets.Tab([self.oip, self.fcp, self.filters], titles=("OIP", "FCP", "Filters"))
         self.tabs.add_class("cnnw-explorer-tabs")
         # The FCP tab computes when first opened and follows the drawing only while
         # shown: a faster start, less memory, fewer messages per stroke.
-        self.tabs.observe(lambda change: setattr(self.fcp, "follow_drawing", change["new"] == 1),
-                          "selected_index")
+        self.tabs.observe(self._tab_changed, "selected_index")
+        self._watch(session, self._status_changed, ["status", "status_error"])
+        self._watch(self.live, self._live_error, "error")
         super().__init__(
-            [widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px")), columns]),
+            [self.status_line,
+             widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px", max_width="460px")),
+                           columns]),
              self.tabs],
             **kwargs,
         )
         self.add_class("cnnw-explorer")
 
+    def _tab_changed(self, change: dict[str, Any]) -> None:
+        self.fcp.follow_drawing = self.tabs.children[change["new"]] is self.fcp if change["new"] is not None else False
 
-def _mnist_test_set() -> tuple[Any, Any] | None:
-    """The MNIST test set if it can be had, else None (the widgets then say why)."""
-    from .data import load_mnist
+    def _status_changed(self, change: dict[str, Any]) -> None:
+        self.status_line.say(self.session.status, self.session.status_error)
 
-    try:
-        return load_mnist()[1]
-    except (OSError, ValueError, RuntimeError):
-        return None
+    def _live_error(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.status_line.say(f"The drawing cannot be shown: {change['new']}", error=True)
+        elif self.status_line.error:
+            self.status_line.say("")
+
+

@@ -23,7 +23,7 @@ model wrapper's one compiled call, in batches.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -74,6 +74,7 @@ class FCPComparison:
 
     def node_ranking(self, top: int = 10) -> list[tuple[tuple[int, ...], float]]:
         """The ``top`` nodes by |d|: ``(index, d)`` with index ``(row, col, map)`` or ``(unit,)``."""
+        top = _count(top, "top")
         flat = np.argsort(-np.abs(self.node_scores), axis=None)[:top]
         return [(tuple(int(i) for i in np.unravel_index(k, self.node_scores.shape)),
                  float(self.node_scores.flat[k])) for k in flat]
@@ -84,13 +85,31 @@ class FCPComparison:
         The pattern is projected on the line from B's mean to A's mean, using the
         nodes of the ``top`` best-separating maps (all of them when ``top`` is 0).
         """
-        activation = np.asarray(activation, np.float64).reshape(self.difference.shape)
+        top = _count(top, "top")
+        try:
+            activation = np.asarray(activation, np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"activation must be an array of numbers; got {type(activation).__name__}") from None
+        if activation.size != self.difference.size:
+            raise ValueError(f"activation must be one image's pattern on {self.layer!r}, shape "
+                             f"{self.difference.shape}; got shape {activation.shape}")
+        if not np.all(np.isfinite(activation)):
+            raise ValueError("activation must be finite; got NaN or infinite values")
+        activation = activation.reshape(self.difference.shape)
         maps = self.map_ranking[:top] if top else self.map_ranking
         delta = self.difference[..., maps]
         norm = float(np.sum(delta * delta))
         if norm == 0:
             return 0.5
         return float(np.sum((activation[..., maps] - self.b.mean[..., maps]) * delta) / norm)
+
+
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be a whole number ≥ 0; got {value!r}")
+    if value < 0:
+        raise ValueError(f"{what} must be ≥ 0; got {value}")
+    return int(value)
 
 
 def pattern_shape(model: Any, layer: str) -> tuple[int, ...]:
@@ -102,6 +121,8 @@ def _check_labels(model: Any, images: Any, labels: Any) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be a 1-D array of class indices; got {labels.dtype} {labels.shape}")
+    if not hasattr(images, "__len__"):
+        raise TypeError(f"images must be a batch of images (an array); got {type(images).__name__}")
     count = len(images) if not isinstance(images, np.ndarray) or images.ndim > 2 else 1
     if count != labels.shape[0]:
         raise ValueError(f"{count} images but {labels.shape[0]} labels: give one label per image")
@@ -109,7 +130,8 @@ def _check_labels(model: Any, images: Any, labels: Any) -> np.ndarray:
 
 
 def _check_class(model: Any, label: Any, labels: np.ndarray) -> int:
-    if not isinstance(label, (int, np.integer)) or not 0 <= int(label) < model.classes:
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)) or not (
+            0 <= int(label) < model.classes):
         names = ", ".join(f"{i} ({n})" for i, n in enumerate(model.class_names))
         raise ValueError(f"unknown class {label!r}; this model's classes are {names}")
     if not np.any(labels == label):
@@ -125,8 +147,12 @@ def class_patterns(
     classes: Sequence[int] = (4, 9),
     *,
     batch_size: int = 256,
+    progress: Callable[[float], Any] | None = None,
 ) -> dict[int, ClassPattern]:
     """Mean, spread and count of the activations of ``layer`` per class.
+
+    The activations are accumulated batch by batch (float32 activations, float64
+    sums of one pattern's size), so memory stays flat whatever the layer and class size.
 
     Args:
         model: A :class:`~cnn_widgets.CNNModel`.
@@ -135,6 +161,8 @@ def class_patterns(
         layer: Any layer of the model.
         classes: The classes to describe.
         batch_size: Images per compiled call.
+        progress: Called with the fraction done after each batch (it may raise to
+            stop, e.g. a cancelled job).
 
     Raises:
         ValueError: Unknown layer or class, a class without images, or a
@@ -143,15 +171,32 @@ def class_patterns(
     model.layer(layer)
     labels = _check_labels(model, images, labels)
     wanted = [_check_class(model, c, labels) for c in classes]
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number ≥ 1; got {batch_size!r}")
+    images = np.asarray(images)
+    indices = {label: np.flatnonzero(labels == label) for label in wanted}
+    total, done = sum(len(i) for i in indices.values()), 0
     out: dict[int, ClassPattern] = {}
     for label in wanted:
-        chosen = np.asarray(images)[labels == label]
-        values = model.activations(chosen, layer, batch_size=batch_size)[layer].astype(np.float64)
-        map_means = values.reshape(len(values), -1, values.shape[-1]).mean(axis=1)
+        chosen = indices[label]
+        sums = squares = None
+        map_means = []
+        for start in range(0, len(chosen), batch_size):
+            values = model.activations(images[chosen[start:start + batch_size]], layer,
+                                       batch_size=batch_size)[layer]
+            wide = values.astype(np.float64)
+            sums = wide.sum(axis=0) if sums is None else sums + wide.sum(axis=0)
+            squares = (wide * wide).sum(axis=0) if squares is None else squares + (wide * wide).sum(axis=0)
+            map_means.append(values.reshape(len(values), -1, values.shape[-1]).mean(axis=1, dtype=np.float32))
+            done += len(values)
+            if progress is not None:
+                progress(done / total)
+        count = len(chosen)
+        mean = sums / count
+        std = np.sqrt(np.maximum(squares / count - mean * mean, 0.0))
         out[label] = ClassPattern(
-            label=label, name=model.class_names[label], mean=values.mean(axis=0).astype(np.float32),
-            std=values.std(axis=0).astype(np.float32), count=len(values),
-            map_means=map_means.astype(np.float32),
+            label=label, name=model.class_names[label], mean=mean.astype(np.float32),
+            std=std.astype(np.float32), count=count, map_means=np.concatenate(map_means).astype(np.float32),
         )
     return out
 
@@ -170,6 +215,10 @@ def _cohen_d(mean_a: np.ndarray, std_a: np.ndarray, n_a: int, mean_b: np.ndarray
 
 def compare_patterns(layer: str, a: ClassPattern, b: ClassPattern) -> FCPComparison:
     """Compare two class patterns of the same layer (see the module for the score)."""
+    if not isinstance(a, ClassPattern) or not isinstance(b, ClassPattern):
+        raise TypeError("compare_patterns takes two ClassPattern (from class_patterns)")
+    if a.mean.shape != b.mean.shape:
+        raise ValueError(f"the two patterns come from different layers: shapes {a.mean.shape} and {b.mean.shape}")
     map_scores = _cohen_d(a.map_means.mean(0), a.map_means.std(0), a.count,
                           b.map_means.mean(0), b.map_means.std(0), b.count)
     return FCPComparison(
@@ -193,7 +242,8 @@ def compare(
     Raises:
         ValueError: As :func:`class_patterns`, or the two classes are the same.
     """
-    if len(classes) != 2 or classes[0] == classes[1]:
-        raise ValueError(f"compare two different classes; got {tuple(classes)}")
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__len__") or len(classes) != 2 \
+            or classes[0] == classes[1]:
+        raise ValueError(f"compare two different classes, e.g. (4, 9); got {classes!r}")
     patterns = class_patterns(model, images, labels, layer, classes, batch_size=batch_size)
     return compare_patterns(layer, patterns[int(classes[0])], patterns[int(classes[1])])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import threading
 from typing import Any
@@ -10,44 +11,50 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..live import LiveModel
-from ..render import default_columns, mosaic
+from ..render import COLORMAPS, default_columns, mosaic
 from .picture import Picture, style
+from .view import SessionView
 
 __all__ = ["DenseView"]
 
 
-class DenseView(widgets.VBox):
+class DenseView(SessionView, widgets.VBox):
     """A dense layer's activations, one square per unit, in rows of ``columns``.
 
     The seed's part VI: the MLP behind the convolutions reacts to the pattern of
     the last conv layer; this shows how its hidden units answer a drawing.
 
     Args:
-        live: The live model to follow.
-        layer: A flat layer; default the last one before the output.
-        columns: Units per row; default about ``sqrt(2·units)``.
+        session: The session whose drawing to follow (or its live model, or a model).
+        layer: A flat layer with weights (dense); default the last one before the
+            output. The ``layer`` trait can be changed later.
+        columns: Units per row; default about ``sqrt(2·units)`` of each layer.
         colormap: Colour map of the squares.
+
+    Raises:
+        ValueError: The model has no hidden dense layer, or ``layer`` has maps.
     """
 
     layer = traitlets.Unicode()
     hovered = traitlets.Unicode("")
 
-    def __init__(self, live: LiveModel, layer: str | None = None, *, columns: int | None = None,
+    def __init__(self, session: Any = None, layer: str | None = None, *, columns: int | None = None,
                  colormap: str = "jet", **kwargs: Any) -> None:
+        self._attach(session)
+        self.live = live = self.session.live
         model = live.model
-        flat = [row.name for row in model.layers_table() if not row.is_spatial and row.params > 0]
+        self._flat = [row.name for row in model.layers_table() if not row.is_spatial and row.params > 0]
         if layer is None:
-            if len(flat) < 2:
+            if len(self._flat) < 2:
                 raise ValueError("this model has no hidden dense layer before its output; pass layer=")
-            layer = flat[-2]
-        if model.layer(layer).is_spatial:
-            raise ValueError(f"layer {layer!r} has maps; DenseView shows a flat layer, e.g. {', '.join(flat)}")
-        self.live, self.colormap = live, colormap
-        units = int(model.layer(layer).output_shape[-1])
-        self.columns = columns or default_columns(units)
+            layer = self._flat[-2]
+        self._check_layer(layer)
+        if colormap not in COLORMAPS:
+            raise ValueError(f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
+        self.colormap, self._columns = colormap, columns
         self._lock = threading.Lock()
-        self.title = widgets.HTML(f"<b>{layer}</b> — {units} units")
+        self._values = np.zeros(0, np.float32)
+        self.title = widgets.HTML()
         self.picture = Picture("cnnw-dense-picture")
         self.hover_label = widgets.HTML("&nbsp;")
         self.hover_label.add_class("cnnw-dense-hover")
@@ -55,7 +62,31 @@ class DenseView(widgets.VBox):
         self.add_class("cnnw-dense-view")
         self.layer = layer
         self.picture.on_pointer(move=self._hover, leave=self._leave)
-        live.observe(lambda change: self.render(), "activations")
+        self._watch(live, self._changed, "activations")
+
+    def _check_layer(self, name: str) -> None:
+        row = self.live.model.layer(name)  # unknown names: the list of valid ones
+        if name not in self._flat:
+            why = "has maps" if row.is_spatial else "has no weights"
+            raise ValueError(f"layer {name!r} {why}; DenseView shows a flat layer with weights: "
+                             f"{', '.join(self._flat)}")
+
+    @traitlets.validate("layer")
+    def _valid_layer(self, proposal: dict[str, Any]) -> str:
+        try:
+            self._check_layer(proposal["value"])
+        except ValueError as error:
+            raise traitlets.TraitError(str(error)) from None
+        return proposal["value"]
+
+    @traitlets.observe("layer")
+    def _layer_changed(self, change: dict[str, Any]) -> None:
+        units = int(self.live.model.layer(self.layer).output_shape[-1])
+        self.columns = self._columns or default_columns(units)
+        self.title.value = f"<b>{html.escape(self.layer)}</b> — {units} units"
+        self.render()
+
+    def _changed(self, change: dict[str, Any]) -> None:
         self.render()
 
     def _grid(self, values: np.ndarray) -> np.ndarray:
@@ -67,7 +98,7 @@ class DenseView(widgets.VBox):
     def render(self) -> None:
         """Draw the layer from the live model's activations."""
         values = self.live.activations.get(self.layer)
-        if values is None:
+        if values is None or self.closed:
             return
         values = np.asarray(values, np.float32).reshape(-1)
         grid = self._grid(values)

@@ -9,23 +9,24 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..live import LiveModel
 from ..render import COLORMAPS, Mosaic, mosaic
 from .picture import Picture, style
+from .view import SessionView
 
 __all__ = ["MapGrid"]
 
 _TARGET_WIDTH = 420  # screen pixels a mosaic is enlarged to, about
 
 
-class MapGrid(widgets.VBox):
+class MapGrid(SessionView, widgets.VBox):
     """All maps of one layer, tiled into one picture at native resolution.
 
     The browser enlarges the picture without smoothing. Hovering tells map, cell
     and value; clicking a map sets ``selected_map``.
 
     Args:
-        live: The :class:`~cnn_widgets.live.LiveModel` whose activations to show.
+        session: The :class:`~cnn_widgets.session.Session` whose drawing to show (or
+            its live model, or a model: then the grid makes its own session).
         layer: A layer with maps (conv, pooling); default the first one.
         colormap: ``"grey"`` or ``"jet"`` (or any name in :data:`cnn_widgets.render.COLORMAPS`).
         normalize: ``"layer"``: one scale for all maps, so they compare;
@@ -39,9 +40,10 @@ class MapGrid(widgets.VBox):
     selected_cell = traitlets.Tuple(help="(row, col) of the clicked cell of that map; () for none")
     hovered = traitlets.Unicode("", help="what the pointer is over: layer, map, cell, value")
 
-    def __init__(self, live: LiveModel, layer: str | None = None, *, colormap: str = "jet",
+    def __init__(self, session: Any = None, layer: str | None = None, *, colormap: str = "jet",
                  normalize: str = "layer", **kwargs: Any) -> None:
-        self.live = live
+        self._attach(session)
+        self.live = live = self.session.live
         model = live.model
         choices = model.spatial_layers
         if layer is None:
@@ -59,7 +61,8 @@ class MapGrid(widgets.VBox):
         self.title.add_class("cnnw-grid-title")
         self.layer_picker = widgets.Dropdown(options=choices, description="layer",
                                              layout=widgets.Layout(width="180px"))
-        self.colormap_picker = widgets.ToggleButtons(options=["grey", "jet"], style={"button_width": "48px"})
+        # every colour map on offer, so the picker follows whatever the grid starts with
+        self.colormap_picker = widgets.Dropdown(options=list(COLORMAPS), layout=widgets.Layout(width="90px"))
         self.normalize_picker = widgets.ToggleButtons(options=[("shared scale", "layer"), ("per map", "map")],
                                                       style={"button_width": "100px"})
         self.picture = Picture("cnnw-grid-picture")
@@ -82,10 +85,9 @@ class MapGrid(widgets.VBox):
         # link() copies the first side onto the second: the widget's settings win.
         traitlets.link((self, "layer"), (self.layer_picker, "value"))
         traitlets.link((self, "normalize"), (self.normalize_picker, "value"))
-        if colormap in self.colormap_picker.options:
-            traitlets.link((self, "colormap"), (self.colormap_picker, "value"))
+        traitlets.link((self, "colormap"), (self.colormap_picker, "value"))
         self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave)
-        live.observe(self._activations_changed, "activations")
+        self._watch(live, self._activations_changed, "activations")
         self.render()
 
     # ------------------------------------------------------------------ drawing
@@ -118,7 +120,7 @@ class MapGrid(widgets.VBox):
     def render(self) -> None:
         """Draw the current layer from the live model's activations."""
         maps = self.live.activations.get(self.layer)
-        if maps is None:
+        if maps is None or self.closed:
             return
         with self._lock:
             tiles = mosaic(maps, normalize=self.normalize)

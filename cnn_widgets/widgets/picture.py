@@ -8,6 +8,7 @@ canvas is simply empty.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import ipywidgets as widgets
@@ -90,13 +91,25 @@ class Picture(widgets.GridBox):
     def on_pointer(self, move: Callable[[float, float], None] | None = None,
                    click: Callable[[float, float], None] | None = None,
                    leave: Callable[[], None] | None = None) -> None:
-        """Register callbacks; coordinates are in picture pixels (not screen pixels)."""
+        """Register callbacks; coordinates are in picture pixels (not screen pixels).
+
+        Events whose coordinates are not finite numbers (JSON's null for a NaN, e.g.
+        from a canvas of zero size) or lie outside the picture are ignored: they
+        cannot name a pixel.
+        """
         if move is not None:
-            self.overlay.on_mouse_move(lambda x, y: move(x / self.zoom, y / self.zoom))
+            self.overlay.on_mouse_move(lambda x, y: self._pointer(move, x, y))
         if click is not None:
-            self.overlay.on_mouse_down(lambda x, y: click(x / self.zoom, y / self.zoom))
+            self.overlay.on_mouse_down(lambda x, y: self._pointer(click, x, y))
         if leave is not None:
             self.overlay.on_mouse_out(lambda x, y: leave())
+
+    def _pointer(self, callback: Callable[[float, float], None], x: object, y: object) -> None:
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y)):
+            return
+        px, py = float(x) / self.zoom, float(y) / self.zoom  # type: ignore[arg-type]
+        if 0 <= px < self.size[0] and 0 <= py < self.size[1]:
+            callback(px, py)
 
     def highlight(self, rects: list[tuple[float, float, float, float, str]]) -> None:
         """Outline rectangles ``(x, y, width, height, colour)`` given in picture pixels."""

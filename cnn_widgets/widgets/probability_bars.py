@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import bqplot
@@ -9,27 +10,28 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..live import LiveModel
+from .view import SessionView
 
 __all__ = ["ProbabilityBars"]
 
 _PLAIN, _PREDICTED = "#9ecae1", "#e6550d"
 
 
-class ProbabilityBars(widgets.VBox):
+class ProbabilityBars(SessionView, widgets.VBox):
     """Bars of the class probabilities; the most probable class in orange.
 
     Hovering a bar shows its class and probability. ``prediction`` holds the
     predicted class name.
 
     Args:
-        live: The live model to follow.
+        session: The session whose drawing to follow (or its live model, or a model).
     """
 
     prediction = traitlets.Unicode("")
 
-    def __init__(self, live: LiveModel, **kwargs: Any) -> None:
-        self.live = live
+    def __init__(self, session: Any = None, **kwargs: Any) -> None:
+        self._attach(session)
+        self.live = live = self.session.live
         names = list(live.model.class_names)
         x_scale, y_scale = bqplot.OrdinalScale(), bqplot.LinearScale(min=0.0, max=1.0)
         tooltip = bqplot.Tooltip(fields=["x", "y"], formats=["", ".3f"], labels=["class", "probability"])
@@ -46,7 +48,10 @@ class ProbabilityBars(widgets.VBox):
         self.label.add_class("cnnw-prediction")
         super().__init__([self.label, self.figure], **kwargs)
         self.add_class("cnnw-probability-bars")
-        live.observe(lambda change: self.render(), "probabilities")
+        self._watch(live, self._changed, "probabilities")
+        self.render()
+
+    def _changed(self, change: dict[str, Any]) -> None:
         self.render()
 
     def render(self) -> None:
@@ -61,5 +66,5 @@ class ProbabilityBars(widgets.VBox):
         with self.bars.hold_sync():
             self.bars.y = np.asarray(probabilities, np.float64)
             self.bars.color = flags
-        self.label.value = (f"prediction: <b class='cnnw-predicted-class'>{self.prediction}</b>"
+        self.label.value = (f"prediction: <b class='cnnw-predicted-class'>{html.escape(self.prediction)}</b>"
                             f" ({100 * float(probabilities[best]):.1f} %)")

@@ -17,3 +17,19 @@ def draw(canvas, points: list[tuple[float, float]]) -> None:
     for point in points[1:]:
         canvas_event(canvas, "mouse_move", *point)
     canvas_event(canvas, "mouse_up", *points[-1])
+
+
+def choose(dropdown, value) -> None:
+    """Pick ``value`` in a Dropdown / ToggleButtons the way the ipywidgets 8 frontend does: by index."""
+    values = [option[1] if isinstance(option, tuple) else option for option in dropdown.options]
+    dropdown.set_state({"index": values.index(value)})
+
+
+def click(button) -> None:
+    """Click a Button as the frontend does."""
+    button._handle_button_msg(None, {"event": "click"}, [])
+
+
+def element_click(mark, index: int) -> None:
+    """Click element ``index`` of a bqplot mark as the frontend does."""
+    mark._handle_custom_msgs(mark, {"event": "element_click", "data": {"index": index}}, [])

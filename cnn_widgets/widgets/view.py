@@ -1,0 +1,97 @@
+"""What every widget shares: being a view over a session, and one status line."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..session import Session
+
+__all__ = ["SessionView", "StatusLine", "close_tree"]
+
+
+class StatusLine(widgets.HTML):
+    """One line of status text with a fixed height: long texts are cut with an ellipsis
+    (the whole text shows on hover), so a message never reflows the layout.
+
+    Text is escaped here, once; callers pass plain text.
+    """
+
+    def __init__(self, css_class: str = "cnnw-status", **kwargs: Any) -> None:
+        super().__init__("&nbsp;", layout=widgets.Layout(height="22px", overflow="hidden", width="100%"), **kwargs)
+        self.add_class("cnnw-status")
+        if css_class != "cnnw-status":
+            self.add_class(css_class)
+        self.text = ""
+        self.error = False
+
+    def say(self, text: str, error: bool = False) -> None:
+        """Show ``text`` (plain text), red when ``error``."""
+        self.text, self.error = " ".join(str(text).split()), bool(error)
+        if not self.text:
+            self.value = "&nbsp;"
+            return
+        escaped = html.escape(self.text)
+        colour = "#b00020" if error else "#555"
+        self.value = (f'<div title="{escaped}" style="white-space:nowrap;overflow:hidden;'
+                      f'text-overflow:ellipsis;color:{colour};font-size:90%">{escaped}</div>')
+
+
+def close_tree(widget: widgets.Widget) -> None:
+    """Close ``widget`` and every widget below it (containers' children)."""
+    for child in getattr(widget, "children", ()):
+        if isinstance(child, SessionView):
+            child.close()
+        else:
+            close_tree(child)
+    if isinstance(widget, widgets.Widget) and getattr(widget, "comm", None) is not None:
+        widgets.Widget.close(widget)
+
+
+class SessionView:
+    """Mixin for widgets that are views over a :class:`~cnn_widgets.session.Session`.
+
+    ``_attach(source)`` finds or makes the session; ``close()`` detaches every observer
+    the view registered with ``session.watch(..., view=self)``, closes its children and,
+    when the view made the session itself, the session too.
+    """
+
+    session: Session
+
+    def _attach(self, source: Any) -> Session:
+        from ..live import LiveModel
+
+        # A view made from a model (or nothing) owns the session it makes; one made
+        # from a session or a live model shares it with the other views.
+        self._own_session = not isinstance(source, (Session, LiveModel))
+        self.session = Session.of(source)
+        if not self._own_session:
+            self.session.on_close(self.close)
+        return self.session
+
+    def _watch(self, owner: Any, handler: Any, names: Any) -> None:
+        """Observe a shared object until this view (or its session) closes."""
+        self.session.watch(owner, handler, names, view=self)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return getattr(self, "_closed", False)
+
+    def close(self) -> None:
+        """Stop following the session and close this widget and its parts."""
+        if self.closed or getattr(self, "session", None) is None:  # closed, or never attached
+            return
+        self._closed = True
+        self.session.unwatch(self)
+        self._closing()
+        for child in getattr(self, "children", ()):
+            close_tree(child)
+        widgets.Widget.close(self)  # type: ignore[arg-type]
+        if self._own_session:
+            self.session.close()
+
+    def _closing(self) -> None:
+        """Hook: stop what only this view runs (jobs, timers)."""

@@ -1,0 +1,204 @@
+"""The session: one worker for heavy jobs, one data provider, one status line, close()."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import numpy as np
+import pytest
+
+from cnn_widgets.session import Cancelled, DataSet, Session, Worker
+
+from .conftest import make_tiny_cnn
+
+
+@pytest.fixture(scope="module")
+def mnist_model():
+    from cnn_widgets import CNNModel
+
+    return CNNModel.default()
+
+
+@pytest.fixture
+def tiny():
+    from cnn_widgets import CNNModel
+
+    return CNNModel(make_tiny_cnn())
+
+
+# ---------------------------------------------------------------------- worker
+def test_jobs_run_in_order_on_one_long_lived_thread():
+    worker, seen = Worker(), []
+    jobs = [worker.submit(lambda job, i=i: seen.append((i, threading.current_thread().name)) or i, name=f"job {i}")
+            for i in range(5)]
+    assert worker.wait(30)
+    assert [i for i, _ in seen] == list(range(5)) and len({name for _, name in seen}) == 1
+    assert [job.result for job in jobs] == list(range(5)) and all(job.state == "done" for job in jobs)
+    worker.close()
+    assert not worker.alive
+
+
+def test_a_newer_job_with_the_same_key_replaces_the_waiting_one_and_cancels_the_running_one():
+    worker = Worker()
+    started, release = threading.Event(), threading.Event()
+    order = []
+
+    def slow(job):
+        started.set()
+        release.wait(30)
+        order.append("slow")
+        job.report(0.5)  # raises: it was cancelled meanwhile
+        order.append("slow finished")
+
+    first = worker.submit(slow, name="first", key="fcp")
+    assert started.wait(30)
+    second = worker.submit(lambda job: order.append("second"), name="second", key="fcp")
+    third = worker.submit(lambda job: order.append("third"), name="third", key="fcp")
+    assert second.state == "cancelled" and second.finished  # replaced before it started
+    release.set()
+    assert worker.wait(30)
+    assert order == ["slow", "third"]
+    assert (first.state, third.state) == ("cancelled", "done")
+    worker.close()
+
+
+def test_a_failing_job_reports_and_the_worker_carries_on():
+    changes = []
+    worker = Worker(on_change=lambda job: changes.append((job.name, job.state)))
+    errors = []
+    bad = worker.submit(lambda job: 1 / 0, name="bad", on_error=errors.append)
+    good = worker.submit(lambda job: "fine", name="good")
+    assert worker.wait(30)
+    assert bad.state == "failed" and isinstance(errors[0], ZeroDivisionError) and good.result == "fine"
+    assert ("bad", "failed") in changes and changes[-1] == ("good", "done")
+    worker.close()
+
+
+def test_progress_and_cancel_between_steps():
+    worker = Worker()
+    steps, reports = [], []
+    three, cancelled = threading.Event(), threading.Event()
+
+    def long(job):
+        for step in range(1000):
+            job.report(step / 1000, f"step {step}")
+            steps.append(step)
+            if step == 2:
+                three.set()
+                cancelled.wait(30)
+
+    job = worker.submit(long, name="long", on_progress=lambda j: reports.append(j.progress))
+    assert three.wait(30)
+    job.cancel()
+    cancelled.set()
+    assert job.wait(30) and job.state == "cancelled"
+    assert steps == [0, 1, 2] and reports == [0.0, 0.001, 0.002] and job.message == "step 2"
+    with pytest.raises(Cancelled):
+        job.check()
+    worker.close()
+
+
+def test_close_ends_the_thread_and_refuses_new_work():
+    worker = Worker()
+    worker.submit(lambda job: None, name="one").wait(30)
+    assert worker.alive
+    worker.close()
+    assert not worker.alive
+    with pytest.raises(RuntimeError, match="closed"):
+        worker.submit(lambda job: None, name="two")
+
+
+# ---------------------------------------------------------------------- data
+def test_the_embedded_model_gets_the_shipped_test_split_without_network(monkeypatch, mnist_model):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was touched")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.delenv("CNN_WIDGETS_MNIST", raising=False)
+    session = Session(mnist_model)
+    data = session.data.test_set
+    assert isinstance(data, DataSet) and data.images.shape == (10_000, 28, 28) and data.images.dtype == np.uint8
+    assert np.bincount(data.labels, minlength=10).min() > 800
+    assert "CC BY-SA 3.0" in data.source and "LeCun" in data.source
+    assert session.data.test_set is data  # tried once
+    session.close()
+
+
+def test_the_shipped_split_is_the_real_mnist_test_split(mnist_path):
+    from cnn_widgets.data import load_mnist, mnist_test_split
+
+    (_, _), (x, y) = load_mnist(mnist_path)
+    shipped_x, shipped_y = mnist_test_split()
+    assert np.array_equal(shipped_x, x) and np.array_equal(shipped_y, y)
+
+
+def test_other_models_get_data_only_when_given(tiny, rng):
+    session = Session(tiny)
+    assert session.data.test_set is None and "give the session data" in session.data.message
+    images = rng.random((6, 8, 8, 1)).astype(np.float32)
+    given = Session(tiny, data=(images, np.array([0, 1, 2, 0, 1, 2])))
+    assert len(given.data.test_set) == 6 and list(given.data.test_set.of_class(2)) == [2, 5]
+
+
+@pytest.mark.parametrize("data, message", [
+    ((np.zeros((3, 8, 8)), np.array([0, 1])), "3 images but 2 labels"),
+    ((np.zeros((2, 8, 8)), np.array([0, 7])), "labels must lie in 0..2"),
+    ((np.zeros((2, 5, 5)), np.array([0, 1])), "8×8"),
+    ((np.zeros((2, 8, 8)), np.array([0.5, 1.0])), "integers"),
+    ("images", "must be \\(images, labels\\)"),
+])
+def test_bad_data_gives_one_clear_message(tiny, data, message):
+    session = Session(tiny, data=data)
+    assert session.data.test_set is None
+    assert pytest.importorskip("re").search(message, session.data.message)
+
+
+def test_a_bare_keras_model_gets_a_clear_error():
+    with pytest.raises(TypeError, match="give a CNNModel"):
+        Session(make_tiny_cnn())
+    with pytest.raises(TypeError, match="needs a CNNModel"):
+        Session(object())
+
+
+# ---------------------------------------------------------------------- status, observers, close
+def test_status_is_one_plain_line(tiny):
+    session = Session(tiny)
+    session.worker.submit(lambda job: 1 / 0, name="FCP <4> vs 9").wait(30)
+    session.worker.wait(30)
+    assert session.status_error and session.status.startswith("FCP <4> vs 9 failed: ZeroDivisionError")
+    session.say("line one\nline two")
+    assert session.status == "line one line two" and not session.status_error
+
+
+def test_close_detaches_every_observer_and_ends_the_worker(tiny):
+    session = Session(tiny)
+    calls = []
+    session.watch(session.live, lambda change: calls.append(1), "activations", view="view")
+    session.live.image = np.ones((8, 8), np.float32) * 0.5
+    assert calls == [1]
+    session.worker.submit(lambda job: None, name="warm").wait(30)
+    session.close()
+    session.live.image = np.zeros((8, 8), np.float32)
+    assert calls == [1] and not session.worker.alive and session.closed
+    with pytest.raises(ValueError, match="closed"):
+        Session.of(session)
+
+
+def test_retraining_makes_the_oip_follow_the_new_standardisation(rng):
+    """Caches are keyed on the model version: an OIP after train() uses the new standardisation."""
+    from cnn_widgets import CNNModel
+    from cnn_widgets.oip import optimize
+
+    model = CNNModel(make_tiny_cnn(filters=3))
+    first = optimize(model, "conv", steps=10, seed=0)
+    assert first.images.min() >= 0 and first.images.max() <= 1
+    version = model.version
+    images = (rng.random((64, 8, 8)) * 0.3 + 0.2).astype(np.float32)
+    model.train(images, rng.integers(0, 3, 64), epochs=1, standardize=True, shift=0)
+    assert model.version > version and model.mean[0] == pytest.approx(images.mean(), abs=1e-4)
+    again = optimize(model, "conv", steps=30, seed=0, step_size=0.5)
+    # the whole pixel range is reachable again (with a stale engine it stayed near the old mean)
+    assert again.images.min() < 0.1 and again.images.max() > 0.9
+    assert np.allclose(model.activations(again.images, "conv")["conv"].mean(axis=(1, 2))[np.arange(3), np.arange(3)],
+                       again.history[-1], atol=1e-4)
