@@ -561,6 +561,152 @@ class CNNModel:
                 self._calls[key] = call
             return call
 
+    # ---- looking inside (cells, saliency)
+    def layer_parameters(self, name: str) -> dict[str, Any]:
+        """What one layer computes, as plain numbers (the cell inspector redoes it in NumPy).
+
+        Returns:
+            ``kind`` (Keras class name), ``inputs`` (names of the layers feeding it;
+            empty for the image), ``activation`` (``"linear"`` when none) and, by
+            kind, ``kernel``/``bias`` (NumPy; ``bias`` None without one),
+            ``strides``, ``padding``, ``dilation`` (Conv2D), ``pool_size``,
+            ``strides``, ``padding`` (pooling).
+
+        Raises:
+            ValueError: Unknown layer name.
+        """
+        self.layer(name)
+        from .layers import _inbound_names
+
+        layer = self.keras_model.get_layer(name)
+        config = layer.get_config()
+        activation = config.get("activation", "linear")
+        params: dict[str, Any] = {
+            "kind": type(layer).__name__,
+            "inputs": [n for n in _inbound_names(layer) if n in self._by_name],
+            "activation": activation if isinstance(activation, str) else str(activation),
+        }
+        weights = [np.asarray(w, np.float32) for w in layer.get_weights()]
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+            params["kernel"] = weights[0]
+            params["bias"] = weights[1] if len(weights) > 1 else None
+        for key in ("strides", "padding", "dilation_rate", "pool_size", "groups"):
+            if key in config:
+                value = config[key]
+                params["dilation" if key == "dilation_rate" else key] = (
+                    tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else value)
+        return params
+
+    def _logit_calls(self) -> tuple[Any, Any]:
+        """Compiled ``logits(batch)`` and ``gradient(batch, a, b)`` (pixel-scale batches)."""
+
+        def build() -> tuple[Any, Any]:
+            net = self.keras_model
+            last = net.layers[-1]
+            mean, std = tf.constant(self.mean), tf.constant(self.std)
+            if not self._outputs_probabilities:
+                body, head = keras.Model(net.inputs[0], net.outputs[0]), (lambda x: x)
+            elif isinstance(last, keras.layers.Softmax):
+                body, head = keras.Model(net.inputs[0], last.input), (lambda x: x)
+            elif isinstance(last, keras.layers.Dense):  # the same layer without its softmax
+                body = keras.Model(net.inputs[0], last.input)
+
+                def head(x: tf.Tensor) -> tf.Tensor:
+                    z = tf.matmul(x, tf.convert_to_tensor(last.kernel))
+                    return z + tf.convert_to_tensor(last.bias) if last.use_bias else z
+            else:  # log-probabilities differ from the logits by one constant per image
+                body = keras.Model(net.inputs[0], net.outputs[0])
+
+                def head(x: tf.Tensor) -> tf.Tensor:
+                    return tf.math.log(tf.maximum(x, 1e-30))
+            spec = tf.TensorSpec((None, *self.input_shape), tf.float32)
+            index = tf.TensorSpec((), tf.int32)
+
+            @tf.function(input_signature=[spec], reduce_retracing=True)
+            def logits(batch: tf.Tensor) -> tf.Tensor:
+                return head(body((batch - mean) / std, training=False))
+
+            @tf.function(input_signature=[spec, index, index], reduce_retracing=True)
+            def gradient(batch: tf.Tensor, a: tf.Tensor, b: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+                with tf.GradientTape() as tape:
+                    tape.watch(batch)
+                    z = logits(batch)
+                    difference = z[:, a] - z[:, b]
+                    total = tf.reduce_sum(difference)  # images are independent: one sum
+                return tape.gradient(total, batch), difference
+
+            return logits, gradient
+
+        return self.cached("logit calls", build)
+
+    def _class_index(self, value: Any, what: str) -> int:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{what} must be a class index (an int); got {value!r}")
+        if not 0 <= int(value) < self.classes:
+            raise ValueError(f"{what} {value} is out of range: this model has classes 0–{self.classes - 1}")
+        return int(value)
+
+    @staticmethod
+    def _padded(batch: np.ndarray) -> np.ndarray:
+        """Pad a batch to a power of two (≤ 64) or a multiple of 64: few shapes, few traces."""
+        count = batch.shape[0]
+        size = 1 << (count - 1).bit_length() if count <= 64 else -(-count // 64) * 64
+        if size == count:
+            return batch
+        return np.concatenate([batch, np.zeros((size - count, *batch.shape[1:]), batch.dtype)])
+
+    def logits(self, images: Any, *, batch_size: int = 256) -> np.ndarray:
+        """The output layer's values before its softmax, shape ``(N, classes)``.
+
+        For a model that ends in a softmax these are its logits; a model without a
+        softmax gives its outputs as they are.
+        """
+        batch = self.prepare(images)
+        logits, _ = self._logit_calls()
+        parts = []
+        for start in range(0, batch.shape[0], batch_size):
+            part = batch[start:start + batch_size]
+            parts.append(logits(self._padded(part)).numpy()[:part.shape[0]])
+        return np.concatenate(parts)
+
+    def logit_gradient(self, images: Any, class_a: int, class_b: int, *, samples: int = 1,
+                       noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient of ``logit A − logit B`` with respect to the pixels (in [0, 1] scale).
+
+        With ``noise > 0`` it is SmoothGrad: the mean gradient over ``samples`` copies
+        of each image with Gaussian noise of spread ``noise`` added to the pixels.
+
+        Args:
+            images: One image or a batch (see :meth:`prepare`).
+            class_a: The class pushed towards.
+            class_b: The class pushed away from.
+            samples: Noisy copies per image (SmoothGrad); used when ``noise > 0``.
+            noise: Spread of the noise, in pixel units (0.15 = 15 % of the range).
+            seed: Seed of the noise.
+
+        Returns:
+            ``(gradient, difference)``: gradient ``(N, H, W, C)`` and the logit
+            difference ``(N,)`` of the images as given.
+
+        Raises:
+            ValueError: A class out of range, ``samples < 1`` or negative ``noise``.
+        """
+        a, b = self._class_index(class_a, "class A"), self._class_index(class_b, "class B")
+        if int(samples) < 1 or not np.isfinite(noise) or noise < 0:
+            raise ValueError(f"samples must be ≥ 1 and noise ≥ 0; got samples={samples}, noise={noise}")
+        batch = self.prepare(images)
+        _, gradient = self._logit_calls()
+        count = batch.shape[0]
+        clean, difference = gradient(self._padded(batch), a, b)
+        difference = difference.numpy()[:count]
+        if noise == 0:
+            return clean.numpy()[:count], difference
+        rng = np.random.default_rng(seed)
+        noisy = np.repeat(batch, int(samples), axis=0)
+        noisy = noisy + rng.normal(0.0, float(noise), noisy.shape).astype(np.float32)
+        grads = gradient(self._padded(noisy), a, b)[0].numpy()[:noisy.shape[0]]
+        return grads.reshape(count, int(samples), *batch.shape[1:]).mean(axis=1), difference
+
     # ------------------------------------------------------------------ training
     def train(
         self,
