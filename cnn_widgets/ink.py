@@ -86,8 +86,10 @@ class Ink:
         """Start a stroke at ``(x, y)`` with a brush ``width`` pixels wide (a dot)."""
         if not width > 0:
             raise ValueError(f"brush width must be > 0 pixels; got {width}")
-        self.strokes.append((float(width), [(float(x), float(y))]))
-        draw_segment(self.raster, (x, y), (x, y), width)
+        # plain floats: the same arithmetic whatever number type the caller has
+        point, width = (float(x), float(y)), float(width)
+        self.strokes.append((width, [point]))
+        draw_segment(self.raster, point, point, width)
         self.version += 1
 
     def extend(self, x: float, y: float) -> tuple[float, float] | None:
@@ -98,9 +100,9 @@ class Ink:
         if not self.strokes:
             return None
         width, points = self.strokes[-1]
-        previous = points[-1]
-        points.append((float(x), float(y)))
-        draw_segment(self.raster, previous, (x, y), width)
+        previous, point = points[-1], (float(x), float(y))
+        points.append(point)
+        draw_segment(self.raster, previous, point, width)
         self.version += 1
         return previous
 

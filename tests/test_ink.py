@@ -54,3 +54,15 @@ def test_loaded_picture_stays_under_strokes_until_cleared():
 def test_brush_width_must_be_positive():
     with pytest.raises(ValueError, match="brush width"):
         Ink(10, 10).begin(1, 1, width=0)
+
+
+def test_any_number_type_draws_the_same_ink():
+    """Points from JSON (ints, floats) and from numpy (float64, float32) rasterise identically."""
+    inks = []
+    for kind in (int, float, np.float64, np.float32):
+        ink = Ink(60, 60)
+        ink.begin(kind(10), kind(12), width=kind(7))
+        ink.extend(kind(50), kind(41))
+        inks.append(ink.raster)
+    for raster in inks[1:]:
+        np.testing.assert_array_equal(raster, inks[0])
