@@ -26,6 +26,7 @@ import os
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None, *,
             shapes or dtypes, labels out of range, pickled objects, corrupt zip).
         RuntimeError: No local file and the download failed (e.g. offline).
     """
+    _check_timeout(timeout)
     local = _local_path(path, MNIST_ENV)
     if local is None:
         try:
@@ -99,6 +101,7 @@ def load_fashion_mnist(path: str | os.PathLike[str] | None = None, *,
     Raises:
         Same as :func:`load_mnist`.
     """
+    _check_timeout(timeout)
     local = _local_path(path, FASHION_MNIST_ENV)
     if local is not None:
         return _read_npz(local, "Fashion-MNIST")
@@ -111,7 +114,16 @@ def load_fashion_mnist(path: str | os.PathLike[str] | None = None, *,
     return _validated(arrays, "Fashion-MNIST", "the Fashion-MNIST download")
 
 
+def _check_timeout(timeout: Any) -> None:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.integer, np.floating)):
+        raise TypeError(f"timeout must be a number of seconds; got {timeout!r}")
+    if not np.isfinite(timeout) or timeout <= 0:
+        raise ValueError(f"timeout must be a finite number of seconds > 0; got {timeout}")
+
+
 def _local_path(path: str | os.PathLike[str] | None, env: str) -> Path | None:
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike) or None; got {type(path).__name__}")
     if path is None:
         path = os.environ.get(env) or None
         if path is None:
@@ -135,6 +147,12 @@ def _read_npz(path: Path, name: str) -> tuple[Split, Split]:
                 raise ValueError(
                     f"{path} lacks the arrays {missing}; an {name} .npz holds {', '.join(_KEYS)}"
                 )
+            not_arrays = [key for key in _KEYS if f"{key}.npy" not in archive.zip.namelist()]
+            if not_arrays:
+                raise ValueError(
+                    f"{path}: the members {not_arrays} are not NumPy arrays (.npy); an {name} .npz "
+                    f"holds the arrays {', '.join(_KEYS)}"
+                )
             arrays = {key: archive[key] for key in _KEYS}
     except ValueError as error:
         if "allow_pickle" in str(error):
@@ -142,8 +160,10 @@ def _read_npz(path: Path, name: str) -> tuple[Split, Split]:
                 f"{path} holds pickled Python objects, which are never loaded; "
                 "the arrays must be plain uint8 arrays"
             ) from error
-        raise
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
+        if str(error).startswith(str(path)):
+            raise
+        raise ValueError(f"could not read the arrays in {path}: {error}; it may be truncated or corrupt") from error
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as error:
         raise ValueError(f"could not read {path}: {error}; it may be truncated or corrupt") from error
     return _validated(arrays, name, str(path))
 

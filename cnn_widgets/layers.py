@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = ["LayerInfo", "describe_layers", "format_table"]
 
 #: Keras layers that slide a window over the image (kernel, strides, padding).
@@ -90,6 +92,9 @@ class LayerInfo:
                 f"layer {self.name!r} ({self.kind}) has no map cells with a known "
                 "receptive field; use a conv or pooling layer"
             )
+        for what, value in (("row", row), ("col", col)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"cell {what} must be a whole number (an int); got {value!r}")
         height, width = self.output_shape[0], self.output_shape[1]
         if not (0 <= row < (height or 0) and 0 <= col < (width or 0)):
             raise ValueError(
@@ -153,6 +158,14 @@ def describe_layers(keras_model: Any) -> list[LayerInfo]:
     """
     import keras
 
+    if not isinstance(keras_model, keras.Model):
+        raise TypeError(f"describe_layers takes a keras.Model; got {type(keras_model).__name__}")
+    try:
+        inputs = keras_model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs or len(inputs[0].shape) != 4:
+        raise ValueError("describe_layers needs a built model with one image input (batch, H, W, C)")
     input_shape = tuple(keras_model.inputs[0].shape[1:])
     input_size = (input_shape[0], input_shape[1])
     geometry: dict[str, _Geometry | None] = {}
@@ -229,6 +242,10 @@ def describe_layers(keras_model: Any) -> list[LayerInfo]:
 
 def format_table(rows: list[LayerInfo]) -> str:
     """The layer table as aligned text (name, kind, output, parameters, receptive field)."""
+    rows = list(rows)
+    for row in rows:
+        if not isinstance(row, LayerInfo):
+            raise TypeError(f"format_table takes LayerInfo rows (model.layers_table()); got {type(row).__name__}")
     header = ("layer", "kind", "output shape", "params", "receptive field")
     lines = [header]
     for row in rows:

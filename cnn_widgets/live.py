@@ -43,6 +43,13 @@ class LatestWins(Generic[T]):
 
     def __init__(self, work: Callable[[T], Any], *, rate: float | None = 30.0,
                  on_error: Callable[[BaseException, str], Any] | None = None) -> None:
+        if not callable(work):
+            raise TypeError(f"work must be callable; got {type(work).__name__}")
+        if rate is not None:
+            if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
+                raise TypeError(f"rate must be a number of job starts per second or None; got {rate!r}")
+            if not np.isfinite(rate) or rate < 0:
+                raise ValueError(f"rate must be a finite number ≥ 0 (0 or None: no cap); got {rate}")
         self._work = work
         self._interval = 0.0 if not rate else 1.0 / rate
         self._on_error = on_error
@@ -80,6 +87,8 @@ class LatestWins(Generic[T]):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until nothing waits or runs; returns False on timeout."""
+        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout == timeout):
+            raise ValueError(f"timeout must be a number of seconds or None; got {timeout!r}")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._condition:
             while self.busy:
@@ -145,6 +154,9 @@ class LiveModel(traitlets.HasTraits):
     error = traitlets.Unicode("", help="why the last image could not be used; empty when fine")
 
     def __init__(self, model: Any, **kwargs: Any) -> None:
+        if not all(hasattr(model, name) for name in ("input_shape", "activations", "layer_names")):
+            raise TypeError(f"LiveModel wraps a CNNModel (cnn_widgets.CNNModel(keras_model)); got "
+                            f"{type(model).__name__}")
         self.model = model
         self._lock = threading.Lock()
         super().__init__(**kwargs)

@@ -32,19 +32,57 @@ def palette(colormap: str, gap: str = "#ffffff") -> bytes:
     from matplotlib import colormaps
     from matplotlib.colors import to_rgb
 
+    if not isinstance(colormap, str):
+        raise TypeError(f"colormap must be a name, one of {', '.join(COLORMAPS)}; got {colormap!r}")
+    if not isinstance(gap, str):
+        raise TypeError(f"the gap colour must be a colour string such as '#ffffff'; got {gap!r}")
     name = COLORMAPS.get(colormap, colormap)
     if name not in colormaps:
         raise ValueError(f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
     levels = colormaps[name](np.linspace(0.0, 1.0, _LEVELS))[:, :3]
-    table = np.vstack([levels, to_rgb(gap)])
+    try:
+        gap_rgb = to_rgb(gap)
+    except ValueError:
+        raise ValueError(f"unknown gap colour {gap!r}; give a colour such as '#ffffff' or 'white'") from None
+    table = np.vstack([levels, gap_rgb])
     return (np.round(table * 255).astype(np.uint8)).tobytes()
 
 
 def scale(values: np.ndarray, low: float | np.ndarray, high: float | np.ndarray) -> np.ndarray:
-    """Map ``values`` from ``[low, high]`` to palette indices 0..254 (uint8), clipped."""
+    """Map ``values`` from ``[low, high]`` to palette indices 0..254 (uint8), clipped.
+
+    Raises:
+        ValueError: NaN or infinite values or bounds, or ``low > high``.
+    """
+    values = _finite(values, "values")
+    low, high = _finite(low, "low"), _finite(high, "high")
+    if np.any(low > high):
+        raise ValueError(f"low must not exceed high; got low={low}, high={high}")
     span = np.maximum(np.asarray(high, np.float32) - low, 1e-12)
     unit = np.clip((values - low) / span, 0.0, 1.0)
     return np.round(unit * (_LEVELS - 1)).astype(np.uint8)
+
+
+def _finite(values: object, what: str) -> np.ndarray:
+    """``values`` as a float array, refused when not numeric or not finite."""
+    try:
+        array = np.asarray(values, dtype=np.float32) if not isinstance(values, (str, bytes)) else None
+    except (TypeError, ValueError):
+        array = None
+    if array is None:
+        raise TypeError(f"{what} must be numbers; got {type(values).__name__}")
+    with np.errstate(over="ignore"):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{what} must be finite numbers; got NaN or infinite values")
+    return array
+
+
+def _whole(value: object, what: str, least: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be a whole number ≥ {least}; got {value!r}")
+    if value < least:
+        raise ValueError(f"{what} must be ≥ {least}; got {value}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -66,7 +104,17 @@ class Mosaic:
     gap: int
 
     def locate(self, x: float, y: float) -> tuple[int, int, int] | None:
-        """The map and its cell ``(map, row, col)`` under picture pixel ``(x, y)``, or None."""
+        """The map and its cell ``(map, row, col)`` under picture pixel ``(x, y)``, or None.
+
+        Raises:
+            TypeError, ValueError: ``x`` or ``y`` is not a finite number (e.g. NaN
+                or null from a pointer event).
+        """
+        for name, value in (("x", x), ("y", y)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"pointer {name} must be a number; got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"pointer {name} must be a finite number; got {value}")
         h, w = self.tile
         col, dx = divmod(int(math.floor(x)), w + self.gap)
         row, dy = divmod(int(math.floor(y)), h + self.gap)
@@ -77,12 +125,16 @@ class Mosaic:
 
     def origin(self, index: int) -> tuple[int, int]:
         """Picture pixel ``(x, y)`` of the top-left corner of map ``index``."""
+        index = _whole(index, "map index", 0)
+        if index >= self.count:
+            raise ValueError(f"map index {index} is out of range: this mosaic has maps 0–{self.count - 1}")
         row, col = divmod(index, self.columns)
         return col * (self.tile[1] + self.gap), row * (self.tile[0] + self.gap)
 
 
 def default_columns(count: int, tile: tuple[int, int] = (1, 1)) -> int:
     """Columns for a landscape mosaic: a divisor of ``count`` near ``sqrt(2·count)``."""
+    count = _whole(count, "count", 1)
     h, w = tile
     target = math.sqrt(2 * count * h / max(w, 1))
     divisors = [d for d in range(1, count + 1) if count % d == 0]
@@ -109,14 +161,20 @@ def mosaic(
         columns: Maps per row (default: :func:`default_columns`).
         gap: Pixels between tiles.
     """
-    maps = np.asarray(maps, np.float32)
-    if maps.ndim != 3:
-        raise ValueError(f"maps must be (height, width, count); got shape {maps.shape}")
+    maps = _finite(maps, "maps")
+    if maps.ndim != 3 or 0 in maps.shape:
+        raise ValueError(f"maps must be a non-empty array (height, width, count); got shape {maps.shape}")
     if normalize not in ("layer", "map"):
         raise ValueError(f"normalize must be 'layer' or 'map'; got {normalize!r}")
+    gap = _whole(gap, "gap", 0)
+    if columns is not None:
+        columns = _whole(columns, "columns", 1)
     h, w, count = maps.shape
     if value_range is not None:
-        low, high = value_range
+        try:
+            low, high = value_range
+        except (TypeError, ValueError):
+            raise ValueError(f"value_range must be (low, high); got {value_range!r}") from None
         levels = scale(maps, low, high)
     elif normalize == "layer":
         levels = scale(maps, min(float(maps.min()), 0.0), float(maps.max()))
@@ -136,8 +194,18 @@ def to_png(indices: np.ndarray, colormap: str = "grey", *, gap_colour: str = "#f
     """Encode palette indices (uint8, 2-D) as a palette PNG with ``colormap``."""
     from PIL import Image
 
-    picture = Image.fromarray(np.ascontiguousarray(indices, np.uint8), mode="P")
-    picture.putpalette(palette(colormap, gap_colour))
+    if not isinstance(colormap, str) or not isinstance(gap_colour, str):
+        raise TypeError(f"colormap and gap_colour must be names; got {colormap!r}, {gap_colour!r}")
+    array = np.asarray(indices)
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"indices must be integer palette indices 0–255 (uint8); got {array.dtype}")
+    if array.ndim != 2 or 0 in array.shape:
+        raise ValueError(f"indices must be a non-empty 2-D array; got shape {array.shape}")
+    if array.dtype != np.uint8 and (array.min() < 0 or array.max() > 255):
+        raise ValueError(f"palette indices must lie in 0–255; got {array.min()}–{array.max()}")
+    palette_bytes = palette(colormap, gap_colour)
+    picture = Image.fromarray(np.ascontiguousarray(array, np.uint8), mode="P")
+    picture.putpalette(palette_bytes)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
@@ -151,7 +219,13 @@ def contrast(image: np.ndarray, enhance: float = 0.0) -> np.ndarray:
     (the seed's contrast-enhanced view): faint structure comes up, black stays black
     and white stays white.
     """
-    image = np.asarray(image, np.float32)
+    image = _finite(image, "image")
+    if image.size == 0:
+        raise ValueError("the image is empty")
+    if isinstance(enhance, (bool, np.bool_)) or not isinstance(enhance, (int, float, np.integer, np.floating)):
+        raise TypeError(f"enhance must be a number ≥ 0; got {enhance!r}")
+    if not math.isfinite(enhance) or enhance < 0:
+        raise ValueError(f"enhance must be a finite number ≥ 0 (0: plain); got {enhance}")
     low, high = float(image.min()), float(image.max())
     unit = (image - low) / (high - low) if high > low else np.zeros_like(image)
     if enhance <= 0:

@@ -181,7 +181,13 @@ def test_bad_standardisation_is_refused(tiny_keras):
         (np.zeros((8,)), ValueError, "rank 1"),
         (np.zeros((1, 1, 8, 8, 1)), ValueError, "rank 5"),
         (np.zeros((9, 9)), ValueError, "8×8 images; got 9×9"),
-        (np.zeros((2, 8, 8, 3)), ValueError, "1-channel images; got 3"),
+        (np.zeros((2, 8, 8, 3)), ValueError, r"grey images \(8×8×1\); got an RGB batch of shape \(2, 8, 8, 3\)"),
+        (np.zeros((8, 8, 3)), ValueError, r"grey images \(8×8×1\); got an RGB image of shape \(8, 8, 3\)"),
+        (np.zeros((8, 8, 4), np.uint8), ValueError, "RGBA image"),
+        (np.zeros((2, 8, 8, 2)), ValueError, r"1-channel images \(8×8×1\); got 2 channels"),
+        (np.full((8, 8), 1e300), ValueError, r"\[0, 1\].*1e\+300"),
+        ([[0.0] * 8] * 7 + [[0.0] * 7], TypeError, "ragged"),
+        (np.zeros((8, 8), complex), TypeError, "numeric"),
         (np.zeros((0, 8, 8)), ValueError, "empty"),
         (np.full((8, 8), np.nan), ValueError, "NaN or infinite"),
         (np.full((8, 8), np.inf), ValueError, "NaN or infinite"),
@@ -206,6 +212,97 @@ def test_unknown_layer_lists_the_valid_ones(tiny_keras):
         model.activations(np.zeros((8, 8)), [])
 
 
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"layers": 5}, TypeError, "layers must be a layer name, a list of names or None; got int.*conv, pool"),
+        ({"layers": ["conv", 5]}, ValueError, "unknown layer 5"),
+        ({"batch_size": 0}, ValueError, "batch_size must be ≥ 1; got 0"),
+        ({"batch_size": -3}, ValueError, "batch_size must be ≥ 1"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be a whole number"),
+        ({"batch_size": True}, TypeError, "batch_size must be a whole number"),
+    ],
+)
+def test_bad_activation_arguments_get_clear_errors(tiny_keras, kwargs, error, message):
+    model = CNNModel(tiny_keras)
+    with pytest.raises(error, match=message):
+        model.activations(np.zeros((8, 8)), **kwargs)
+
+
+def test_repeated_layer_names_are_computed_once(tiny_keras, rng):
+    model = CNNModel(tiny_keras)
+    image = rng.random((8, 8)).astype(np.float32)
+    values = model.activations(image, ["pool", "conv", "pool"])
+    assert list(values) == ["pool", "conv"]
+    np.testing.assert_array_equal(values["pool"], model.activations(image, "pool")["pool"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"class_names": "abc"}, TypeError, "class_names must be a list of 3 strings; got str"),
+        ({"class_names": [1, 2, 3]}, TypeError, "class_names must be strings; got 1"),
+        ({"class_names": ["a", "b"]}, ValueError, "2 names for 3 classes"),
+        ({"mean": "grey"}, TypeError, "mean must be a number or one number per channel"),
+        ({"std": [[0.1], "x"]}, TypeError, "std must be a number"),
+        ({"std": float("nan")}, ValueError, "std must be finite"),
+        ({"metadata": [1, 2]}, TypeError, "metadata must be a dict; got list"),
+    ],
+)
+def test_bad_constructor_arguments_get_clear_errors(tiny_keras, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        CNNModel(tiny_keras, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "meta, message",
+    [
+        ({"class_names": "xyz"}, "toy.json: class_names must be a list of 3 strings"),
+        ({"class_names": [0, 1, 2]}, "toy.json: class_names must be strings"),
+        ({"standardization": [0.5, 0.2]}, "'standardization' must be an object"),
+        ({"standardization": {"mean": "a lot", "std": 1}}, "toy.json: mean must be a number"),
+        ({"standardization": {"mean": 0, "std": -1}}, "toy.json: std must be > 0"),
+        ({"standardization": {"mean": [0, 0], "std": 1}}, "toy.json: mean must be one number or one per channel"),
+    ],
+)
+def test_metadata_with_wrong_types_names_the_file(tmp_path, tiny_keras, meta, message):
+    tiny_keras.save(tmp_path / "toy.keras")
+    (tmp_path / "toy.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=message):
+        CNNModel.load(tmp_path / "toy.keras")
+
+
+def test_save_refuses_paths_it_cannot_write_before_writing(tmp_path, tiny_keras):
+    model = CNNModel(tiny_keras)
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(ValueError, match="a_file is a file, not a folder"):
+        model.save(tmp_path / "a_file" / "sub" / "m.keras")
+    (tmp_path / "folder.keras").mkdir()
+    with pytest.raises(ValueError, match="is a folder"):
+        model.save(tmp_path / "folder.keras")
+    with pytest.raises(ValueError, match="ending in '.keras'.*'.h5'"):
+        model.save(tmp_path / "m.h5")
+    with pytest.raises(TypeError, match="path must be a file path"):
+        model.save(5)
+    with pytest.raises(TypeError, match="path must be a file path"):
+        CNNModel.load(None)
+    model.metadata["accuracy"] = np.float32(0.5)  # not JSON: refused before anything is written
+    with pytest.raises(ValueError, match="JSON values.*float32"):
+        model.save(tmp_path / "m.keras")
+    model.metadata["accuracy"] = float("nan")
+    with pytest.raises(ValueError, match="JSON values"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists() and not (tmp_path / "m.json").exists()
+
+
+def test_evaluate_refuses_labels_that_are_not_class_indices(tiny_keras):
+    model = CNNModel(tiny_keras)
+    with pytest.raises(TypeError, match="integer class indices; got float64"):
+        model.evaluate(np.zeros((2, 8, 8)), [0.5, 1.0])
+    with pytest.raises(ValueError, match="2 images but 3 labels"):
+        model.evaluate(np.zeros((2, 8, 8)), [0, 1, 2])
+
+
 def test_wrong_channels_for_rgb_model(rng):
     model = CNNModel(make_tiny_cnn(channels=3))
     with pytest.raises(ValueError, match="do not fit this model"):
@@ -224,7 +321,8 @@ def test_save_and_load_round_trip(tmp_path, tiny_keras, rng):
     np.testing.assert_allclose(loaded.predict(images), model.predict(images), rtol=1e-6)
     assert loaded.class_names == ["x", "y", "z"]
     assert loaded.metadata["dataset"] == "toy"
-    np.testing.assert_allclose(loaded.mean, [0.2]) and np.testing.assert_allclose(loaded.std, [0.4])
+    np.testing.assert_allclose(loaded.mean, [0.2])
+    np.testing.assert_allclose(loaded.std, [0.4])
 
 
 def test_saved_file_holds_no_optimizer_state(tmp_path, rng):
@@ -244,7 +342,8 @@ def test_saved_file_holds_no_optimizer_state(tmp_path, rng):
 def test_load_without_metadata_takes_pixels_as_they_are(tmp_path, tiny_keras):
     tiny_keras.save(tmp_path / "bare.keras")
     model = CNNModel.load(tmp_path / "bare.keras")
-    np.testing.assert_array_equal(model.mean, [0]) and np.testing.assert_array_equal(model.std, [1])
+    np.testing.assert_array_equal(model.mean, [0])
+    np.testing.assert_array_equal(model.std, [1])
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
@@ -336,7 +435,8 @@ def test_shifted_batches_are_deterministic_and_shift_the_content():
     second = _ShiftedBatches(x, y, 4, 1, seed=7, background=np.zeros(1, np.float32))
     for index in (2, 0, 1):  # any order of requests gives the same batches
         a, b = first[index], second[index]
-        np.testing.assert_array_equal(a[0], b[0]) and np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
     batch, labels = first[0]
     assert np.all(batch.sum(axis=(1, 2, 3)) == 4)  # shifted, never cropped
     assert len({tuple(np.argwhere(img[..., 0])[0]) for img in first[0][0]}) > 1
