@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_widgets import CNNModel, load_mnist
+from cnn_widgets import CNNModel
+from cnn_widgets.data import mnist_test_split
 from cnn_widgets.fcp import class_patterns, compare
 
 
@@ -62,9 +63,9 @@ def test_cohen_d_by_hand(lights):
     assert result.map_scores[2] == 0  # no spread, no difference
 
 
-def test_dense_layers_compare_too(mnist_path):
+def test_dense_layers_compare_too():
     model = CNNModel.default()
-    (_, _), (x, y) = load_mnist(mnist_path)
+    x, y = mnist_test_split()
     result = compare(model, x[:3000], y[:3000], "dense", (4, 9))
     assert result.a.mean.shape == (70,) and result.map_scores.shape == (70,)
 
@@ -94,9 +95,9 @@ def test_a_class_without_images(lights, rng):
         compare(lights, images, labels, "maps", (0, 2))
 
 
-def test_real_test_set_4_vs_9_is_stable_under_reordering(mnist_path):
+def test_real_test_set_4_vs_9_is_stable_under_reordering():
     model = CNNModel.default()
-    (_, _), (x, y) = load_mnist(mnist_path)
+    x, y = mnist_test_split()
     first = compare(model, x, y)
     order = np.random.default_rng(0).permutation(len(y))
     again = compare(model, x[order], y[order])
@@ -105,3 +106,23 @@ def test_real_test_set_4_vs_9_is_stable_under_reordering(mnist_path):
     np.testing.assert_array_equal(first.map_ranking[:10], again.map_ranking[:10])
     np.testing.assert_allclose(first.map_scores, again.map_scores, rtol=1e-3, atol=1e-4)
     assert abs(first.map_scores[first.map_ranking[0]]) > 2  # some maps separate 4s from 9s well
+
+
+def test_batches_give_the_whole_class_statistics(lights, rng):
+    """Accumulating batch by batch equals the statistics of the whole class at once."""
+    images, labels = _data(rng)
+    whole = class_patterns(lights, images, labels, "maps", (0, 1), batch_size=256)
+    seen: list[float] = []
+    batched = class_patterns(lights, images, labels, "maps", (0, 1), batch_size=3, progress=seen.append)
+    for label in (0, 1):
+        np.testing.assert_allclose(batched[label].mean, whole[label].mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(batched[label].std, whole[label].std, rtol=1e-4, atol=1e-6)
+        np.testing.assert_array_equal(batched[label].map_means, whole[label].map_means)
+    assert len(seen) == 14 and seen[-1] == 1.0 and seen == sorted(seen)  # 7 batches of 3 per class of 20
+
+
+def test_bad_batch_size_is_a_clear_error(lights, rng):
+    images, labels = _data(rng)
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ValueError, match="batch_size must be a whole number"):
+            class_patterns(lights, images, labels, "maps", (0, 1), batch_size=bad)

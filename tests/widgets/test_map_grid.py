@@ -15,7 +15,7 @@ from cnn_widgets.preprocess import to_mnist
 from cnn_widgets.widgets import MapGrid
 
 from ..digits import drawings
-from .helpers import canvas_event
+from .helpers import canvas_event, choose
 
 
 def picture(grid: MapGrid) -> np.ndarray:
@@ -64,14 +64,14 @@ def test_layer_colormap_and_scale_pickers(live):
     grid = MapGrid(live, "conv1", colormap="grey")
     grey = picture(grid)
     assert np.all(grey[..., 0] == grey[..., 1])  # grey levels
-    grid.colormap_picker.value = "jet"
+    choose(grid.colormap_picker, "jet")
     assert grid.colormap == "jet"
     jet = picture(grid)
     assert not np.all(jet[..., 0] == jet[..., 1])
     shared = grid.picture.image.value
-    grid.normalize_picker.value = "map"
-    assert grid.picture.image.value != shared
-    grid.layer_picker.value = "conv3"
+    choose(grid.normalize_picker, "map")
+    assert grid.normalize == "map" and grid.picture.image.value != shared
+    choose(grid.layer_picker, "conv3")
     assert "128 maps of 3×3" in grid.title.value
     assert picture(grid).shape[:2] == (8 * 3 + 7, 16 * 3 + 15)
 
@@ -139,3 +139,24 @@ def test_bad_settings_are_refused_with_the_valid_choices(live):
     with pytest.raises(traitlets.TraitError, match="out of range"):
         grid.selected_map = 32
     assert grid.layer == "conv1"  # still usable
+
+
+def test_every_starting_colormap_keeps_its_picker_in_step(live):
+    grid = MapGrid(live, "conv2", colormap="viridis")
+    assert grid.colormap_picker.value == "viridis"
+    choose(grid.colormap_picker, "grey")
+    assert grid.colormap == "grey"
+    grid.colormap = "diverging"
+    assert grid.colormap_picker.value == "diverging"
+
+
+def test_a_closed_grid_sends_nothing_on_the_next_stroke(live, wire):
+    grid, other = MapGrid(live, "conv1"), MapGrid(live, "conv2")
+    closed_ids = {grid.model_id, grid.picture.image.model_id}
+    grid.close()
+    mark = wire.mark()
+    live.image = drawn(5)
+    senders = {m.comm_id for m in wire.since(mark)}
+    assert not closed_ids & senders
+    assert other.picture.image.model_id in senders  # the others still follow
+    assert grid.closed and grid.picture.image.comm is None

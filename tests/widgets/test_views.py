@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import traitlets
 
 from cnn_widgets import CNNModel
 from cnn_widgets.live import LiveModel
+from cnn_widgets.render import default_columns
 from cnn_widgets.widgets import DenseView, ProbabilityBars
 
 from ..conftest import make_tiny_cnn
@@ -51,3 +53,32 @@ def test_dense_view_needs_a_flat_layer(mnist_model):
         DenseView(live, "conv3")
     with pytest.raises(ValueError, match="no hidden dense layer"):
         DenseView(LiveModel(CNNModel(make_tiny_cnn())))
+
+
+def test_dense_view_layer_can_change(mnist_model):
+    live = LiveModel(mnist_model)
+    view = DenseView(live)
+    image = np.zeros((28, 28), np.float32)
+    image[6:22, 8:20] = 1.0
+    live.image = image
+    view.layer = "output"
+    assert "output</b> — 10 units" in view.title.value and view.columns == default_columns(10)
+    zoom = view.picture.zoom
+    canvas_event(view.picture.overlay, "mouse_move", 0.5 * zoom, 0.5 * zoom)
+    assert view.hovered == f"output · unit 0 · {live.activations['output'][0]:.3f}"
+    for bad in ("conv3", "flatten", "nope"):
+        with pytest.raises(traitlets.TraitError):
+            view.layer = bad
+    assert view.layer == "output"
+
+
+def test_views_close_and_stop_following(mnist_model, wire):
+    live = LiveModel(mnist_model)
+    bars, view = ProbabilityBars(live), DenseView(live)
+    bars.close()
+    view.close()
+    mark = wire.mark()
+    image = np.zeros((28, 28), np.float32)
+    image[4:20, 10:14] = 1.0
+    live.image = image
+    assert wire.since(mark) == []
