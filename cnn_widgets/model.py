@@ -790,8 +790,10 @@ class CNNModel:
             val = (self.standardize(self.prepare(validation[0])), np.asarray(validation[1]).reshape(-1))
         callback = _ProgressCallback(epochs, steps, progress, cancel, pause)
         try:
+            # shuffle=False: the batches are already shuffled, by the seed; Keras' own
+            # shuffle of the batch order is unseeded and would make runs differ.
             history = self.keras_model.fit(
-                data, epochs=epochs, validation_data=val, callbacks=[callback], verbose=0
+                data, epochs=epochs, validation_data=val, callbacks=[callback], verbose=0, shuffle=False
             )
         finally:
             self.changed()  # new weights (also after a cancel): every cache is stale
