@@ -18,7 +18,15 @@ def test_wheel_contains_the_weights_and_metadata(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "cnn_widgets/assets/mnist_cnn.keras" in names
     assert "cnn_widgets/assets/mnist_cnn.json" in names
-    assert not any(name.endswith(".npz") for name in names)
+    # the MNIST test split ships, and only it: never a training split
+    assert [name for name in names if name.endswith(".npz")] == ["cnn_widgets/assets/mnist_test.npz"]
+    with zipfile.ZipFile(wheel) as archive, archive.open("cnn_widgets/assets/mnist_test.npz") as data, \
+            zipfile.ZipFile(data) as arrays:
+        assert sorted(arrays.namelist()) == ["x_test.npy", "y_test.npy"]
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "License-Expression: MIT AND CC-BY-SA-3.0" in text
+    assert any(n.endswith("licenses/cnn_widgets/assets/DATA.md") for n in names)
 
 
 def test_import_does_not_load_tensorflow():
