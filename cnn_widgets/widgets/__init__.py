@@ -7,6 +7,7 @@ from .filter_gallery import FilterGallery, ReceptiveField
 from .map_grid import MapGrid
 from .oip_explorer import OIPExplorer
 from .probability_bars import ProbabilityBars
+from .training_lab import TrainingLab
 
 __all__ = ["DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer", "FCPCompare",
-           "FilterGallery", "ReceptiveField"]
+           "FilterGallery", "ReceptiveField", "TrainingLab"]
