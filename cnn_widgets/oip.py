@@ -11,45 +11,59 @@ nodes) is as large as it gets:
 * after each step the image is projected back into the pixel range [0, 1]
   (projected gradient ascent), so an OIP is an image the network could be shown;
 * ``restandardize=True`` adds the seed's re-standardisation before that
-  projection: each image is brought back to the training data's statistics
-  (mean 0, std 1 after standardisation). Measured on the embedded model (conv3,
-  all 128 maps, 100 steps, mean final objective): projection alone 3.5; with
-  re-standardisation 2.6, because rescaling to std 1 pushes most pixels against
-  the edges of the range; the seed's unbounded version reaches 5.4 only by
-  leaving the pixel range (values no real input has, which ``predict`` refuses);
-* optionally, every ``blur_every`` steps a small Gaussian blur damps the highest
+  projection (each image back to mean 0, std 1 after standardisation);
+* every ``blur_every`` steps a Gaussian blur of ``blur_sigma`` px damps the highest
   spatial frequencies, which otherwise lead the ascent into side maxima.
 
-All maps of a layer are optimised together: one image per map in one batch, one
-compiled step for all of them. Noise for map ``m`` is drawn from ``(seed, m)``, so a
-map's result does not depend on which other maps run beside it.
+Every image of a run is one *item*: a map, an objective (the map's mean, or one
+node) and a start (seed, wavelength). All items of a run go through one compiled
+step in one batch, so an atlas of 128 maps, a series of 8 seeds × 4 wavelengths of
+one map (:func:`series`) and the node OIPs of every position of a map
+(:func:`node_sweep`) each cost one batched call. Noise for an item is drawn from
+``(seed, map)``: a map's result does not depend on which other items run beside it.
 
-Pixel-noise (wavelength 1) often gives deep maps nothing to react to: their
-activation and gradient are zero from the start. Such *dead* maps get fresh noise
-at longer wavelengths automatically; the result says which were rescued.
+**No live map left dead.** A map whose activation and gradient are zero on its
+noise gets noise of longer wavelengths first; if it is still dead it ascends, in
+the same batched loop, on its *pre-activation* (the convolution's output before
+its ReLU, for a conv layer or a max-pooling layer over one) until it fires, then
+on the usual objective; and, when ``data`` is given, one that has not fired after
+a quarter of the steps starts again from the real image it fires on most. Maps
+still dead after that have no pattern: pictures draw them as a cross, never as
+their start noise. With data, the maps that fire on none of its images are listed
+(:attr:`OIPResult.silent`) and marked with a corner triangle.
+
+:func:`consistency` measures how stable a pattern is: the mean pairwise
+correlation of OIPs grown from different seeds (1 for identical images).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import numbers
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from .render import contrast, mosaic, scale, to_png
+from .render import contrast, mosaic
 
-__all__ = ["OIPResult", "OIPCallbacks", "optimize", "pattern_picture", "wavelength_noise"]
+__all__ = ["OIPResult", "OIPSeries", "NodeSweep", "OIPCallbacks", "optimize", "series", "node_sweep",
+           "consistency", "pattern_picture", "wavelength_noise", "check_enhance", "check_path"]
+
+#: How a dead item came alive, per image of a result ("" for items alive on their first noise).
+REVIVALS = ("", "wavelength", "pre-activation", "data")
+_MONOTONE = {"relu", "relu6", "elu", "selu", "leaky_relu", "sigmoid", "tanh", "softplus", "hard_sigmoid"}  # activations f with max(f(z)) = f(max z): a max-pool commutes with them
 
 
 class OIPCallbacks(Protocol):
-    """What :func:`optimize` reports while it runs (every method is optional)."""
+    """What the OIP functions report while they run (every method is optional)."""
 
     def on_begin(self, maps: np.ndarray, steps: int) -> None:
-        """Before the first step: the maps (one image each) and the steps asked for."""
+        """Before the first step: the map of each image and the steps asked for."""
 
     def on_step(self, step: int, images: np.ndarray, objectives: np.ndarray) -> None:
         """``images`` after ``step`` steps (pixel scale) and their ``objectives``."""
@@ -58,23 +72,145 @@ class OIPCallbacks(Protocol):
         """After the last step, or after a cancel."""
 
 
+# ---------------------------------------------------------------------- checks
+def _whole(value: Any, what: str, low: int, allowed: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{what} must be {allowed}; got {value!r}")
+    return int(value)
+
+
+def _positive(value: Any, what: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or value <= 0:
+        raise ValueError(f"{what} must be a finite number > 0; got {value!r}")
+    return float(value)
+
+
+def check_enhance(enhance: Any) -> float:
+    """A display contrast: a finite number ≥ 0 (0 = plain).
+
+    Raises:
+        ValueError: NaN, infinite, negative or not a number.
+    """
+    if isinstance(enhance, (bool, np.bool_)) or not isinstance(enhance, numbers.Real) \
+            or not math.isfinite(enhance) or enhance < 0:
+        raise ValueError(f"contrast must be a finite number ≥ 0 (0 = plain); got {enhance!r}")
+    return float(enhance)
+
+
+def check_path(path: str | Path, suffixes: Sequence[str]) -> Path:
+    """An output path to write later: the right suffix, in an existing folder.
+
+    Raises:
+        ValueError: Wrong suffix, a folder that does not exist or is a file, or a
+            path that is a folder.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise ValueError(f"{path.name!r}: the file must end in {' or '.join(suffixes)}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"cannot write {path}: {parent} is not an existing folder")
+    if path.is_dir():
+        raise ValueError(f"cannot write {path}: it is a folder")
+    return path
+
+
+def _check_maps(maps: Any, layer: str, count: int) -> np.ndarray:
+    if maps is None:
+        return np.arange(count, dtype=np.int32)
+    values = [maps] if np.isscalar(maps) else list(maps)
+    if not values or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) for v in values):
+        raise ValueError(f"maps must be map indices (whole numbers 0–{count - 1}), or None for all; "
+                         f"got {maps!r}")
+    chosen = np.asarray([int(v) for v in values])
+    bad = chosen[(chosen < 0) | (chosen >= count)]
+    if bad.size:
+        raise ValueError(f"map {int(bad[0])} is out of range: {layer} has {count} maps (0–{count - 1})")
+    return chosen.astype(np.int32)
+
+
+def _check_node(node: Any, layer: str, rows: int, cols: int) -> tuple[int, int]:
+    try:
+        row, col = node
+    except (TypeError, ValueError):
+        raise ValueError(f"node must be (row, col); got {node!r}") from None
+    for value in (row, col):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"node coordinates must be whole numbers; got {tuple(node)!r}")
+    if not (0 <= row < rows and 0 <= col < cols):
+        raise ValueError(f"node ({row}, {col}) is outside the {rows}×{cols} maps of {layer!r}: "
+                         f"rows 0–{rows - 1}, cols 0–{cols - 1}")
+    return int(row), int(col)
+
+
+def _check_seeds(seeds: Any) -> list[int]:
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, (bool, np.bool_)):
+        return list(range(_whole(seeds, "seeds (a count)", 1, "a whole number ≥ 1 or a list of seeds")))
+    values = list(seeds)
+    if not values:
+        raise ValueError("seeds must not be empty")
+    return [_whole(s, "each seed", 0, "a whole number ≥ 0") for s in values]
+
+
+def _check_layer(model: Any, layer: str) -> Any:
+    info = model.layer(layer)
+    if not info.is_spatial:
+        spatial = ", ".join(model.spatial_layers)
+        raise ValueError(f"layer {layer!r} ({info.kind}) has no maps; OIPs need a conv or pooling "
+                         f"layer: {spatial}")
+    height, width = model.input_shape[:2]
+    if height is None or width is None:
+        raise ValueError("OIPs need a model with a fixed input size")
+    return info
+
+
+def _settings(model: Any, *, steps: Any, step_size: Any, wavelength: Any, octaves: Any, seed: Any,
+              frame_every: Any, blur_every: Any, blur_sigma: Any, rescue_tries: Any,
+              restandardize: Any) -> dict[str, Any]:
+    size = max(model.input_shape[:2])
+    wavelength = _positive(wavelength, "wavelength")
+    if wavelength > size:
+        raise ValueError(f"wavelength must be > 0 and at most the image size ({size} px); got {wavelength!r}")
+    return dict(
+        steps=_whole(steps, "steps", 1, "a whole number ≥ 1"),
+        step_size=_positive(step_size, "step_size"),
+        wavelength=wavelength,
+        octaves=_whole(octaves, "octaves", 1, "a whole number ≥ 1"),
+        seed=_whole(seed, "seed", 0, "a whole number ≥ 0"),
+        frame_every=_whole(frame_every, "frame_every", 1, "a whole number ≥ 1"),
+        blur_every=_whole(blur_every, "blur_every", 0, "a whole number ≥ 0 (0: never)"),
+        blur_sigma=_positive(blur_sigma, "blur_sigma"),
+        rescue_tries=_whole(rescue_tries, "rescue_tries", 0, "a whole number ≥ 0"),
+        restandardize=bool(restandardize),
+    )
+
+
+# ---------------------------------------------------------------------- results
 @dataclass
 class OIPResult:
-    """What gradient ascent grew.
+    """What gradient ascent grew: one image per item (a map, an objective, a start).
 
     Attributes:
         layer: The layer whose maps were optimised.
-        maps: Map indices, one per image.
-        images: ``(len(maps), H, W, C)`` pixel images in [0, 1], the scale
+        maps: The map of each image.
+        images: ``(n, H, W, C)`` pixel images in [0, 1], the scale
             ``CNNModel.predict`` takes: ``model.activations(result.images)``
             reproduces the objective.
-        frames: ``(frames, len(maps), H, W, C)``: the images at ``frame_steps``.
-        frame_steps: The step of each frame (0 = the initial noise).
-        history: ``(steps done + 1, len(maps))`` objective per step per map.
-        node: ``(row, col)`` of the optimised node, or None for the map mean.
-        rescued: Maps that were dead on the first noise and came alive on
-            noise of a longer wavelength.
-        dead: Maps that stayed dead (objective and gradient 0) on every noise tried.
+        frames: ``(frames, n, H, W, C)``: the images at ``frame_steps``.
+        frame_steps: The step of each frame (0 = the start of the ascent).
+        history: ``(steps done + 1, n)`` objective per step per image.
+        node: ``(row, col)`` of the optimised node when all images share one, else None.
+        nodes: ``(n, 2)`` the node of each image, row ``(-1, -1)`` for the map mean.
+        seeds: The seed of each image's start noise.
+        wavelengths: The wavelength of each image's start noise.
+        revival: Per image, how it came alive: ``""`` (on its first noise),
+            ``"wavelength"``, ``"pre-activation"`` or ``"data"``; ``"dead"`` if never.
+        rescued: Maps that were dead on their first noise and came alive.
+        dead: Maps that stayed dead (objective and gradient 0): no pattern.
+        silent: Maps that fire on none of the data images given (they may still
+            get a pattern from noise: pictures mark them with a corner); None
+            when no data was given.
         cancelled: True when the run was stopped before its last step.
         settings: The arguments of the run.
     """
@@ -86,10 +222,26 @@ class OIPResult:
     frame_steps: list[int]
     history: np.ndarray
     node: tuple[int, int] | None = None
+    nodes: np.ndarray | None = None
+    seeds: np.ndarray | None = None
+    wavelengths: np.ndarray | None = None
+    revival: list[str] = field(default_factory=list)
     rescued: list[int] = field(default_factory=list)
     dead: list[int] = field(default_factory=list)
+    silent: list[int] | None = None
     cancelled: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def alive(self) -> np.ndarray:
+        """Per image: True when it has a pattern (its map fired)."""
+        return np.asarray([how != "dead" for how in self.revival], bool) if self.revival \
+            else np.ones(len(self.maps), bool)
+
+    @property
+    def never_fires(self) -> np.ndarray:
+        """Per image: True when its map fires on none of the data images (False without data)."""
+        return np.isin(self.maps, self.silent or [])
 
     def _position(self, map_index: int) -> int:
         found = np.flatnonzero(self.maps == map_index)
@@ -99,54 +251,59 @@ class OIPResult:
 
     def picture(self, map_index: int | None = None, *, frame: int = -1, enhance: float = 0.0,
                 columns: int | None = None) -> np.ndarray:
-        """Grey levels in [0, 1] of one map's pattern, or of all maps as a mosaic.
+        """Grey levels in [0, 1] of one map's pattern, or of all images as a mosaic.
+
+        Images without a pattern (dead maps) are drawn as a cross on grey.
 
         Args:
-            map_index: A map of :attr:`maps`; ``None`` for the atlas of all maps.
+            map_index: A map of :attr:`maps`; ``None`` for the mosaic of all images.
             frame: Which frame (default: the last, i.e. the final images).
             enhance: Contrast enhancement (display only; see :func:`cnn_widgets.render.contrast`).
-            columns: Mosaic columns for the atlas.
+            columns: Mosaic columns.
         """
-        images = self.frames[frame]
+        images, marked, corner = self.frames[frame], ~self.alive, self.never_fires & self.alive
         if map_index is not None:
             position = self._position(map_index)
-            images = images[position:position + 1]
-        return pattern_picture(images, enhance, columns=columns)
+            images, marked, corner = (images[position:position + 1], marked[position:position + 1],
+                                      corner[position:position + 1])
+        return pattern_picture(images, enhance, columns=columns, marked=marked, corner=corner)
 
     def save_png(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
-                 zoom: int = 8) -> Path:
-        """Save one map's pattern, or the atlas of all maps (``map_index=None``), as PNG."""
+                 zoom: int = 8, columns: int | None = None) -> Path:
+        """Save one map's pattern, or the mosaic of all images (``map_index=None``), as PNG."""
         path = Path(path)
-        path.write_bytes(self.png_bytes(map_index, enhance=enhance, zoom=zoom))
+        path.write_bytes(self.png_bytes(map_index, enhance=enhance, zoom=zoom, columns=columns))
         return path
 
-    def png_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8) -> bytes:
-        """One map's pattern, or the atlas, as PNG bytes, enlarged ``zoom`` times."""
+    def png_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8,
+                  columns: int | None = None) -> bytes:
+        """One map's pattern, or the mosaic, as PNG bytes, enlarged ``zoom`` times."""
         buffer = io.BytesIO()
-        _grey_image(self.picture(map_index, enhance=enhance), zoom).save(buffer, format="PNG")
+        _grey_image(self.picture(map_index, enhance=enhance, columns=columns), zoom).save(buffer, format="PNG")
         return buffer.getvalue()
 
     def save_gif(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
-                 zoom: int = 8, duration_ms: int = 120, hold_ms: int = 1200) -> Path:
+                 zoom: int = 8, duration_ms: int = 120, hold_ms: int = 1200, columns: int | None = None) -> Path:
         """Save the emergence as an animated GIF: one frame per recorded step.
 
         Args:
             path: Where to write.
-            map_index: One map; ``None`` animates the atlas of all maps.
+            map_index: One map; ``None`` animates the mosaic of all images.
             enhance: Contrast enhancement of every frame.
             zoom: Pixel enlargement.
             duration_ms: Time per frame.
             hold_ms: Time the last frame stays before the loop restarts.
+            columns: Mosaic columns.
         """
         path = Path(path)
-        path.write_bytes(self.gif_bytes(map_index, enhance=enhance, zoom=zoom,
-                                        duration_ms=duration_ms, hold_ms=hold_ms))
+        path.write_bytes(self.gif_bytes(map_index, enhance=enhance, zoom=zoom, duration_ms=duration_ms,
+                                        hold_ms=hold_ms, columns=columns))
         return path
 
     def gif_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8,
-                  duration_ms: int = 120, hold_ms: int = 1200) -> bytes:
+                  duration_ms: int = 120, hold_ms: int = 1200, columns: int | None = None) -> bytes:
         """The emergence GIF as bytes (Pillow writes it)."""
-        frames = [_grey_image(self.picture(map_index, frame=index, enhance=enhance), zoom)
+        frames = [_grey_image(self.picture(map_index, frame=index, enhance=enhance, columns=columns), zoom)
                   for index in range(len(self.frames))]
         durations = [duration_ms] * (len(frames) - 1) + [hold_ms]
         buffer = io.BytesIO()
@@ -155,23 +312,217 @@ class OIPResult:
         return buffer.getvalue()
 
 
-def pattern_picture(images: np.ndarray, enhance: float = 0.0, *, columns: int | None = None) -> np.ndarray:
+@dataclass
+class OIPSeries:
+    """One map grown from N seeds at M wavelengths in one batched call (the seed's series).
+
+    Attributes:
+        layer: The layer.
+        map: The map.
+        seeds: The N seeds (columns of the grid).
+        wavelengths: The M wavelengths (rows of the grid).
+        result: The batched run: the M·N series images first (row by row), then the
+            shuffled-map baseline images.
+        objectives: ``(M, N)`` the objective each image reached.
+        consistency: ``(M,)`` per wavelength: mean pairwise correlation of the N OIPs.
+        baseline: ``(M,)`` the same score for N OIPs of other maps (one per seed):
+            what two unrelated patterns share; NaN for a layer with one map.
+        baseline_maps: ``(M, N)`` the other maps of that baseline.
+    """
+
+    layer: str
+    map: int
+    seeds: list[int]
+    wavelengths: list[float]
+    result: OIPResult
+    objectives: np.ndarray
+    consistency: np.ndarray
+    baseline: np.ndarray
+    baseline_maps: np.ndarray
+
+    @property
+    def images(self) -> np.ndarray:
+        """``(M, N, H, W, C)``: the series images, wavelength by seed."""
+        m, n = len(self.wavelengths), len(self.seeds)
+        return self.result.images[:m * n].reshape(m, n, *self.result.images.shape[1:])
+
+    @property
+    def alive(self) -> np.ndarray:
+        """``(M, N)``: True where the image has a pattern."""
+        m, n = len(self.wavelengths), len(self.seeds)
+        return self.result.alive[:m * n].reshape(m, n)
+
+    def picture(self, enhance: float = 0.0, *, frame: int = -1) -> np.ndarray:
+        """Grey levels of the grid: one row per wavelength, one column per seed."""
+        m, n = len(self.wavelengths), len(self.seeds)
+        return pattern_picture(self.result.frames[frame][:m * n], enhance, columns=n,
+                               marked=~self.result.alive[:m * n], always_mosaic=True)
+
+    def png_bytes(self, enhance: float = 0.0, zoom: int = 4) -> bytes:
+        """The grid as PNG bytes."""
+        buffer = io.BytesIO()
+        _grey_image(self.picture(enhance), zoom).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def save_png(self, path: str | Path, enhance: float = 0.0, zoom: int = 4) -> Path:
+        """Save the grid as PNG."""
+        path = Path(path)
+        path.write_bytes(self.png_bytes(enhance, zoom))
+        return path
+
+    def gif_bytes(self, enhance: float = 0.0, zoom: int = 4, duration_ms: int = 120,
+                  hold_ms: int = 1200) -> bytes:
+        """The grid's emergence as GIF bytes."""
+        frames = [_grey_image(self.picture(enhance, frame=index), zoom) for index in range(len(self.result.frames))]
+        buffer = io.BytesIO()
+        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                       duration=[duration_ms] * (len(frames) - 1) + [hold_ms], loop=0)
+        return buffer.getvalue()
+
+    def summary(self) -> list[str]:
+        """One line per wavelength: objectives reached and the consistency score."""
+        lines = []
+        for row, wavelength in enumerate(self.wavelengths):
+            values = self.objectives[row]
+            lines.append(f"λ {wavelength:g}: objective {values.min():.2f}–{values.max():.2f} "
+                         f"(mean {values.mean():.2f}); consistency {_score(self.consistency[row])} "
+                         f"(other maps {_score(self.baseline[row])})")
+        return lines
+
+
+@dataclass
+class NodeSweep:
+    """Node OIPs of one map for many positions, in one batched call.
+
+    Every node starts from the same noise, so the differences between the images
+    show how the pattern moves with the node's position.
+
+    Attributes:
+        layer: The layer.
+        map: The map.
+        positions: ``(P, 2)`` the node (row, col) of each image.
+        shape: ``(rows, cols)`` of the map.
+        result: The batched run.
+        objectives: ``(P,)`` the node value each image reached.
+    """
+
+    layer: str
+    map: int
+    positions: np.ndarray
+    shape: tuple[int, int]
+    result: OIPResult
+    objectives: np.ndarray
+
+    @property
+    def full_grid(self) -> bool:
+        """True when every position of the map was grown (the picture is the map's grid)."""
+        return len(self.positions) == self.shape[0] * self.shape[1]
+
+    def picture(self, enhance: float = 0.0, *, frame: int = -1) -> np.ndarray:
+        """Grey levels: the images laid out like the map's nodes (all positions), else in a row."""
+        columns = self.shape[1] if self.full_grid else None
+        return pattern_picture(self.result.frames[frame], enhance, columns=columns,
+                               marked=~self.result.alive, always_mosaic=True)
+
+    def png_bytes(self, enhance: float = 0.0, zoom: int = 4) -> bytes:
+        """The picture as PNG bytes."""
+        buffer = io.BytesIO()
+        _grey_image(self.picture(enhance), zoom).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def save_png(self, path: str | Path, enhance: float = 0.0, zoom: int = 4) -> Path:
+        """Save the picture as PNG."""
+        path = Path(path)
+        path.write_bytes(self.png_bytes(enhance, zoom))
+        return path
+
+
+def _score(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{value:.2f}"
+
+
+def consistency(images: np.ndarray) -> float:
+    """Mean pairwise (Pearson) correlation of patterns ``(n, ...)``: 1 when all are identical.
+
+    Images without variation (constant) have no correlation and are left out;
+    NaN when fewer than two images vary.
+
+    Raises:
+        ValueError: Fewer than two images.
+    """
+    flat = np.asarray(images, np.float64).reshape(len(images), -1)
+    if len(flat) < 2:
+        raise ValueError(f"consistency needs at least two images; got {len(flat)}")
+    centred = flat - flat.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(centred, axis=1)
+    varying = norms > 1e-12 * max(1.0, float(np.abs(flat).max()))
+    if varying.sum() < 2:
+        return float("nan")
+    unit = centred[varying] / norms[varying, None]
+    gram = np.clip(unit @ unit.T, -1.0, 1.0)
+    count = len(unit)
+    return float((gram.sum() - np.trace(gram)) / (count * (count - 1)))
+
+
+# ---------------------------------------------------------------------- pictures
+def pattern_picture(images: np.ndarray, enhance: float = 0.0, *, columns: int | None = None,
+                    marked: np.ndarray | None = None, corner: np.ndarray | None = None,
+                    always_mosaic: bool = False) -> np.ndarray:
     """Grey levels in [0, 1] of patterns ``(n, H, W, C)``: one image as it is, several
-    as a mosaic with white gaps; each stretched with :func:`cnn_widgets.render.contrast`."""
+    as a mosaic with white gaps; each stretched with :func:`cnn_widgets.render.contrast`.
+
+    Images flagged in ``marked`` (maps without a pattern) are drawn as a black cross
+    on grey, so they cannot be taken for a result; those flagged in ``corner`` (maps
+    that never fire on the data) keep their pattern with a black corner triangle.
+
+    Raises:
+        ValueError: ``enhance`` is NaN, infinite or negative.
+    """
+    enhance = check_enhance(enhance)
     grey = images[..., 0] if images.shape[-1] == 1 else images.mean(-1)
-    if len(grey) == 1:
-        return contrast(grey[0], enhance)
-    tiles = mosaic(np.stack([contrast(image, enhance) for image in grey], axis=-1),
-                   value_range=(0.0, 1.0), columns=columns)
+    tiles_grey = []
+    for i, image in enumerate(grey):
+        if marked is not None and marked[i]:
+            tiles_grey.append(_cross(image.shape))
+            continue
+        tile = contrast(image, enhance)
+        if corner is not None and corner[i]:
+            tile = _dog_ear(tile)
+        tiles_grey.append(tile)
+    if len(grey) == 1 and not always_mosaic:
+        return tiles_grey[0]
+    tiles = mosaic(np.stack(tiles_grey, axis=-1), value_range=(0.0, 1.0), columns=columns)
     picture = tiles.indices.astype(np.float32) / 254.0
     picture[tiles.indices == 255] = 1.0  # gaps white
     return picture
+
+
+def _cross(shape: tuple[int, int]) -> np.ndarray:
+    """A black diagonal cross on mid-grey: "no pattern"."""
+    height, width = shape
+    tile = np.full(shape, 0.55, np.float32)
+    rows = np.arange(height)
+    cols = np.clip(np.round(rows * (width - 1) / max(height - 1, 1)).astype(int), 0, width - 1)
+    tile[rows, cols] = 0.0
+    tile[rows, width - 1 - cols] = 0.0
+    return tile
+
+
+def _dog_ear(tile: np.ndarray) -> np.ndarray:
+    """The tile with a black triangle edged in white in its top-left corner: "never fires on data"."""
+    tile = tile.copy()
+    size = max(2, min(tile.shape) // 5)
+    rows, cols = np.indices(tile.shape)
+    tile[rows + cols < size] = 0.0
+    tile[rows + cols == size] = 1.0
+    return tile
 
 
 def _grey_image(grey: np.ndarray, zoom: int) -> Any:
     """Grey levels in [0, 1] → a Pillow image enlarged ``zoom`` times without smoothing."""
     from PIL import Image
 
+    zoom = _whole(zoom, "zoom", 1, "a whole number ≥ 1")
     picture = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8), mode="L")
     return picture.resize((picture.width * zoom, picture.height * zoom), Image.Resampling.NEAREST)
 
@@ -212,46 +563,7 @@ def wavelength_noise(shape: tuple[int, int, int], wavelength: float, *, octaves:
     return np.clip(total / weights, 0.0, 1.0)
 
 
-def _check(model: Any, layer: str, maps: Sequence[int] | None, steps: int, step_size: float,
-           wavelength: float, octaves: int, node: tuple[int, int] | None, frame_every: int,
-           blur_every: int) -> tuple[Any, np.ndarray]:
-    info = model.layer(layer)
-    if not info.is_spatial:
-        spatial = ", ".join(model.spatial_layers)
-        raise ValueError(f"layer {layer!r} ({info.kind}) has no maps; OIPs need a conv or pooling "
-                         f"layer: {spatial}")
-    count = int(info.output_shape[-1])
-    if maps is None:
-        chosen = np.arange(count)
-    else:
-        chosen = np.asarray(list(maps) if not np.isscalar(maps) else [maps])
-        if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
-            raise ValueError(f"maps must be map indices (integers 0–{count - 1}), or None for all")
-        bad = chosen[(chosen < 0) | (chosen >= count)]
-        if bad.size:
-            raise ValueError(f"map {int(bad[0])} is out of range: {layer} has {count} maps (0–{count - 1})")
-    height, width = model.input_shape[:2]
-    if height is None or width is None:
-        raise ValueError("OIPs need a model with a fixed input size")
-    if not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a whole number ≥ 1; got {steps!r}")
-    if not step_size > 0:
-        raise ValueError(f"step_size must be > 0; got {step_size!r}")
-    if not 0 < wavelength <= max(height, width):
-        raise ValueError(f"wavelength must be > 0 and at most the image size ({max(height, width)} px); "
-                         f"got {wavelength!r}")
-    if octaves < 1:
-        raise ValueError(f"octaves must be ≥ 1; got {octaves!r}")
-    if frame_every < 1 or blur_every < 0:
-        raise ValueError("frame_every must be ≥ 1 and blur_every ≥ 0")
-    if node is not None:
-        rows, cols = info.output_shape[0], info.output_shape[1]
-        if len(node) != 2 or not (0 <= node[0] < rows and 0 <= node[1] < cols):
-            raise ValueError(f"node {tuple(node)} is outside the {rows}×{cols} maps of {layer!r}: "
-                             f"rows 0–{rows - 1}, cols 0–{cols - 1}")
-    return info, chosen.astype(np.int32)
-
-
+# ---------------------------------------------------------------------- public runs
 def optimize(
     model: Any,
     layer: str,
@@ -268,10 +580,11 @@ def optimize(
     blur_sigma: float = 0.5,
     rescue_tries: int = 6,
     restandardize: bool = False,
+    data: Any = None,
     callbacks: OIPCallbacks | Sequence[OIPCallbacks] | None = None,
     cancel: threading.Event | None = None,
 ) -> OIPResult:
-    """Grow the input pattern that maps of ``layer`` react to most.
+    """Grow the input pattern that maps of ``layer`` react to most (one image per map).
 
     Args:
         model: A :class:`~cnn_widgets.CNNModel`.
@@ -281,118 +594,334 @@ def optimize(
         step_size: ε: change per pixel and step, in units of the training data's std.
         wavelength: Length scale in pixels of the initial fluctuations (1 = pixel noise).
         octaves: Add this many octaves (λ, λ/2, …) of noise.
-        seed: Random seed: the same seed gives the same images.
+        seed: Random seed (a whole number ≥ 0): the same seed gives the same images.
         node: ``(row, col)``: maximise this one node of each map instead of its mean.
         frame_every: Record the images every this many steps (for the animation).
         blur_every: Blur the images every this many steps (0: never).
-        blur_sigma: Width of that blur, in pixels.
-        rescue_tries: Times a dead map gets new noise of double the wavelength
-            (up to the image size).
+        blur_sigma: Width of that blur, in pixels (> 0).
+        rescue_tries: Times a dead map gets new noise of double the wavelength.
         restandardize: Re-standardise each image after each step (the seed's
             recipe) before keeping it in the pixel range.
+        data: Real images (any form ``model.prepare`` takes, e.g. the test split):
+            a map still dead after the other rescues starts from the one it fires on
+            most, and maps that fire on none are reported in :attr:`OIPResult.silent`.
         callbacks: Told of the start, every step and the end.
         cancel: Set this event to stop after the current step.
 
     Raises:
         ValueError: Unknown layer, a layer without maps, a map or node out of
-            range, ``steps`` < 1, ``step_size`` ≤ 0, ``wavelength`` ≤ 0 or larger
+            range or not a whole number, a negative seed, ``steps`` < 1,
+            ``step_size`` or ``blur_sigma`` ≤ 0 or NaN, ``wavelength`` ≤ 0 or larger
             than the image.
     """
+    info = _check_layer(model, layer)
+    options = _settings(model, steps=steps, step_size=step_size, wavelength=wavelength, octaves=octaves,
+                        seed=seed, frame_every=frame_every, blur_every=blur_every, blur_sigma=blur_sigma,
+                        rescue_tries=rescue_tries, restandardize=restandardize)
+    chosen = _check_maps(maps, layer, int(info.output_shape[-1]))
+    rows, cols = int(info.output_shape[0]), int(info.output_shape[1])
+    where = None if node is None else _check_node(node, layer, rows, cols)
+    count = len(chosen)
+    nodes = np.full((count, 2), -1, np.int32) if where is None else np.tile(np.asarray(where, np.int32), (count, 1))
+    result = _run(model, layer, chosen, nodes, np.full(count, options["seed"]),
+                  np.full(count, options["wavelength"]), options, data, callbacks, cancel)
+    return result
+
+
+def series(
+    model: Any,
+    layer: str,
+    map_index: int,
+    *,
+    seeds: int | Sequence[int] = 8,
+    wavelengths: Sequence[float] = (2.0, 4.0, 7.0, 14.0),
+    baseline: bool = True,
+    steps: int = 100,
+    step_size: float = 0.05,
+    octaves: int = 1,
+    node: tuple[int, int] | None = None,
+    frame_every: int = 5,
+    blur_every: int = 0,
+    blur_sigma: float = 0.5,
+    rescue_tries: int = 6,
+    restandardize: bool = False,
+    data: Any = None,
+    callbacks: OIPCallbacks | Sequence[OIPCallbacks] | None = None,
+    cancel: threading.Event | None = None,
+) -> OIPSeries:
+    """One map grown from several noise starts at several wavelengths, in one batched call.
+
+    Image (wavelength λ, seed s) is exactly what ``optimize(model, layer, [map_index],
+    seed=s, wavelength=λ)`` grows; each row gets a consistency score (mean pairwise
+    correlation over the seeds) and, with ``baseline``, the same score for OIPs of
+    randomly chosen other maps from the same seeds.
+
+    Args:
+        model: A :class:`~cnn_widgets.CNNModel`.
+        layer: A conv or pooling layer.
+        map_index: The map.
+        seeds: A count N (seeds 0…N-1) or the seeds themselves (whole numbers ≥ 0).
+        wavelengths: The start noise's length scales, px.
+        baseline: Also grow the shuffled-map baseline (doubles the batch).
+        steps, step_size, octaves, node, frame_every, blur_every, blur_sigma,
+        rescue_tries, restandardize, data, callbacks, cancel: As for :func:`optimize`.
+
+    Raises:
+        ValueError: As for :func:`optimize`; empty or negative seeds or wavelengths.
+    """
+    info = _check_layer(model, layer)
+    count = int(info.output_shape[-1])
+    (map_index,) = _check_maps([map_index] if np.isscalar(map_index) else map_index, layer, count)
+    seed_list = _check_seeds(seeds)
+    lengths = list(wavelengths) if not np.isscalar(wavelengths) else [wavelengths]
+    if not lengths:
+        raise ValueError("wavelengths must not be empty")
+    options = _settings(model, steps=steps, step_size=step_size, wavelength=lengths[0], octaves=octaves,
+                        seed=seed_list[0], frame_every=frame_every, blur_every=blur_every,
+                        blur_sigma=blur_sigma, rescue_tries=rescue_tries, restandardize=restandardize)
+    size = max(model.input_shape[:2])
+    for length in lengths:
+        if _positive(length, "each wavelength") > size:
+            raise ValueError(f"wavelength must be > 0 and at most the image size ({size} px); got {length!r}")
+    rows, cols = int(info.output_shape[0]), int(info.output_shape[1])
+    where = (-1, -1) if node is None else _check_node(node, layer, rows, cols)
+    m, n = len(lengths), len(seed_list)
+    maps = np.full(m * n, int(map_index), np.int32)
+    seed_column = np.tile(seed_list, m)
+    length_column = np.repeat(np.asarray(lengths, np.float64), n)
+    others = np.setdiff1d(np.arange(count), [map_index])
+    use_baseline = bool(baseline) and others.size > 0
+    baseline_maps = np.full((m, n), -1, np.int32)
+    if use_baseline:
+        rng = np.random.default_rng([int(map_index), *seed_list])
+        baseline_maps = np.stack([rng.choice(others, n, replace=others.size < n) for _ in range(m)]).astype(np.int32)
+        maps = np.concatenate([maps, baseline_maps.ravel()])
+        seed_column = np.concatenate([seed_column, seed_column])
+        length_column = np.concatenate([length_column, length_column])
+    nodes = np.tile(np.asarray(where, np.int32), (len(maps), 1))
+    options.update(seeds=seed_list, wavelengths=[float(v) for v in lengths], baseline=use_baseline)
+    result = _run(model, layer, maps, nodes, seed_column, length_column, options, data, callbacks, cancel)
+    objectives = result.history[-1][:m * n].reshape(m, n)
+    own = result.images[:m * n].reshape(m, n, -1)
+    scores = np.asarray([_alive_consistency(own[r], result.alive[r * n:(r + 1) * n]) for r in range(m)])
+    if use_baseline:
+        other = result.images[m * n:].reshape(m, n, -1)
+        alive = result.alive[m * n:].reshape(m, n)
+        base = np.asarray([_alive_consistency(other[r], alive[r]) for r in range(m)])
+    else:
+        base = np.full(m, np.nan)
+    return OIPSeries(layer, int(map_index), seed_list, [float(v) for v in lengths], result, objectives,
+                     scores, base, baseline_maps)
+
+
+def _alive_consistency(images: np.ndarray, alive: np.ndarray) -> float:
+    return consistency(images[alive]) if alive.sum() >= 2 else float("nan")
+
+
+def node_sweep(
+    model: Any,
+    layer: str,
+    map_index: int,
+    *,
+    positions: Sequence[tuple[int, int]] | None = None,
+    steps: int = 100,
+    step_size: float = 0.05,
+    wavelength: float = 7.0,
+    octaves: int = 1,
+    seed: int = 0,
+    frame_every: int = 5,
+    blur_every: int = 0,
+    blur_sigma: float = 0.5,
+    rescue_tries: int = 6,
+    restandardize: bool = False,
+    data: Any = None,
+    callbacks: OIPCallbacks | Sequence[OIPCallbacks] | None = None,
+    cancel: threading.Event | None = None,
+) -> NodeSweep:
+    """Node OIPs of one map at every position (or at ``positions``), in one batched call.
+
+    Every node starts from the same noise (that of ``(seed, map_index)``), so the
+    images show how the pattern moves with the node. Image ``(r, c)`` is what
+    ``optimize(model, layer, [map_index], node=(r, c), ...)`` grows.
+
+    Raises:
+        ValueError: As for :func:`optimize`; a position outside the map.
+    """
+    info = _check_layer(model, layer)
+    options = _settings(model, steps=steps, step_size=step_size, wavelength=wavelength, octaves=octaves,
+                        seed=seed, frame_every=frame_every, blur_every=blur_every, blur_sigma=blur_sigma,
+                        rescue_tries=rescue_tries, restandardize=restandardize)
+    (map_index,) = _check_maps([map_index] if np.isscalar(map_index) else map_index, layer,
+                               int(info.output_shape[-1]))
+    rows, cols = int(info.output_shape[0]), int(info.output_shape[1])
+    if positions is None:
+        where = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), -1).reshape(-1, 2)
+    else:
+        where = np.asarray([_check_node(p, layer, rows, cols) for p in positions], np.int32).reshape(-1, 2)
+        if not len(where):
+            raise ValueError("positions must not be empty")
+    count = len(where)
+    result = _run(model, layer, np.full(count, int(map_index), np.int32), where.astype(np.int32),
+                  np.full(count, options["seed"]), np.full(count, options["wavelength"]), options, data,
+                  callbacks, cancel)
+    return NodeSweep(layer, int(map_index), where, (rows, cols), result, result.history[-1].copy())
+
+
+# ---------------------------------------------------------------------- the run
+def _run(model: Any, layer: str, maps: np.ndarray, nodes: np.ndarray, seeds: np.ndarray,
+         wavelengths: np.ndarray, options: dict[str, Any], data: Any,
+         callbacks: OIPCallbacks | Sequence[OIPCallbacks] | None,
+         cancel: threading.Event | None) -> OIPResult:
+    """Every item (map, node, seed, wavelength) in one batch: rescue the dead, then ascend."""
     import tensorflow as tf
 
-    info, chosen = _check(model, layer, maps, steps, step_size, wavelength, octaves, node,
-                          frame_every, blur_every)
+    data = _as_data(model, data)
     listeners = [] if callbacks is None else (
         list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks])
     shape = tuple(int(s) for s in model.input_shape)
-    settings = dict(steps=steps, step_size=step_size, wavelength=wavelength, octaves=octaves, seed=seed,
-                    node=node, frame_every=frame_every, blur_every=blur_every, blur_sigma=blur_sigma,
-                    restandardize=restandardize)
-
+    info = model.layer(layer)
+    rows, cols = int(info.output_shape[0]), int(info.output_shape[1])
+    steps, octaves = options["steps"], options["octaves"]
     low = model.standardize(np.zeros(shape[-1], np.float32))
     high = model.standardize(np.ones(shape[-1], np.float32))
+    engine = _engine(model, layer, options["restandardize"])
+    masks = _masks(nodes, rows, cols)
+    count = len(maps)
 
-    def start(map_index: int, length: float, attempt: int) -> np.ndarray:
+    def start(item: int, length: float, attempt: int) -> np.ndarray:
         """Noise, standardised like the training data (mean 0, std 1), in the pixel range."""
-        rng = np.random.default_rng([seed, int(map_index), attempt])
+        rng = np.random.default_rng([int(seeds[item]), int(maps[item]), attempt])
         values = model.standardize(wavelength_noise(shape, length, octaves=octaves, rng=rng))
         values = (values - values.mean()) / max(float(values.std()), 1e-6)
         return np.clip(values, low, high).astype(np.float32)
 
-    engine = _engine(model, layer, node, restandardize)
-    images = np.stack([start(m, wavelength, 0) for m in chosen])  # standardised, all maps
+    def stopped() -> bool:
+        return cancel is not None and cancel.is_set()
 
-    # Dead maps: objective 0 and no gradient on this noise → longer wavelengths.
-    objective, gradient_rms = (t.numpy() for t in engine.probe(images, chosen))
-    dead = (objective <= 0) & (gradient_rms == 0)
-    rescued: list[int] = []
-    length = wavelength
-    for attempt in range(1, rescue_tries + 1):
-        if not dead.any():
+    images = np.stack([start(i, float(wavelengths[i]), 0) for i in range(count)])  # standardised
+    revival = [""] * count
+
+    # 1. Dead on the first noise (objective 0, no gradient) → noise of longer wavelengths.
+    objective, rms = engine.probe(images, maps, masks)
+    dead = (objective <= 0) & (rms == 0)
+    lengths = wavelengths.astype(np.float64).copy()
+    for attempt in range(1, options["rescue_tries"] + 1):
+        if not dead.any() or stopped():
             break
-        length = min(length * 2, max(shape[:2]))  # at the image size, each try is new noise
         positions = np.flatnonzero(dead)
-        images[positions] = np.stack([start(chosen[p], length, attempt) for p in positions])
-        value, rms = (t.numpy() for t in engine.probe(images[positions], chosen[positions]))
-        objective[positions] = value
-        revived = positions[~((value <= 0) & (rms == 0))]
-        rescued += [int(chosen[p]) for p in revived]
-        dead[revived] = False
-    still_dead = [int(m) for m in chosen[dead]]
+        lengths[positions] = np.minimum(lengths[positions] * 2, max(shape[:2]))  # at full size: new noise
+        trial = np.stack([start(p, float(lengths[p]), attempt) for p in positions])
+        value, grad = engine.probe(trial, maps[positions], masks[positions])
+        revived = ~((value <= 0) & (grad == 0))
+        images[positions[revived]] = trial[revived]
+        for p in positions[revived]:
+            revival[p] = "wavelength"
+        dead[positions[revived]] = False
 
-    # Only live maps take part in the ascent: a dead map's gradient is 0 and its image
-    # would not change (16 % of the work for conv3's 22 dead maps).
-    live = np.flatnonzero(~dead)
-    x = tf.Variable(images[live]) if live.size else None
-    maps_t = tf.constant(chosen[live])
+    # 2. Still dead → these items ascend on their pre-activation (the convolution's output
+    #    before its ReLU) inside the same batched loop, until they fire on a few steps in a
+    #    row; then on the usual objective. 3. Those that have not fired after a quarter of
+    #    the steps start from the data image they fire on most (when data is given).
+    silent: list[int] | None = None
+    fires_on_data: np.ndarray | None = None
+    if data is not None:
+        best_image, fires_on_data = _data_starts(model, layer, data, maps, nodes)
+        silent = sorted({int(maps[i]) for i in range(count) if not fires_on_data[i]})
+    can_rescue = engine.has_pre or data is not None
+    if dead.any() and engine.has_pre:
+        for p in np.flatnonzero(dead):  # pre-activation ascent starts from the first noise
+            images[p] = start(p, float(wavelengths[p]), 0)
+    live = np.flatnonzero(~dead | can_rescue)
+    rescuing = dead[live].copy()  # per live item: still on the pre-activation / waiting for data
+    fired = np.zeros(live.size, np.int32)
+    switch_at = max(10, steps // 4)
+    maps_t, masks_t = tf.constant(maps[live]), tf.constant(masks[live])
+    use_pre = tf.constant(rescuing & engine.has_pre)
+    x = tf.constant(images[live]) if live.size else None
 
     def snapshot() -> np.ndarray:
         if x is not None:
             images[live] = x.numpy()
         return model.unstandardize(images)
 
-    def objectives(values: np.ndarray) -> np.ndarray:
-        full = np.zeros(len(chosen), np.float32)  # dead maps stay at 0
-        full[live] = values
+    def objectives(values: Any) -> np.ndarray:
+        full = np.zeros(count, np.float32)  # dead items stay at 0
+        if live.size and values is not None:
+            full[live] = np.where(rescuing, 0.0, np.asarray(values))
         return full
 
     for listener in listeners:
         if hasattr(listener, "on_begin"):
-            listener.on_begin(chosen, steps)
+            listener.on_begin(maps.copy(), steps)
     frames = [snapshot()]
     frame_steps = [0]
     history: list[np.ndarray] = []  # history[k]: objective of the images after k steps
-    epsilon = tf.constant(step_size, tf.float32)
+    epsilon = tf.constant(options["step_size"], tf.float32)
     cancelled = False
     done = 0
     for step in range(1, steps + 1):
-        if cancel is not None and cancel.is_set():
+        if stopped():
             cancelled = True
             break
         before = snapshot() if listeners else None
         if x is None:
-            history.append(objectives(np.zeros(0, np.float32)))
+            history.append(objectives(None))
         else:
-            history.append(objectives(engine.step(x, maps_t, epsilon).numpy()))  # before this step
-            if blur_every and step % blur_every == 0:
-                engine.blur(x, blur_sigma)
+            value, x = engine.step(x, maps_t, masks_t, use_pre, epsilon)
+            value = value.numpy()
+            history.append(objectives(value))  # of the images before this step
+            if engine.has_pre:  # an item that fell back to 0 (ReLU's dead zone) is rescued again
+                fell = ~rescuing & (value == 0)
+                if fell.any():
+                    rescuing = rescuing | fell
+                    use_pre = tf.constant(rescuing)
+            if rescuing.any():
+                fired = np.where(rescuing & (value > 0), fired + 1, 0)
+                ready = rescuing & (fired >= 3)
+                for position in np.flatnonzero(ready):
+                    revival[live[position]] = "pre-activation"
+                late = rescuing & ~ready & (step >= switch_at) & (fires_on_data is not None)
+                late &= fires_on_data[live] if fires_on_data is not None else False
+                if late.any():
+                    moved = x.numpy()
+                    for position in np.flatnonzero(late):
+                        item = live[position]
+                        moved[position] = model.standardize(model.prepare(_pick(data, int(best_image[item])))[0])
+                        revival[item] = "data"
+                    x = tf.constant(moved)
+                if (ready | late).any():
+                    rescuing = rescuing & ~(ready | late)
+                    use_pre = tf.constant(rescuing & engine.has_pre)
+            if options["blur_every"] and step % options["blur_every"] == 0:
+                x = engine.blur(x, options["blur_sigma"])
         done = step
         for listener in listeners:
             if hasattr(listener, "on_step"):
                 listener.on_step(step - 1, before, history[-1])
-        if step % frame_every == 0 or step == steps:
+        if step % options["frame_every"] == 0 or step == steps:
             frames.append(snapshot())
             frame_steps.append(step)
-    final = engine.probe(x, maps_t)[0].numpy() if x is not None else np.zeros(0, np.float32)
+    final = engine.probe(x, maps_t, masks_t)[0] if x is not None else None
+    if x is not None:
+        if engine.has_pre:
+            rescuing = rescuing | (np.asarray(final) == 0)
+        dead[live] = rescuing  # what never fired has no pattern
+    for p in np.flatnonzero(dead):
+        revival[p] = "dead"
     history.append(objectives(final))  # the final images' objective
     if frame_steps[-1] != done:  # cancelled between frames: keep where it stopped
         frames.append(snapshot())
         frame_steps.append(done)
+    mean_node = bool((nodes[:, 0] < 0).all())
+    same_node = not mean_node and bool((nodes == nodes[0]).all())
+    dead_maps = sorted({int(maps[p]) for p in np.flatnonzero(dead)})
     result = OIPResult(
-        layer=layer, maps=chosen, images=np.clip(frames[-1], 0.0, 1.0).astype(np.float32),
+        layer=layer, maps=maps.copy(), images=np.clip(frames[-1], 0.0, 1.0).astype(np.float32),
         frames=np.clip(np.stack(frames), 0.0, 1.0).astype(np.float32), frame_steps=frame_steps,
-        history=np.stack(history), node=None if node is None else (int(node[0]), int(node[1])),
-        rescued=rescued, dead=still_dead, cancelled=cancelled, settings=settings,
+        history=np.stack(history), node=(int(nodes[0, 0]), int(nodes[0, 1])) if same_node else None,
+        nodes=nodes.copy(), seeds=np.asarray(seeds).copy(), wavelengths=np.asarray(wavelengths, np.float64).copy(),
+        revival=revival, rescued=sorted({int(maps[p]) for p in range(count) if revival[p] not in ("", "dead")}),
+        dead=dead_maps, silent=silent, cancelled=cancelled, settings=dict(options),
     )
     for listener in listeners:
         if hasattr(listener, "on_end"):
@@ -400,45 +929,133 @@ def optimize(
     return result
 
 
-class _Engine:
-    """Compiled probe / step / blur for one layer (and node) of one model."""
+def _masks(nodes: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Per item, the weights of the objective over the map's cells: all 1/(h·w) for the
+    map's mean, one 1 for a node."""
+    masks = np.full((len(nodes), rows, cols), 1.0 / (rows * cols), np.float32)
+    for i, (row, col) in enumerate(nodes):
+        if row >= 0:
+            masks[i] = 0.0
+            masks[i, row, col] = 1.0
+    return masks
 
-    def __init__(self, model: Any, layer: str, node: tuple[int, int] | None, restandardize: bool) -> None:
-        import keras
+
+def _pick(data: Any, index: int) -> Any:
+    return np.asarray(data[index])
+
+
+def _as_data(model: Any, data: Any) -> Any:
+    """Images to rescue dead maps from: an array (or a DataSet's images), checked on one image."""
+    if data is None:
+        return None
+    data = getattr(data, "images", data)
+    data = np.asarray(data)
+    if data.ndim < 3 or len(data) == 0:
+        raise ValueError(f"data must be a batch of images (N, H, W[, C]); got shape {data.shape}")
+    model.prepare(data[:1])  # shape and pixel range fit the model, or a clear error
+    return data
+
+
+# ---------------------------------------------------------------------- data
+_FIRING: "weakref.WeakKeyDictionary[Any, dict[Any, Any]]" = weakref.WeakKeyDictionary()
+_FIRING_LOCK = threading.Lock()
+
+
+def layer_statistics(model: Any, layer: str, data: Any, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Per image and map of ``layer``: the strongest cell and the map's mean, over ``data``.
+
+    Computed in batches (float32, never the whole layer at once) and kept per model
+    version and data array, so a second call is free and a retrained model
+    computes afresh.
+
+    Returns:
+        ``(peaks, means)``, each ``(len(data), maps)``.
+    """
+    key = (model.version, layer, id(data), len(data), batch_size)
+    with _FIRING_LOCK:
+        kept = _FIRING.setdefault(model, {})
+        for old in [k for k in kept if k[0] != model.version]:
+            del kept[old]
+        found = kept.get(key)
+    if found is not None and found[0] is data:
+        return found[1], found[2]
+    peaks, means = [], []
+    for begin in range(0, len(data), batch_size):
+        values = model.activations(data[begin:begin + batch_size], layer, batch_size=batch_size)[layer]
+        peaks.append(values.max(axis=(1, 2)).astype(np.float32))
+        means.append(values.mean(axis=(1, 2)).astype(np.float32))
+    result = (np.concatenate(peaks), np.concatenate(means))
+    with _FIRING_LOCK:
+        _FIRING.setdefault(model, {})[key] = (data, *result)
+    return result
+
+
+def _data_starts(model: Any, layer: str, data: Any, maps: np.ndarray,
+                 nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each item, the data image with its highest objective, and whether that is > 0."""
+    if len(data) == 0:
+        raise ValueError("data must hold at least one image")
+    peaks, means = layer_statistics(model, layer, data)
+    best = np.zeros(len(maps), np.int64)
+    fires = np.zeros(len(maps), bool)
+    node_items = np.flatnonzero(nodes[:, 0] >= 0)
+    for i in np.flatnonzero(nodes[:, 0] < 0):
+        column = means[:, maps[i]]
+        best[i] = int(np.argmax(column))
+        fires[i] = bool(peaks[:, maps[i]].max() > 0) and column[best[i]] > 0
+    if node_items.size:
+        values = []
+        for begin in range(0, len(data), 256):
+            out = model.activations(data[begin:begin + 256], layer)[layer]
+            values.append(out[:, nodes[node_items, 0], nodes[node_items, 1], maps[node_items]])
+        column = np.concatenate(values)  # (images, node items)
+        best[node_items] = np.argmax(column, axis=0)
+        fires[node_items] = column.max(axis=0) > 0
+    return best, fires
+
+
+# ---------------------------------------------------------------------- engine
+class _Engine:
+    """Compiled probe / step for one layer of one model, any mix of maps and nodes."""
+
+    def __init__(self, model: Any, layer: str, restandardize: bool) -> None:
         import tensorflow as tf
 
         net = model.keras_model
         target = net.get_layer(layer)
-        head = _selected_maps(net, target) or _all_maps(net, target)
+        head, activation = _heads(net, target)
+        self.has_pre = activation is not None
         low = tf.constant(model.standardize(np.zeros(model.input_shape[-1], np.float32)))
         high = tf.constant(model.standardize(np.ones(model.input_shape[-1], np.float32)))
         spec_x = tf.TensorSpec((None, *model.input_shape), tf.float32)
         spec_maps = tf.TensorSpec((None,), tf.int32)
-        row, col = (-1, -1) if node is None else node
+        spec_masks = tf.TensorSpec((None, None, None), tf.float32)
+        spec_eps = tf.TensorSpec((), tf.float32)
 
-        def objectives(x: tf.Tensor, maps: tf.Tensor) -> tf.Tensor:
-            own = head(x, maps)  # (N, h, w): image n's own map
-            if node is None:
-                return tf.reduce_mean(own, axis=(1, 2))
-            return own[:, row, col]
+        def values(x: tf.Tensor, maps: tf.Tensor, masks: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            pre = head(x, maps)  # (N, h, w): image n's own map, before the activation (if known)
+            post = activation(pre) if activation is not None else pre
+            return (tf.reduce_sum(post * masks, axis=(1, 2)), tf.reduce_sum(pre * masks, axis=(1, 2)))
 
-        def gradient(x: tf.Tensor, maps: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        def gradient(x: tf.Tensor, maps: tf.Tensor, masks: tf.Tensor, use_pre: tf.Tensor):
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(x)
-                value = objectives(x, maps)
-                total = tf.reduce_sum(value)  # images are independent: one sum, every gradient
-            return value, tape.gradient(total, x)
+                post, before = values(x, maps, masks)
+                # images are independent: one sum gives every image's gradient; an item
+                # being rescued ascends its pre-activation, the others their objective
+                total = tf.reduce_sum(tf.where(use_pre, before, post))
+            return post, tape.gradient(total, x)
 
         # Plain graph mode: for batches of images oneDNN's convolutions beat XLA's on a
         # CPU (128 images: 18 ms a step against 72 ms with XLA).
-        @tf.function(input_signature=[spec_x, spec_maps])
-        def probe(x: tf.Tensor, maps: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            value, grad = gradient(x, maps)
+        @tf.function(input_signature=[spec_x, spec_maps, spec_masks])
+        def probe(x, maps, masks):
+            value, grad = gradient(x, maps, masks, tf.zeros(tf.shape(maps), tf.bool))
             return value, tf.sqrt(tf.reduce_mean(tf.square(grad), axis=(1, 2, 3)))
 
-        @tf.function(input_signature=[spec_x, spec_maps, tf.TensorSpec((), tf.float32)])
-        def ascend(x: tf.Tensor, maps: tf.Tensor, epsilon: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            value, grad = gradient(x, maps)
+        @tf.function(input_signature=[spec_x, spec_maps, spec_masks, tf.TensorSpec((None,), tf.bool), spec_eps])
+        def ascend(x, maps, masks, use_pre, epsilon):
+            value, grad = gradient(x, maps, masks, use_pre)
             rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=(1, 2, 3), keepdims=True))
             moved = x + epsilon * grad / (rms + 1e-8)
             if restandardize:
@@ -450,23 +1067,69 @@ class _Engine:
         self._probe, self._ascend = probe, ascend
         self._tf = tf
 
-    def probe(self, x: Any, maps: Any) -> tuple[Any, Any]:
-        return self._probe(x, maps)
+    def probe(self, x: Any, maps: Any, masks: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Objective and gradient RMS of each image."""
+        value, rms = self._probe(x, maps, masks)
+        return value.numpy(), rms.numpy()
 
-    def step(self, x: Any, maps: Any, epsilon: Any) -> Any:
-        value, moved = self._ascend(x, maps, epsilon)
-        x.assign(moved)
-        return value
+    def step(self, x: Any, maps: Any, masks: Any, use_pre: Any, epsilon: Any) -> tuple[Any, Any]:
+        """One ascent step on tensors: (objective before the step, moved images)."""
+        return self._ascend(x, maps, masks, use_pre, epsilon)
 
-    def blur(self, x: Any, sigma: float) -> None:
+    def blur(self, x: Any, sigma: float) -> Any:
         tf = self._tf
         radius = max(1, int(math.ceil(2 * sigma)))
         taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
         taps /= taps.sum()
         channels = int(x.shape[-1])
         kernel = np.outer(taps, taps)[:, :, None, None] * np.ones((1, 1, channels, 1))
-        padded = tf.pad(x, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
-        x.assign(tf.nn.depthwise_conv2d(padded, tf.constant(kernel, tf.float32), [1, 1, 1, 1], "VALID"))
+        height = int(x.shape[1])
+        mode = "REFLECT" if radius < height else "SYMMETRIC"
+        padded = tf.pad(x, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode=mode)
+        return tf.nn.depthwise_conv2d(padded, tf.constant(kernel, tf.float32), [1, 1, 1, 1], "VALID")
+
+
+def _heads(net: Any, target: Any) -> tuple[Callable[[Any, Any], Any], Callable[[Any], Any] | None]:
+    """Image n's map ``maps[n]`` of ``target`` before its activation, and that activation.
+
+    - a plain Conv2D: only each image's own map is computed (one kernel per image on
+      extracted patches), before the activation; for conv3 of the embedded model
+      that skips 127 of 128 output maps;
+    - a max-pooling layer right over such a convolution with a monotone activation:
+      the pooled pre-activation (max-pooling and the activation commute);
+    - anything else: the layer's output, every map computed; no pre-activation (None).
+    """
+    import keras
+
+    def plain_conv(layer: Any) -> bool:
+        return (type(layer) is keras.layers.Conv2D and layer.groups == 1
+                and layer.data_format == "channels_last")
+
+    def nonlinear(layer: Any) -> Callable[[Any], Any] | None:
+        name = getattr(layer.activation, "__name__", "linear")
+        return None if name == "linear" else layer.activation
+
+    if plain_conv(target):
+        return _conv_head(net, target), nonlinear(target)
+    if type(target) is keras.layers.MaxPooling2D and target.data_format == "channels_last":
+        from .layers import _inbound_names
+
+        parents = _inbound_names(target)
+        below = net.get_layer(parents[0]) if len(parents) == 1 else None
+        if below is not None and plain_conv(below) and (
+                nonlinear(below) is None or getattr(below.activation, "__name__", "") in _MONOTONE):
+            conv = _conv_head(net, below)
+            pool, strides = target.pool_size, target.strides
+            padding = target.padding.upper()
+
+            def pooled(x: Any, maps: Any) -> Any:
+                import tensorflow as tf
+
+                own = conv(x, maps)[..., None]
+                return tf.nn.max_pool2d(own, pool, strides, padding)[..., 0]
+
+            return pooled, nonlinear(below)
+    return _all_maps(net, target), None
 
 
 def _all_maps(net: Any, target: Any) -> Callable[[Any, Any], Any]:
@@ -483,25 +1146,20 @@ def _all_maps(net: Any, target: Any) -> Callable[[Any, Any], Any]:
     return own_maps
 
 
-def _selected_maps(net: Any, target: Any) -> Callable[[Any, Any], Any] | None:
-    """For a plain Conv2D: compute only each image's own map of the layer.
+def _conv_head(net: Any, target: Any) -> Callable[[Any, Any], Any]:
+    """For a plain Conv2D: each image's own map, before the activation function.
 
     The layer below runs as usual; the target convolution is applied with one
-    kernel per image (``maps[n]``) on extracted patches. For conv3 of the
-    embedded model that skips 127 of 128 output maps, forward and backward:
-    ~20 % of an OIP step. Other layers return None (use :func:`_all_maps`).
+    kernel per image (``maps[n]``) on extracted patches.
     """
     import keras
     import tensorflow as tf
 
-    if type(target) is not keras.layers.Conv2D or target.groups != 1 or target.data_format != "channels_last":
-        return None
     below = keras.Model(net.inputs[0], target.input)
     kh, kw = target.kernel_size
     sh, sw = target.strides
     dh, dw = target.dilation_rate
     padding = target.padding.upper()
-    activation = target.activation
 
     def own_maps(x: Any, maps: Any) -> Any:
         inputs = below(x, training=False)
@@ -510,11 +1168,11 @@ def _selected_maps(net: Any, target: Any) -> Callable[[Any, Any], Any] | None:
         out = tf.einsum("nhwk,kn->nhw", patches, kernel)
         if target.use_bias:
             out = out + tf.gather(target.bias, maps)[:, None, None]
-        return activation(out)
+        return out
 
     return own_maps
 
 
-def _engine(model: Any, layer: str, node: tuple[int, int] | None, restandardize: bool) -> _Engine:
-    key = ("oip", layer, None if node is None else (int(node[0]), int(node[1])), bool(restandardize))
-    return model.cached(key, lambda: _Engine(model, layer, node, restandardize))
+def _engine(model: Any, layer: str, restandardize: bool) -> _Engine:
+    key = ("oip-engine", layer, bool(restandardize))
+    return model.cached(key, lambda: _Engine(model, layer, restandardize))

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from cnn_widgets import CNNModel
-from cnn_widgets.oip import optimize, wavelength_noise
+from cnn_widgets.oip import consistency, layer_statistics, node_sweep, optimize, pattern_picture, series, \
+    wavelength_noise
 
 from .conftest import make_tiny_cnn
 
@@ -89,8 +90,188 @@ def test_dead_maps_are_rescued_with_longer_wavelengths_or_reported():
     model = _model_with_dead_and_shy_maps()
     result = optimize(model, "conv", steps=5, wavelength=1, seed=0)
     assert result.dead == [0]
-    assert result.rescued == [1]
+    assert result.rescued == [1] and result.revival == ["dead", "wavelength", ""]
     assert result.history[0][1] > 0 and result.history[0][2] > 0
+    assert result.alive.tolist() == [False, True, True]
+
+
+def _model_with_a_map_dead_from_noise() -> CNNModel:
+    """Map 0: dead for any input. Map 1: fires only where a 3×3 patch is nearly all ink
+    (mean > 0.97): never on noise, yet on a digit-like white square. Map 2: an edge."""
+    inputs = keras.Input((16, 16, 1))
+    conv = keras.layers.Conv2D(3, 3, activation="relu", name="conv")
+    x = conv(inputs)
+    net = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x)))
+    kernel = np.zeros((3, 3, 1, 3), np.float32)
+    kernel[..., 0, 1] = 1.0 / 9
+    kernel[:, 0, 0, 2], kernel[:, 2, 0, 2] = 1.0, -1.0
+    conv.set_weights([kernel, np.array([-1.0, -0.97, 0.0], np.float32)])
+    return CNNModel(net)
+
+
+def _square_data() -> np.ndarray:
+    data = np.zeros((5, 16, 16), np.float32)
+    data[3, 4:12, 4:12] = 1.0  # the one image map 1 fires on
+    return data
+
+
+def test_a_map_dead_from_noise_but_live_on_data_starts_from_its_best_image():
+    model = _model_with_a_map_dead_from_noise()
+    data = _square_data()
+    # too few, too small steps for the pre-activation to get there: the data rescue it
+    settings = dict(steps=20, step_size=0.005, wavelength=1, seed=0, rescue_tries=0)
+    without = optimize(model, "conv", **settings)
+    assert without.dead == [0, 1] and without.silent is None
+    assert without.history[-1][1] == 0
+    rescued = optimize(model, "conv", data=data, **settings)
+    assert rescued.revival == ["dead", "data", ""]
+    assert rescued.dead == [0] and rescued.silent == [0]
+    assert rescued.history[-1][1] > 0
+    achieved = model.activations(rescued.images, "conv")["conv"].mean(axis=(1, 2))[1, 1]
+    assert achieved == pytest.approx(rescued.history[-1][1], rel=1e-5)
+    assert rescued.history[-1][1] >= rescued.history[len(rescued.history) // 2][1] > 0
+
+
+def test_a_map_dead_from_noise_fires_after_ascending_its_pre_activation():
+    model = _model_with_a_map_dead_from_noise()
+    result = optimize(model, "conv", steps=60, step_size=0.05, wavelength=1, seed=0, rescue_tries=0)
+    assert result.revival == ["dead", "pre-activation", ""]
+    assert result.dead == [0] and result.rescued == [1]
+    assert result.history[-1][1] > 0
+    assert result.history[1][1] == 0  # while it ascends its pre-activation, its objective is 0
+    maps = model.activations(result.images, "conv")["conv"].mean(axis=(1, 2))
+    assert maps[1, 1] == pytest.approx(result.history[-1][1], rel=1e-5)
+
+
+def test_dead_maps_are_a_cross_in_the_picture_never_their_noise():
+    model = _model_with_a_map_dead_from_noise()
+    result = optimize(model, "conv", steps=20, step_size=0.005, wavelength=1, seed=0, rescue_tries=0,
+                      data=_square_data())
+    tile = result.picture(0)
+    assert len(np.unique(tile)) == 2 and tile.max() < 0.6  # black on grey: nothing of the noise
+    assert tile[0, 0] == 0 and tile[0, -1] == 0 and tile[7, 7] == 0  # both diagonals
+    noise = pattern_picture(result.frames[0][:1])
+    assert not np.array_equal(tile, noise)
+    atlas = result.picture()
+    np.testing.assert_allclose(atlas[:16, :16], tile, atol=1 / 254)  # the first tile of the mosaic
+
+
+def test_maps_that_never_fire_on_data_are_listed_and_marked():
+    model = _model_with_a_map_dead_from_noise()
+    data = np.zeros((3, 16, 16), np.float32)
+    data[:, :, :8] = 0.5  # an edge for map 2; never bright enough for map 1
+    result = optimize(model, "conv", steps=60, step_size=0.05, wavelength=1, seed=0, rescue_tries=0, data=data)
+    assert result.silent == [0, 1] and result.dead == [0] and result.revival[1] == "pre-activation"
+    assert result.never_fires.tolist() == [True, True, False]
+    tile = result.picture(1)
+    assert tile[0, 0] == tile[0, 2] == tile[2, 0] == 0 and tile[0, 3] == tile[3, 0] == 1.0  # corner, white edge
+    assert not np.any(result.picture(2)[:2, :2] != pattern_picture(result.images[2:3])[:2, :2])
+
+
+def test_series_is_one_batched_call_deterministic_given_seeds(tiny):
+    settings = dict(seeds=[3, 5, 8], wavelengths=[2, 6], steps=12)
+    a = series(tiny, "conv", 2, **settings)
+    b = series(tiny, "conv", 2, **settings)
+    np.testing.assert_array_equal(a.result.images, b.result.images)
+    np.testing.assert_array_equal(a.objectives, b.objectives)
+    assert a.images.shape == (2, 3, 12, 12, 1) and a.objectives.shape == (2, 3)
+    assert len(a.result.maps) == 12  # 6 series images + 6 baseline images of other maps
+    assert not np.isin(a.baseline_maps, [2]).any()
+    for row, wavelength in enumerate([2, 6]):
+        for column, seed in enumerate([3, 5, 8]):
+            alone = optimize(tiny, "conv", [2], steps=12, seed=seed, wavelength=wavelength)
+            np.testing.assert_allclose(a.images[row, column], alone.images[0], atol=1e-4)
+            assert a.objectives[row, column] == pytest.approx(alone.history[-1][0], rel=1e-4)
+    c = series(tiny, "conv", 2, seeds=[4, 5, 8], wavelengths=[2, 6], steps=12)
+    assert not np.allclose(c.images[:, 0], a.images[:, 0])
+    np.testing.assert_allclose(c.images[:, 1:], a.images[:, 1:], atol=1e-4)
+    assert len(a.summary()) == 2 and "consistency" in a.summary()[0]
+    assert np.all(np.abs(a.consistency) <= 1) and np.all(np.isfinite(a.baseline))
+    assert a.picture().shape == (2 * 12 + 1, 3 * 12 + 2)
+
+
+def test_series_count_of_seeds_and_bad_arguments(tiny):
+    result = series(tiny, "conv", 1, seeds=2, wavelengths=[3], steps=3, baseline=False)
+    assert result.seeds == [0, 1] and np.isnan(result.baseline).all() and len(result.result.maps) == 2
+    for kwargs, message in [(dict(seeds=[]), "seeds must not be empty"),
+                            (dict(seeds=[-2]), "each seed must be a whole number ≥ 0"),
+                            (dict(wavelengths=[]), "wavelengths must not be empty"),
+                            (dict(wavelengths=[3, float("nan")]), "each wavelength must be a finite number"),
+                            (dict(wavelengths=[30]), "at most the image size")]:
+        with pytest.raises(ValueError, match=message):
+            series(tiny, "conv", 1, steps=2, **kwargs)
+    with pytest.raises(ValueError, match="maps must be map indices"):
+        series(tiny, "conv", 1.0, steps=2)
+
+
+def test_consistency_is_one_for_identical_inputs_and_lower_for_different_ones():
+    rng = np.random.default_rng(0)
+    image = rng.random((12, 12, 1))
+    assert consistency(np.stack([image] * 4)) == pytest.approx(1.0, abs=1e-12)
+    assert consistency(np.stack([image, 2 * image + 0.5])) == pytest.approx(1.0, abs=1e-12)
+    assert consistency(np.stack([image, 1 - image])) == pytest.approx(-1.0, abs=1e-12)
+    unrelated = consistency(rng.random((6, 12, 12, 1)))
+    assert abs(unrelated) < 0.2
+    assert np.isnan(consistency(np.zeros((3, 4, 4))))
+    with pytest.raises(ValueError, match="at least two images"):
+        consistency(image[None])
+
+
+def test_node_sweep_grows_every_position_in_one_call(tiny):
+    sweep = node_sweep(tiny, "conv", 3, steps=10, seed=2, wavelength=3)
+    assert sweep.positions.shape == (100, 2) and sweep.shape == (10, 10) and sweep.full_grid
+    for position in (0, 45, 99):
+        row, col = sweep.positions[position]
+        alone = optimize(tiny, "conv", [3], node=(int(row), int(col)), steps=10, seed=2, wavelength=3)
+        np.testing.assert_allclose(sweep.result.images[position], alone.images[0], atol=1e-4)
+        assert sweep.objectives[position] == pytest.approx(alone.history[-1][0], rel=1e-4)
+    values = tiny.activations(sweep.result.images, "conv")["conv"]
+    own = values[np.arange(100), sweep.positions[:, 0], sweep.positions[:, 1], 3]
+    np.testing.assert_allclose(own, sweep.objectives, rtol=1e-4, atol=1e-6)
+    some = node_sweep(tiny, "conv", 3, positions=[(0, 0), (9, 9)], steps=3)
+    assert some.positions.tolist() == [[0, 0], [9, 9]] and not some.full_grid
+    with pytest.raises(ValueError, match="node coordinates must be whole numbers"):
+        node_sweep(tiny, "conv", 3, positions=[(0.5, 1)], steps=2)
+
+
+def test_blur_damps_high_frequencies(tiny):
+    plain = optimize(tiny, "conv", steps=30, wavelength=1, seed=1)
+    blurred = optimize(tiny, "conv", steps=30, wavelength=1, seed=1, blur_every=1, blur_sigma=1.0)
+
+    def roughness(images):
+        return float(np.abs(np.diff(images, axis=1)).mean() + np.abs(np.diff(images, axis=2)).mean())
+
+    assert roughness(blurred.images) < 0.8 * roughness(plain.images)
+
+
+def test_an_oip_after_retraining_uses_the_new_standardisation():
+    model = CNNModel(make_tiny_cnn(size=12, filters=4, seed=3))
+    before = optimize(model, "conv", steps=30, seed=1)
+    assert before.images.min() == 0 and before.images.max() == 1
+    rng = np.random.default_rng(0)
+    images = (rng.random((64, 12, 12)) * 0.3).astype(np.float32)  # dim images: mean ≈ 0.15, std ≈ 0.09
+    model.train(images, rng.integers(0, 3, 64), epochs=1, batch_size=32, standardize=True, shift=0)
+    after = optimize(model, "conv", steps=40, step_size=0.5, seed=1)  # ε in units of the new, small std
+    assert after.images.min() == 0 and after.images.max() == 1  # the new pixel box, all of it
+    maps = model.activations(after.images, "conv")["conv"].mean(axis=(1, 2))[np.arange(4), after.maps]
+    np.testing.assert_allclose(maps, after.history[-1], rtol=1e-4, atol=1e-6)
+
+
+def test_layer_statistics_follow_the_model_version(tiny):
+    model = CNNModel(make_tiny_cnn(size=12, filters=4, seed=3))
+    data = np.random.default_rng(0).random((40, 12, 12)).astype(np.float32)
+    peaks, means = layer_statistics(model, "conv", data, batch_size=16)
+    values = model.activations(data, "conv")["conv"]
+    np.testing.assert_allclose(peaks, values.max(axis=(1, 2)), rtol=1e-6)
+    np.testing.assert_allclose(means, values.mean(axis=(1, 2)), rtol=1e-5)
+    assert layer_statistics(model, "conv", data, batch_size=16)[0] is peaks  # kept
+    conv = model.keras_model.get_layer("conv")
+    kernel, bias = conv.get_weights()
+    conv.set_weights([kernel * 2, bias])
+    model.changed()
+    again = layer_statistics(model, "conv", data, batch_size=16)[0]
+    np.testing.assert_allclose(again, model.activations(data, "conv")["conv"].max(axis=(1, 2)), rtol=1e-6)
+    assert again is not peaks and not np.allclose(again, peaks)
 
 
 def test_frames_every_k_steps(tiny):
@@ -163,8 +344,20 @@ def test_wavelength_sets_the_length_scale():
         (dict(maps=[-1]), "out of range"),
         (dict(node=(10, 0)), r"node \(10, 0\) is outside the 10×10 maps"),
         (dict(steps=0), "steps must be a whole number ≥ 1"),
-        (dict(step_size=0), "step_size must be > 0"),
-        (dict(wavelength=0), "wavelength must be > 0"),
+        (dict(step_size=0), "step_size must be a finite number > 0"),
+        (dict(wavelength=0), "wavelength must be a finite number > 0"),
+        (dict(maps=[1.0]), "maps must be map indices"),
+        (dict(maps=[True]), "maps must be map indices"),
+        (dict(node=(1.5, 2)), "node coordinates must be whole numbers"),
+        (dict(node=(-1, 2)), r"node \(-1, 2\) is outside"),
+        (dict(node=5), r"node must be \(row, col\)"),
+        (dict(seed=-1), "seed must be a whole number ≥ 0; got -1"),
+        (dict(seed=1.5), "seed must be a whole number ≥ 0"),
+        (dict(blur_sigma=0), "blur_sigma must be a finite number > 0"),
+        (dict(blur_sigma=float("nan")), "blur_sigma must be a finite number > 0"),
+        (dict(blur_every=-1), "blur_every must be a whole number ≥ 0"),
+        (dict(steps=2.5), "steps must be a whole number ≥ 1"),
+        (dict(data=np.zeros((2, 5, 5))), "this model takes 12×12 images"),
         (dict(wavelength=13), r"at most the image size \(12 px\)"),
     ],
 )
@@ -175,10 +368,17 @@ def test_bad_arguments_get_clear_errors(tiny, kwargs, message):
         optimize(tiny, arguments.pop("layer"), arguments.pop("maps"), **arguments)
 
 
-def test_atlas_of_the_embedded_model():
+def test_atlas_of_the_embedded_model_leaves_no_map_that_fires_on_digits_dead():
+    from cnn_widgets.data import mnist_test_split
+
     model = CNNModel.default()
-    result = optimize(model, "conv3", steps=40, seed=0)
+    digits = mnist_test_split()[0][:2000]
+    result = optimize(model, "conv3", steps=40, seed=0, data=digits)
     assert result.images.shape == (128, 28, 28, 1)
-    alive = [m for m in range(128) if m not in result.dead]
-    assert len(alive) >= 96  # rescue brings most maps to life
+    peaks, _ = layer_statistics(model, "conv3", digits)
+    fires = np.flatnonzero(peaks.max(axis=0) > 0)
+    assert np.all(result.history[-1][fires] > 0)  # every map live on data has a pattern
+    assert result.silent == sorted(set(range(128)) - set(fires.tolist()))
+    assert set(result.dead) <= set(result.silent)
+    alive = result.alive
     assert np.mean(result.history[-1][alive]) > 5 * np.mean(result.history[0][alive])
