@@ -19,18 +19,24 @@ conv3 18×18) and lines up with the receptive field of a cell in the layer table
 :func:`place` puts it on the input at the place of any cell, clipped to the image.
 
 ``response_error`` is the paper's check (equation 3): the network's response of
-a map against the correlation of the image with the map's decoded filter.
+a map against the correlation of the image with the map's decoded filter. The
+paper's figures in code: :func:`responses` (Fig. 3: a layer's true responses to one
+image beside those computed with the decoded filters), :func:`decoded_top_images`
+beside :func:`top_images` (Fig. 4d: the images the network likes most against those
+the decoded filter matches best) and :func:`raw_kernels` (Fig. 4b: a deeper layer's
+kernels before decoding, one input channel at a time).
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["DecodedFilters", "ResponseError", "UNPOOL_MODES", "decode_filters", "place", "response_error",
-           "top_images"]
+__all__ = ["DecodedFilters", "LayerResponses", "ResponseError", "UNPOOL_MODES", "decode_filters",
+           "decoded_top_images", "place", "raw_kernels", "response_error", "responses", "top_images"]
 
 UNPOOL_MODES = ("nearest", "bilinear", "bicubic")
 _PASS_THROUGH = {"ReLU", "Activation", "BatchNormalization", "Dropout", "SpatialDropout2D", "LeakyReLU",
@@ -43,14 +49,37 @@ class DecodedFilters:
 
     Attributes:
         layer: The layer.
-        filters: ``(maps, height, width, channels)`` in input-image space; the size
-            is the layer's receptive field.
+        filters: ``(len(maps), height, width, channels)`` in input-image space; the
+            size is the layer's receptive field.
         unpool: The unpooling mode used.
+        maps: The map index of each filter (all maps of the layer unless a subset
+            was decoded).
     """
 
     layer: str
     filters: np.ndarray
     unpool: str
+    maps: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.maps is None:
+            object.__setattr__(self, "maps", np.arange(len(self.filters)))
+
+    def position(self, map_index: int) -> int:
+        """Where map ``map_index``'s filter lies in :attr:`filters`.
+
+        Raises:
+            ValueError: That map was not decoded.
+        """
+        found = np.flatnonzero(self.maps == map_index) if _is_index(map_index) else np.zeros(0, int)
+        if found.size == 0:
+            raise ValueError(f"map {map_index!r} was not decoded; these filters are of maps "
+                             f"{_few(self.maps)}")
+        return int(found[0])
+
+    def filter(self, map_index: int) -> np.ndarray:
+        """The decoded filter of map ``map_index`` ``(height, width, channels)``."""
+        return self.filters[self.position(map_index)]
 
     def thresholded(self, fraction: float = 0.3) -> np.ndarray:
         """The paper's threshold view: +1 / −1 where a filter exceeds ``fraction`` of
@@ -58,6 +87,49 @@ class DecodedFilters:
         peak = np.abs(self.filters).max(axis=(1, 2, 3), keepdims=True)
         limit = fraction * np.maximum(peak, 1e-12)
         return (np.sign(self.filters) * (np.abs(self.filters) >= limit)).astype(np.float32)
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _few(maps: np.ndarray) -> str:
+    values = [int(m) for m in maps]
+    return ", ".join(map(str, values[:12])) + (f" … ({len(values)} maps)" if len(values) > 12 else "")
+
+
+def _check_map_list(maps: Any, layer: str, count: int) -> np.ndarray:
+    if maps is None:
+        return np.arange(count)
+    values = [maps] if np.isscalar(maps) else list(maps)
+    if not values or not all(_is_index(v) for v in values):
+        raise ValueError(f"maps must be map indices (whole numbers 0–{count - 1}) of {layer!r}; got {maps!r}")
+    chosen = np.asarray([int(v) for v in values])
+    if chosen.min() < 0 or chosen.max() >= count:
+        bad = int(chosen[(chosen < 0) | (chosen >= count)][0])
+        raise ValueError(f"map {bad} is out of range: {layer} has {count} maps (0–{count - 1})")
+    return chosen
+
+
+@dataclass(frozen=True)
+class LayerResponses:
+    """Fig. 3 of the paper for one image: a layer's responses two ways.
+
+    Attributes:
+        layer: The layer.
+        maps: The map of each response.
+        network: ``(h, w, len(maps))``: the network's response (a conv layer before
+            its ReLU), each map normalised to [0, 1] over its cells.
+        decoded: The same cells computed by correlating the image with the decoded
+            filters, normalised the same way.
+        error: Equation 3 for this image: the mean squared difference.
+    """
+
+    layer: str
+    maps: np.ndarray
+    network: np.ndarray
+    decoded: np.ndarray
+    error: float
 
 
 @dataclass(frozen=True)
@@ -124,9 +196,7 @@ def decode_filters(model: Any, layer: str, unpool: str = "nearest",
         raise ValueError(f"unknown unpooling mode {unpool!r}; choose one of {', '.join(UNPOOL_MODES)}")
     chain = _chain(model, layer)
     count = int(model.layer(layer).output_shape[-1])
-    chosen = np.arange(count) if maps is None else np.asarray(list(maps), int)
-    if chosen.size == 0 or chosen.min() < 0 or chosen.max() >= count:
-        raise ValueError(f"maps must be indices 0–{count - 1} of {layer!r}")
+    chosen = _check_map_list(maps, layer, count)
     stack = tf.one_hot(chosen, count, dtype=tf.float32)[:, None, None, :]  # one active cell per map
     for item in reversed(chain):
         kind = type(item).__name__
@@ -142,20 +212,27 @@ def decode_filters(model: Any, layer: str, unpool: str = "nearest",
         elif kind in ("MaxPooling2D", "AveragePooling2D"):
             sh, sw = item.strides
             stack = tf.image.resize(stack, (stack.shape[1] * sh, stack.shape[2] * sw), method=unpool)
-    return DecodedFilters(layer, stack.numpy().astype(np.float32), unpool)
+    return DecodedFilters(layer, stack.numpy().astype(np.float32), unpool, chosen)
 
 
-def place(model: Any, decoded: DecodedFilters, index: int, row: int = 0, col: int = 0) -> np.ndarray:
-    """Put decoded filter ``index`` on the input at the receptive field of cell ``(row, col)``.
+def place(model: Any, decoded: DecodedFilters, map_index: int, row: int = 0, col: int = 0) -> np.ndarray:
+    """Put the decoded filter of map ``map_index`` on the input at the receptive field
+    of cell ``(row, col)``.
 
     Returns:
         An array of the input's shape, zero outside the field; parts of the
         filter that fall outside the image (padding, border cells) are cut off.
+
+    Raises:
+        ValueError: The map was not decoded, or the cell is outside the map.
     """
     info = model.layer(decoded.layer)
+    rows, cols = info.output_shape[0], info.output_shape[1]
+    if not (_is_index(row) and _is_index(col) and 0 <= row < rows and 0 <= col < cols):
+        raise ValueError(f"cell ({row!r}, {col!r}) is outside the {rows}×{cols} maps of {decoded.layer!r}")
     height, width, channels = model.input_shape
     canvas = np.zeros((height, width, channels), np.float32)
-    filt = decoded.filters[index]
+    filt = decoded.filter(map_index)
     top = int(round(info.start[0] + row * info.jump[0] - (filt.shape[0] - 1) / 2))
     left = int(round(info.start[1] + col * info.jump[1] - (filt.shape[1] - 1) / 2))
     r0, c0 = max(top, 0), max(left, 0)
@@ -211,6 +288,22 @@ def _response(model: Any, layer: str, batch: np.ndarray) -> np.ndarray:
     return out.numpy()
 
 
+def _contrast_normalised(model: Any, images: Any) -> np.ndarray:
+    """The paper's single contrast-range normalisation: each image to [0, 1]."""
+    batch = model.prepare(images)
+    low = batch.min(axis=(1, 2, 3), keepdims=True)
+    span = np.maximum(batch.max(axis=(1, 2, 3), keepdims=True) - low, 1e-12)
+    return (batch - low) / span
+
+
+def _decoded_for(model: Any, layer: str, unpool: str, decoded: DecodedFilters | None) -> DecodedFilters:
+    if decoded is None:
+        return decode_filters(model, layer, unpool)
+    if decoded.layer != layer:
+        raise ValueError(f"these decoded filters are of layer {decoded.layer!r}, not {layer!r}")
+    return decoded
+
+
 def response_error(model: Any, layer: str, images: Any, unpool: str = "nearest",
                    decoded: DecodedFilters | None = None, batch_size: int = 256) -> ResponseError:
     """Equation 3 of the paper: how well correlation with decoded filters predicts the network.
@@ -221,32 +314,103 @@ def response_error(model: Any, layer: str, images: Any, unpool: str = "nearest",
     the same cells are each normalised to [0, 1] over the map's cells (their
     scales differ by the biases and the input standardisation, which are affine),
     and their mean squared difference is taken. Returned: the mean over images
-    and maps, and the spread (std) of the per-image-and-map errors.
+    and maps, and the spread (std) of the per-image-and-map errors. With
+    ``decoded`` a subset of maps, only those maps are compared.
     """
-    decoded = decoded or decode_filters(model, layer, unpool)
-    batch = model.prepare(images)
-    low = batch.min(axis=(1, 2, 3), keepdims=True)
-    span = np.maximum(batch.max(axis=(1, 2, 3), keepdims=True) - low, 1e-12)
-    normalised = (batch - low) / span
+    decoded = _decoded_for(model, layer, unpool, decoded)
+    normalised = _contrast_normalised(model, images)
     errors = []
-    for start in range(0, len(batch), batch_size):
+    for start in range(0, len(normalised), batch_size):
         part = normalised[start:start + batch_size]
-        network = _response(model, layer, part)
+        network = _response(model, layer, part)[..., decoded.maps]
         ours = _correlate(model, decoded, part)
         errors.append(((_unit(network) - _unit(ours)) ** 2).mean(axis=(1, 2)))
     flat = np.concatenate(errors).ravel()
-    return ResponseError(layer, decoded.unpool, float(flat.mean()), float(flat.std()), len(batch))
+    return ResponseError(layer, decoded.unpool, float(flat.mean()), float(flat.std()), len(normalised))
+
+
+def responses(model: Any, layer: str, image: Any, unpool: str = "nearest",
+              decoded: DecodedFilters | None = None) -> LayerResponses:
+    """Fig. 3 of the paper: one image's responses on ``layer``, by the network and by the
+    decoded filters, each map normalised to [0, 1] over its cells (as in equation 3).
+
+    Args:
+        model: The model.
+        layer: A conv or pooling layer.
+        image: One image.
+        unpool: Unpooling mode, when ``decoded`` is not given.
+        decoded: Decoded filters of ``layer`` (all maps or a subset).
+    """
+    decoded = _decoded_for(model, layer, unpool, decoded)
+    batch = np.asarray(image)
+    normalised = _contrast_normalised(model, batch)
+    if len(normalised) != 1:
+        raise ValueError(f"responses takes one image; got a batch of {len(normalised)}")
+    network = _unit(_response(model, layer, normalised)[..., decoded.maps])[0]
+    ours = _unit(_correlate(model, decoded, normalised))[0]
+    return LayerResponses(layer, decoded.maps.copy(), network.astype(np.float32), ours.astype(np.float32),
+                          float(((network - ours) ** 2).mean()))
+
+
+def decoded_top_images(model: Any, decoded: DecodedFilters, map_index: int, images: Any, k: int = 4,
+                       batch_size: int = 1024) -> np.ndarray:
+    """Fig. 4d of the paper: indices of the ``k`` images whose correlation with the decoded
+    filter of ``map_index`` is strongest at some cell (images contrast-normalised)."""
+    k = _check_k(k)
+    position = decoded.position(map_index)
+    one = DecodedFilters(decoded.layer, decoded.filters[position:position + 1], decoded.unpool,
+                         decoded.maps[position:position + 1])
+    peaks = []
+    for start in range(0, len(images), batch_size):
+        part = _contrast_normalised(model, images[start:start + batch_size])
+        peaks.append(_correlate(model, one, part)[..., 0].reshape(len(part), -1).max(axis=1))
+    return np.argsort(-np.concatenate(peaks), kind="stable")[:k]
+
+
+def raw_kernels(model: Any, layer: str, channel: int = 0) -> np.ndarray:
+    """Fig. 4b of the paper: a conv layer's kernels before decoding, for one input channel.
+
+    Returns:
+        ``(kh, kw, maps)``: the weights each map gives input channel ``channel``.
+
+    Raises:
+        ValueError: Not a plain Conv2D layer, or a channel out of range.
+    """
+    info = model.layer(layer)
+    item = model.keras_model.get_layer(layer)
+    if type(item).__name__ != "Conv2D":
+        convs = [row.name for row in model.layers_table() if row.kind == "Conv2D"]
+        raise ValueError(f"layer {layer!r} ({info.kind}) has no kernels to show; choose a Conv2D layer: "
+                         f"{', '.join(convs)}")
+    kernel = np.asarray(item.kernel)  # (kh, kw, in, out)
+    channels = kernel.shape[2]
+    if not _is_index(channel) or not 0 <= channel < channels:
+        raise ValueError(f"channel must be a whole number 0–{channels - 1} (the inputs of {layer!r}); "
+                         f"got {channel!r}")
+    return kernel[:, :, int(channel), :].astype(np.float32)
+
+
+def _check_k(k: Any) -> int:
+    if not _is_index(k) or k < 1:
+        raise ValueError(f"k must be a whole number ≥ 1; got {k!r}")
+    return int(k)
 
 
 def top_images(model: Any, layer: str, map_index: int, images: Any, k: int = 4,
                batch_size: int = 256) -> np.ndarray:
-    """Indices of the ``k`` images whose strongest cell of map ``map_index`` is strongest."""
+    """Indices of the ``k`` images whose strongest cell of map ``map_index`` is strongest.
+
+    The layer's per-image peaks are computed in batches and kept per model version
+    and image array (see :func:`cnn_widgets.oip.layer_statistics`).
+    """
+    from .oip import layer_statistics
+
     info = model.layer(layer)
     if not info.is_spatial:
         raise ValueError(f"layer {layer!r} has no maps; choose one of: {', '.join(model.spatial_layers)}")
     count = int(info.output_shape[-1])
-    if not 0 <= map_index < count:
-        raise ValueError(f"map {map_index} is out of range: {layer} has {count} maps (0–{count - 1})")
-    values = model.activations(images, layer, batch_size=batch_size)[layer][..., map_index]
-    peaks = values.reshape(len(values), -1).max(axis=1)
-    return np.argsort(-peaks, kind="stable")[:k]
+    if not _is_index(map_index) or not 0 <= map_index < count:
+        raise ValueError(f"map {map_index!r} is out of range: {layer} has {count} maps (0–{count - 1})")
+    k = _check_k(k)
+    peaks, _ = layer_statistics(model, layer, images, batch_size=batch_size)
+    return np.argsort(-peaks[:, int(map_index)], kind="stable")[:k]

@@ -959,6 +959,7 @@ def _as_data(model: Any, data: Any) -> Any:
 # ---------------------------------------------------------------------- data
 _FIRING: "weakref.WeakKeyDictionary[Any, dict[Any, Any]]" = weakref.WeakKeyDictionary()
 _FIRING_LOCK = threading.Lock()
+_FIRING_KEEP = 12
 
 
 def layer_statistics(model: Any, layer: str, data: Any, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -971,7 +972,7 @@ def layer_statistics(model: Any, layer: str, data: Any, batch_size: int = 256) -
     Returns:
         ``(peaks, means)``, each ``(len(data), maps)``.
     """
-    key = (model.version, layer, id(data), len(data), batch_size)
+    key = (model.version, layer, id(data), len(data))
     with _FIRING_LOCK:
         kept = _FIRING.setdefault(model, {})
         for old in [k for k in kept if k[0] != model.version]:
@@ -986,7 +987,10 @@ def layer_statistics(model: Any, layer: str, data: Any, batch_size: int = 256) -
         means.append(values.mean(axis=(1, 2)).astype(np.float32))
     result = (np.concatenate(peaks), np.concatenate(means))
     with _FIRING_LOCK:
-        _FIRING.setdefault(model, {})[key] = (data, *result)
+        kept = _FIRING.setdefault(model, {})
+        kept[key] = (data, *result)
+        while len(kept) > _FIRING_KEEP:  # the oldest first: a few data sets and layers are kept
+            del kept[next(iter(kept))]
     return result
 
 

@@ -7,8 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_widgets import CNNModel, load_mnist
-from cnn_widgets.decode import decode_filters, place, response_error, top_images
+from cnn_widgets import CNNModel
+from cnn_widgets.decode import (decode_filters, decoded_top_images, place, raw_kernels, response_error, responses,
+                                top_images)
 
 
 def substitute(stack: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -95,12 +96,73 @@ def test_a_network_fed_its_own_decoded_filter_responds_most_on_that_filter():
 
 def test_place_puts_a_filter_on_the_receptive_field_of_a_cell():
     model = CNNModel.default()
-    decoded = decode_filters(model, "conv3", maps=[5])
-    placed = place(model, decoded, 0, 2, 2)
+    decoded = decode_filters(model, "conv3", maps=[9, 5])
+    assert decoded.maps.tolist() == [9, 5] and decoded.filters.shape == (2, 18, 18, 1)
+    placed = place(model, decoded, 5, 2, 2)  # by map index, not by position
+    np.testing.assert_array_equal(decoded.filter(5), decode_filters(model, "conv3").filters[5])
     top, left, bottom, right = model.layer("conv3").input_region(2, 2)
     assert (top, left, bottom, right) == (8, 8, 26, 26)
-    np.testing.assert_allclose(placed[8:26, 8:26], decoded.filters[0])
+    np.testing.assert_allclose(placed[8:26, 8:26], decoded.filters[1])
     assert not placed[:8].any() and not placed[26:].any()
+    with pytest.raises(ValueError, match="map 0 was not decoded; these filters are of maps 9, 5"):
+        place(model, decoded, 0)
+    with pytest.raises(ValueError, match=r"cell \(3, 0\) is outside the 3×3 maps"):
+        place(model, decoded, 5, 3, 0)
+
+
+def test_a_decoded_subset_keeps_its_map_indices_in_the_error_check():
+    model, _, _ = hand_net(pool=True)
+    images = np.random.default_rng(2).random((20, 12, 12)).astype(np.float32)
+    subset = decode_filters(model, "b", maps=[2, 0])
+    both = response_error(model, "b", images, decoded=subset)
+    one = [response_error(model, "b", images, decoded=decode_filters(model, "b", maps=[m])).mean for m in (2, 0)]
+    assert both.mean == pytest.approx(np.mean(one), rel=1e-6)
+    full = response_error(model, "b", images)
+    assert both.mean != pytest.approx(full.mean, rel=1e-3)
+    with pytest.raises(ValueError, match="filters are of layer 'b', not 'a'"):
+        response_error(model, "a", images, decoded=subset)
+
+
+def test_responses_two_ways_for_one_image_fig_3():
+    model = CNNModel.default()
+    from cnn_widgets.data import mnist_test_split
+
+    digit = mnist_test_split()[0][:1]
+    first = responses(model, "conv1", digit[0])
+    assert first.network.shape == first.decoded.shape == (26, 26, 32)
+    assert first.error < 1e-6  # the first layer's decoded filters are its filters
+    deep = responses(model, "conv3", digit)
+    assert deep.network.shape == (3, 3, 128) and 0 <= deep.network.min() and deep.network.max() <= 1
+    assert deep.error == pytest.approx(response_error(model, "conv3", digit).mean, rel=1e-5)
+    some = responses(model, "conv2", digit, decoded=decode_filters(model, "conv2", maps=[7, 3]))
+    assert some.maps.tolist() == [7, 3] and some.network.shape == (11, 11, 2)
+    with pytest.raises(ValueError, match="takes one image"):
+        responses(model, "conv2", mnist_test_split()[0][:2])
+
+
+def test_decoded_top_images_are_those_the_filter_matches_best_fig_4d():
+    from scipy.signal import correlate2d
+
+    model, a, _ = hand_net(pool=False)
+    images = np.random.default_rng(5).random((30, 8, 8)).astype(np.float32)
+    decoded = decode_filters(model, "a", maps=[1])
+    best = decoded_top_images(model, decoded, 1, images, k=30, batch_size=7)
+    unit = (images - images.min(axis=(1, 2), keepdims=True)) / np.ptp(images, axis=(1, 2), keepdims=True)
+    peaks = [correlate2d(image, a[:, :, 0, 1], "valid").max() for image in unit]
+    np.testing.assert_array_equal(best, np.argsort(-np.asarray(peaks), kind="stable"))
+    with pytest.raises(ValueError, match="map 0 was not decoded"):
+        decoded_top_images(model, decoded, 0, images)
+
+
+def test_raw_kernels_one_input_channel_at_a_time_fig_4b():
+    model, _, b = hand_net(pool=True)
+    np.testing.assert_array_equal(raw_kernels(model, "b", 1), b[:, :, 1, :])
+    with pytest.raises(ValueError, match=r"channel must be a whole number 0–1 \(the inputs of 'b'\); got 2"):
+        raw_kernels(model, "b", 2)
+    with pytest.raises(ValueError, match="channel must be a whole number"):
+        raw_kernels(model, "b", 0.0)
+    with pytest.raises(ValueError, match="'p' .* has no kernels to show; choose a Conv2D layer: a, b"):
+        raw_kernels(model, "p")
 
 
 def test_bad_layers_are_clear_errors():
@@ -111,11 +173,19 @@ def test_bad_layers_are_clear_errors():
         decode_filters(model, "conv9")
     with pytest.raises(ValueError, match="map 200 is out of range"):
         top_images(model, "conv3", 200, np.zeros((2, 28, 28), np.float32))
+    with pytest.raises(ValueError, match="map 2.0 is out of range"):
+        top_images(model, "conv3", 2.0, np.zeros((2, 28, 28), np.float32))
+    with pytest.raises(ValueError, match="maps must be map indices"):
+        decode_filters(model, "conv3", maps=[1.0])
+    with pytest.raises(ValueError, match="k must be a whole number ≥ 1"):
+        top_images(model, "conv3", 2, np.zeros((2, 28, 28), np.float32), k=0)
 
 
-def test_error_rises_with_depth_on_the_embedded_model(mnist_path):
+def test_error_rises_with_depth_on_the_embedded_model():
+    from cnn_widgets.data import mnist_test_split
+
     model = CNNModel.default()
-    (_, _), (x, _) = load_mnist(mnist_path)
+    x = mnist_test_split()[0]
     errors = {layer: response_error(model, layer, x[:300]).mean for layer in ("conv1", "conv2", "conv3")}
     assert errors["conv1"] < 1e-6  # the first layer's decoded filters are its filters
     assert errors["conv1"] < errors["conv2"] < errors["conv3"] < 0.2
