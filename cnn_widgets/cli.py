@@ -1,4 +1,7 @@
-"""The ``cnn-widgets`` command: ``info``, ``train``, ``serve``, ``oip`` and ``atlas``.
+"""The ``cnn-widgets`` command: ``info``, ``train``, ``serve``, ``oip``, ``atlas`` and ``slides``.
+
+Bad arguments, bad files and output paths that cannot be written end the command
+at once, before any long work, with one line on stderr and exit status 2.
 
 Examples::
 
@@ -7,11 +10,13 @@ Examples::
     cnn-widgets serve                      # the dashboard in Voila
     cnn-widgets oip --layer conv3 --map 17 --out pattern.gif
     cnn-widgets atlas --layer conv3 --out atlas.png
+    cnn-widgets slides --out deck.html     # offline reveal.js deck of notebooks/slides.ipynb
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import signal
@@ -20,9 +25,74 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, NoReturn, Sequence
 
 __all__ = ["main"]
+
+#: What each command's ``--out`` must end in.
+OUTPUT_SUFFIXES = {"train": (".keras",), "oip": (".gif", ".png"), "atlas": (".gif", ".png"),
+                   "slides": (".html", ".htm")}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _whole(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number ≥ ``least``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number ≥ {least}; got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be ≥ {least}; got {value}")
+        return value
+
+    return parse
+
+
+def _number(low: float, high: float = math.inf, *, above: bool = False, below: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in ``[low, high]`` (``above``/``below``: open ends)."""
+    left, right = "(" if above else "[", ")" if below else "]"
+    span = f"in {left}{low:g}, {high:g}{right}" if math.isfinite(high) else f"{'>' if above else '≥'} {low:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number {span}; got {text!r}") from None
+        if not math.isfinite(value) or value < low or value > high or (above and value == low) or (
+                below and value == high):
+            raise argparse.ArgumentTypeError(f"must be a finite number {span}; got {text}")
+        return value
+
+    return parse
+
+
+def _check_files(args: argparse.Namespace) -> None:
+    """Input files exist and output paths can be written, before any long work starts."""
+    from .paths import checked_output
+
+    model = getattr(args, "model", None)
+    if model is not None:
+        if Path(model).suffix != ".keras":
+            raise ValueError(f"--model {model}: only Keras 3 '.keras' files are accepted")
+        if not Path(model).is_file():
+            raise FileNotFoundError(f"--model: no model file at {model}")
+    data = getattr(args, "data", None)
+    if data is not None and not Path(data).is_file():
+        raise FileNotFoundError(f"--data: no data file at {data}")
+    notebook = getattr(args, "notebook", None)
+    if notebook is not None and not Path(notebook).is_file():
+        raise FileNotFoundError(f"--notebook: no notebook at {notebook} (run from the repository root, or "
+                                "give --notebook PATH)")
+    if getattr(args, "out", None) is not None and args.command in OUTPUT_SUFFIXES:
+        checked_output(args.out, OUTPUT_SUFFIXES[args.command], "--out")
 
 
 def _quiet_tensorflow() -> None:
@@ -86,6 +156,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     out = model.save(args.out)
     print(f"test accuracy {accuracy:.4f} on {len(y_test)} MNIST test images; saved {out}")
+    return 0
+
+
+def _cmd_slides(args: argparse.Namespace) -> int:
+    from .slides import build_slides
+
+    out = build_slides(args.notebook, args.out, execute=not args.no_execute, timeout=args.timeout)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB): open it in a browser, no network needed")
     return 0
 
 
@@ -209,7 +287,7 @@ def _oip_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnn-widgets", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="cnn-widgets", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     info = commands.add_parser("info", help="print the layer table of a model")
@@ -219,21 +297,21 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the MNIST CNN and save weights + metadata")
     train.add_argument("--data", help="MNIST .npz file (default: $CNN_WIDGETS_MNIST, else download)")
     train.add_argument("--out", required=True, help="where to write the .keras file (metadata beside it)")
-    train.add_argument("--epochs", type=int, default=12)
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--learning-rate", type=float, default=0.05)
-    train.add_argument("--lr-decay", type=float, default=0.8, help="LR factor per epoch")
-    train.add_argument("--momentum", type=float, default=0.9)
-    train.add_argument("--l2", type=float, default=5e-4, help="L2 weight decay of the kernels")
-    train.add_argument("--shift", type=int, default=2, help="random translation in pixels (0: off)")
-    train.add_argument("--hidden", type=int, default=70, help="units of the hidden dense layer")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--epochs", type=_whole(1), default=12)
+    train.add_argument("--batch-size", type=_whole(1), default=128)
+    train.add_argument("--learning-rate", type=_number(0.0, above=True), default=0.05)
+    train.add_argument("--lr-decay", type=_number(0.0, 1.0, above=True), default=0.8, help="LR factor per epoch")
+    train.add_argument("--momentum", type=_number(0.0, 1.0, below=True), default=0.9)
+    train.add_argument("--l2", type=_number(0.0), default=5e-4, help="L2 weight decay of the kernels")
+    train.add_argument("--shift", type=_whole(0), default=2, help="random translation in pixels (0: off)")
+    train.add_argument("--hidden", type=_whole(1), default=70, help="units of the hidden dense layer")
+    train.add_argument("--seed", type=_whole(0), default=0)
     train.add_argument("--no-record-command", dest="record_command", action="store_false",
                        help="do not store the command line in the metadata")
     train.set_defaults(run=_cmd_train)
 
     serve = commands.add_parser("serve", help="open the dashboard in Voila")
-    serve.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    serve.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     serve.add_argument("--ip", default="127.0.0.1")
     serve.add_argument("--no-browser", action="store_true", help="do not open a browser")
     serve.set_defaults(run=_cmd_serve)
@@ -244,7 +322,24 @@ def _parser() -> argparse.ArgumentParser:
     _oip_options(oip)
     atlas = commands.add_parser("atlas", help="the OIPs of all maps of a layer as one mosaic")
     _oip_options(atlas)
+
+    slides = commands.add_parser("slides", help="write the slides notebook as one offline reveal.js file")
+    slides.add_argument("--out", required=True, help="the .html file to write")
+    slides.add_argument("--notebook", default="notebooks/slides.ipynb",
+                        help="the slides notebook (default: notebooks/slides.ipynb)")
+    slides.add_argument("--timeout", type=_number(0.0, above=True), default=600.0,
+                        help="seconds each cell may run (default 600)")
+    slides.add_argument("--no-execute", action="store_true",
+                        help="use the notebook's saved outputs and widget state instead of running it")
+    slides.set_defaults(run=_cmd_slides)
     return parser
+
+
+def _port(text: str) -> int:
+    value = _whole(0)(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0–65535; got {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -252,9 +347,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _quiet_tensorflow()
     try:
+        _check_files(args)
         return int(args.run(args))
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"cnn-widgets: error: {error}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, RuntimeError) as error:  # FileNotFoundError is an OSError
+        if os.environ.get("CNN_WIDGETS_DEBUG"):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"cnn-widgets: error: {message}", file=sys.stderr)
         return 2
 
 

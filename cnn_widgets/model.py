@@ -63,6 +63,7 @@ def _import_tensorflow() -> tuple[Any, Any]:
 keras, tf = _import_tensorflow()
 
 from .layers import LayerInfo, describe_layers  # noqa: E402  (layers imports keras: after the quiet import)
+from .paths import as_path, checked_output  # noqa: E402
 
 __all__ = ["CNNModel", "TrainingProgress", "mnist_cnn"]
 
@@ -147,8 +148,37 @@ def mnist_cnn(
     return CNNModel(net)
 
 
+def _check_batch_size(batch_size: Any) -> int:
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batch_size must be a whole number ≥ 1; got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be ≥ 1; got {batch_size}")
+    return int(batch_size)
+
+
+def _class_names(value: Any, classes: int) -> list[str]:
+    if value is None:
+        return [str(i) for i in range(classes)]
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"class_names must be a list of {classes} strings; got {type(value).__name__}")
+    names = list(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"class_names must be strings; got {name!r} ({type(name).__name__})")
+    if len(names) != classes:
+        raise ValueError(f"class_names has {len(names)} names for {classes} classes")
+    return [str(name) for name in names]
+
+
 def _as_channel_vector(value: float | Sequence[float], channels: int, what: str) -> np.ndarray:
-    vector = np.asarray(value, dtype=np.float64).reshape(-1)
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{what} must be a number or one number per channel ({channels}); got {value!r}")
+    try:
+        vector = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{what} must be a number or one number per channel ({channels}); got {value!r}"
+        ) from None
     if vector.size == 1:
         vector = np.repeat(vector, channels)
     if vector.size != channels:
@@ -232,14 +262,13 @@ class CNNModel:
         if np.any(self.std <= 0):
             raise ValueError(f"std must be > 0; got {self.std.tolist()}")
         self.jit_compile = bool(jit_compile)
+        if metadata is not None and not isinstance(metadata, dict):
+            raise TypeError(f"metadata must be a dict; got {type(metadata).__name__}")
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._layers = describe_layers(keras_model)
         self._by_name = {row.name: row for row in self._layers}
         classes = int(keras_model.outputs[0].shape[-1])
-        names = list(class_names) if class_names is not None else [str(i) for i in range(classes)]
-        if len(names) != classes:
-            raise ValueError(f"class_names has {len(names)} names for {classes} classes")
-        self.class_names: list[str] = names
+        self.class_names: list[str] = _class_names(class_names, classes)
         self._outputs_probabilities = self._ends_in_softmax()
         self._calls: dict[tuple[tuple[str, ...], bool], Any] = {}
         self._calls_lock = threading.RLock()
@@ -267,7 +296,7 @@ class CNNModel:
             FileNotFoundError: No such file.
             ValueError: Not a ``.keras`` file, or a corrupt or truncated one.
         """
-        path = Path(path)
+        path = as_path(path, "path")
         if path.suffix != ".keras":
             raise ValueError(f"{path}: only Keras 3 '.keras' files are accepted (got {path.suffix!r})")
         if not path.is_file():
@@ -289,14 +318,22 @@ class CNNModel:
             if not isinstance(meta, dict):
                 raise ValueError(f"metadata file {meta_path} must hold a JSON object")
         standardization = meta.get("standardization", {})
-        return cls(
-            net,
-            mean=standardization.get("mean", 0.0),
-            std=standardization.get("std", 1.0),
-            class_names=meta.get("class_names"),
-            metadata=meta,
-            jit_compile=jit_compile,
-        )
+        if not isinstance(standardization, dict):
+            raise ValueError(f"metadata file {meta_path}: 'standardization' must be an object with "
+                             f"'mean' and 'std'; got {type(standardization).__name__}")
+        try:
+            return cls(
+                net,
+                mean=standardization.get("mean", 0.0),
+                std=standardization.get("std", 1.0),
+                class_names=meta.get("class_names"),
+                metadata=meta,
+                jit_compile=jit_compile,
+            )
+        except (TypeError, ValueError) as error:
+            if not meta:
+                raise
+            raise ValueError(f"metadata file {meta_path}: {error}") from error
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the network (Keras 3 ``.keras``) and its metadata (``.json`` beside it).
@@ -305,15 +342,13 @@ class CNNModel:
 
         Returns:
             The path of the ``.keras`` file.
+
+        Raises:
+            TypeError: ``path`` is not a path.
+            ValueError: ``path`` does not end in ``.keras``, is a folder or lies under a
+                file; the metadata holds values JSON cannot store.
         """
-        path = Path(path)
-        if path.suffix != ".keras":
-            raise ValueError(f"{path}: save to a file ending in '.keras'")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A fresh copy from the config: architecture and weights, no compile state.
-        clean = type(self.keras_model).from_config(self.keras_model.get_config())
-        clean.set_weights(self.keras_model.get_weights())
-        clean.save(path)
+        path = checked_output(path, (".keras",), "the model file")
         meta = dict(self.metadata)
         meta.update(
             {
@@ -324,7 +359,19 @@ class CNNModel:
                 "saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             }
         )
-        _metadata_path(path).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        try:
+            text = json.dumps(meta, indent=2, allow_nan=False) + "\n"
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"the metadata must hold only JSON values (str, finite numbers, bool, None, lists, "
+                f"dicts): {error}"
+            ) from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A fresh copy from the config: architecture and weights, no compile state.
+        clean = type(self.keras_model).from_config(self.keras_model.get_config())
+        clean.set_weights(self.keras_model.get_weights())
+        clean.save(path)
+        _metadata_path(path).write_text(text, encoding="utf-8")
         return path
 
     # ------------------------------------------------------------------ describing
@@ -376,11 +423,22 @@ class CNNModel:
             ValueError: Wrong rank, size or channel count; empty batch; NaN/inf;
                 floats outside [0, 1].
         """
-        array = np.asarray(images)
+        try:
+            array = np.asarray(images)
+        except (TypeError, ValueError):  # ragged nested lists
+            raise TypeError("images must be a numeric array (floats in [0, 1] or uint8 0–255) of one "
+                            "shape; got a ragged sequence") from None
         if array.dtype == np.uint8:
             array = array.astype(np.float32) / np.float32(255.0)
         elif np.issubdtype(array.dtype, np.floating):
-            array = array.astype(np.float32, copy=False)
+            if array.size and not np.all(np.isfinite(array)):
+                raise ValueError("images contain NaN or infinite pixels; all pixels must be finite")
+            if array.size and (float(array.min()) < 0.0 or float(array.max()) > 1.0):
+                raise ValueError(
+                    f"float pixels must lie in [0, 1]; got values from {float(array.min()):g} to "
+                    f"{float(array.max()):g}. Pass uint8 for the 0–255 scale, or divide by 255"
+                )
+            array = array.astype(np.float32)
         elif np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
             raise TypeError(
                 f"integer pixels must be uint8 (0–255); got {array.dtype}. "
@@ -392,6 +450,15 @@ class CNNModel:
             )
         height, width, channels = self.input_shape
         expected = "×".join(str(s if s is not None else "any") for s in (height, width, channels))
+        given = array.shape
+        colour = channels == 1 and array.ndim in (3, 4) and array.shape[-1] in (3, 4) and (
+            height is None or array.shape[-3] == height) and (width is None or array.shape[-2] == width)
+        if colour:
+            raise ValueError(
+                f"this model takes grey images ({expected}); got {'an RGB' if given[-1] == 3 else 'an RGBA'} "
+                f"{'image' if array.ndim == 3 else 'batch'} of shape {given}. Convert it to grey "
+                "first, e.g. image.mean(axis=-1)"
+            )
         if array.ndim == 2 and channels == 1:
             array = array[None, :, :, None]
         elif array.ndim == 3:
@@ -414,20 +481,16 @@ class CNNModel:
             raise ValueError("the batch of images is empty; give at least one image")
         if array.shape[3] != channels:
             raise ValueError(
-                f"this model takes {channels}-channel images; got {array.shape[3]} channels"
+                f"this model takes {channels}-channel images ({expected}); got {array.shape[3]} channels "
+                f"(an array of shape {given})"
             )
         if (height is not None and array.shape[1] != height) or (width is not None and array.shape[2] != width):
             raise ValueError(
-                f"this model takes {height}×{width} images; got {array.shape[1]}×{array.shape[2]}"
+                f"this model takes {height}×{width} images; got {array.shape[1]}×{array.shape[2]} "
+                f"(an array of shape {given})"
             )
-        if not np.all(np.isfinite(array)):
-            raise ValueError("images contain NaN or infinite pixels; all pixels must be finite")
-        low, high = float(array.min()), float(array.max())
-        if low < 0.0 or high > 1.0:
-            raise ValueError(
-                f"float pixels must lie in [0, 1]; got values from {low:g} to {high:g}. "
-                "Pass uint8 for the 0–255 scale, or divide by 255"
-            )
+        if 0 in array.shape:
+            raise ValueError(f"images must not have an empty axis; got an array of shape {given}")
         return array
 
     def activations(
@@ -448,6 +511,7 @@ class CNNModel:
             Layer name → array with the batch axis first, e.g. ``(N, 26, 26, 32)``.
         """
         names = self._layer_tuple(layers)
+        batch_size = _check_batch_size(batch_size)
         batch = self.prepare(images)
         if batch.shape[0] <= batch_size:
             return self._run(names, batch)
@@ -485,7 +549,10 @@ class CNNModel:
 
     def evaluate(self, images: Any, labels: Any, *, batch_size: int = 256) -> float:
         """Fraction of images whose most probable class equals the label."""
-        labels = np.asarray(labels).reshape(-1)
+        labels = np.asarray(labels)
+        if labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"labels must be integer class indices; got {labels.dtype}")
+        labels = labels.reshape(-1)
         probabilities = self.predict(images, batch_size=batch_size)
         if labels.shape[0] != probabilities.shape[0]:
             raise ValueError(f"{probabilities.shape[0]} images but {labels.shape[0]} labels")
@@ -511,7 +578,13 @@ class CNNModel:
             return tuple(self.layer_names)
         if isinstance(layers, str):
             layers = [layers]
-        names = tuple(layers)
+        try:
+            names = tuple(dict.fromkeys(layers))
+        except TypeError:
+            raise TypeError(
+                f"layers must be a layer name, a list of names or None; got {type(layers).__name__}. "
+                f"This model's layers are: {', '.join(self.layer_names)}"
+            ) from None
         if not names:
             raise ValueError(f"no layers requested; choose from: {', '.join(self.layer_names)}")
         for name in names:
