@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 __all__ = [
     "CNNModel", "Session", "Explorer", "DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer",
-    "FCPCompare", "FilterGallery", "ReceptiveField", "LiveModel", "to_mnist", "load_mnist", "load_fashion_mnist", "mnist_cnn",
+    "FCPCompare", "FilterGallery", "ReceptiveField", "CellInspector", "ConfusionBrowser", "SaliencyView",
+    "LiveModel", "to_mnist", "load_mnist", "load_fashion_mnist", "mnist_cnn",
 ]
 
 _LAZY = {
@@ -26,6 +27,9 @@ _LAZY = {
     "FCPCompare": "cnn_widgets.widgets",
     "FilterGallery": "cnn_widgets.widgets",
     "ReceptiveField": "cnn_widgets.widgets",
+    "CellInspector": "cnn_widgets.widgets",
+    "ConfusionBrowser": "cnn_widgets.widgets",
+    "SaliencyView": "cnn_widgets.widgets",
     "LiveModel": "cnn_widgets.live",
     "to_mnist": "cnn_widgets.preprocess",
     "mnist_cnn": "cnn_widgets.model",
@@ -40,8 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import CNNModel, mnist_cnn
     from .preprocess import to_mnist
     from .session import Session
-    from .widgets import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer,
-                          ProbabilityBars, ReceptiveField)
+    from .widgets import (CellInspector, ConfusionBrowser, DenseView, DigitPad, FCPCompare, FilterGallery,
+                          MapGrid, OIPExplorer, ProbabilityBars, ReceptiveField, SaliencyView)
 
 
 def __getattr__(name: str) -> Any:

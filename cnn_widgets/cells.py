@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["CellExplanation", "Contribution", "explain_cell", "cell_shape", "supported_layers",
+__all__ = ["CellExplanation", "Contribution", "explain_cell", "check_cell", "cell_shape", "supported_layers",
            "ACTIVATIONS"]
 
 #: Layers that pass values through unchanged when the network predicts.
@@ -180,7 +180,13 @@ def cell_shape(model: Any, layer: str) -> tuple[int, ...]:
     return tuple(int(s) for s in model.layer(layer).output_shape)
 
 
-def _check_cell(model: Any, layer: str, cell: Any) -> tuple[int, ...]:
+def check_cell(model: Any, layer: str, cell: Any) -> tuple[int, ...]:
+    """``cell`` as a tuple of ints inside ``layer``.
+
+    Raises:
+        TypeError: Not a tuple of integers (NaN included).
+        ValueError: Wrong length for the layer, or outside it.
+    """
     shape = cell_shape(model, layer)
     if isinstance(cell, (int, np.integer)) and not isinstance(cell, bool):
         cell = (int(cell),)
@@ -279,7 +285,7 @@ def explain_cell(model: Any, layer: str, cell: Any, *, image: Any = None,
         TypeError: Cell coordinates that are not integers (NaN included).
     """
     info = model.layer(layer)
-    cell = _check_cell(model, layer, cell)
+    cell = check_cell(model, layer, cell)
     if info.kind not in _KINDS:
         raise ValueError(f"the inspector explains {', '.join(sorted(set(_KINDS)))} layers; "
                          f"{layer!r} is a {info.kind}")
