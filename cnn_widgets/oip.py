@@ -436,6 +436,15 @@ class NodeSweep:
         path.write_bytes(self.png_bytes(enhance, zoom))
         return path
 
+    def gif_bytes(self, enhance: float = 0.0, zoom: int = 4, duration_ms: int = 120,
+                  hold_ms: int = 1200) -> bytes:
+        """The emergence of every node's pattern as GIF bytes."""
+        frames = [_grey_image(self.picture(enhance, frame=index), zoom) for index in range(len(self.result.frames))]
+        buffer = io.BytesIO()
+        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                       duration=[duration_ms] * (len(frames) - 1) + [hold_ms], loop=0)
+        return buffer.getvalue()
+
 
 def _score(value: float) -> str:
     return "n/a" if not np.isfinite(value) else f"{value:.2f}"

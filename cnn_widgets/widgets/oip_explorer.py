@@ -1,57 +1,103 @@
-"""OIPExplorer: grow the pattern a map reacts to, watch it emerge, export it."""
+"""OIPExplorer: grow the pattern a map reacts to, watch it emerge, compare seeds, export it."""
 
 from __future__ import annotations
 
 import base64
 import html
-import threading
+import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 import bqplot
 import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..oip import OIPResult, optimize, pattern_picture
-from ..render import scale, to_png
+from ..decode import top_images
+from ..oip import NodeSweep, OIPResult, OIPSeries, node_sweep, optimize, pattern_picture, series
+from ..render import mosaic, scale, to_png
+from ..session import Cancelled, Job
 from .picture import size, style
+from .view import SessionView, StatusLine
 
 __all__ = ["OIPExplorer"]
 
 _REFRESH_S = 0.1  # shortest time between two live picture updates while running
+MODES = ("map", "atlas", "series", "nodes")
+_SAYS = {
+    "map": "one map: the input pattern its mean activation (or one node) reacts to most, grown from noise",
+    "atlas": "atlas: the patterns of every map of the layer, grown together in one batch",
+    "series": "series: one map grown from several noise seeds (columns) at several wavelengths (rows), "
+              "with the objective reached and how alike the seeds' patterns are",
+    "nodes": "nodes: the pattern of one node at every position of the map, all from the same noise — "
+             "how the pattern moves with position",
+}
 
 
 def _png(grey: np.ndarray) -> bytes:
     return to_png(scale(grey, 0.0, 1.0), "grey")
 
 
-class OIPExplorer(widgets.VBox):
+def _parse_wavelengths(text: str, limit: int) -> list[float]:
+    """``"2, 4, 7, 14"`` → ``[2.0, 4.0, 7.0, 14.0]``; a clear error for anything else."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"wavelengths must be numbers separated by commas, e.g. 2, 4, 7, 14; got {text!r}") from None
+    if not values:
+        raise ValueError("give at least one wavelength, e.g. 2, 4, 7, 14")
+    bad = [v for v in values if not (math.isfinite(v) and 0 < v <= limit)]
+    if bad:
+        raise ValueError(f"each wavelength must be > 0 and at most the image size ({limit} px); got {bad[0]:g}")
+    return values
+
+
+class _Index(traitlets.Int):
+    """An Int that refuses floats (traitlets' Int turns 2.0 into 2) and booleans."""
+
+    def validate(self, obj: Any, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            self.error(obj, value, info="a whole number (a map index)")
+        return super().validate(obj, int(value))
+
+
+class OIPExplorer(SessionView, widgets.VBox):
     """Pick a map, grow its OIP out of noise by gradient ascent, watch it emerge.
 
-    The run happens on a worker thread: the kernel stays responsive, the picture
-    updates while the pattern grows, and Cancel stops it after the current step.
-    Afterwards the Play button animates the emergence, the curve shows the
-    objective per step, and GIF/PNG links download the result. In "atlas" mode
-    all maps of the layer grow at once, as one mosaic.
+    Four modes: *one map*; *atlas* (every map of the layer in one batch); *series*
+    (one map from N seeds × M wavelengths in one batched call, each row with the
+    objective reached and a consistency score beside the same score for other
+    maps); *nodes* (one node's pattern at every position of the map). Runs are
+    jobs on the session's worker: the kernel stays free, the picture updates while
+    the pattern grows, Cancel stops after the current step, and a new Run replaces
+    the previous one. Afterwards Play animates the emergence, the curve shows the
+    objective per step, GIF/PNG links download the result, and the map's top test
+    images (from the session's data) are shown beside its pattern. Maps that stay
+    dead are drawn as a cross; with data, maps that never fire on it get a corner mark.
 
     Args:
-        model: A :class:`~cnn_widgets.CNNModel`.
+        session: A :class:`~cnn_widgets.session.Session`, or a model / live model /
+            None (a session of its own).
         layer: A conv or pooling layer; default the last conv layer.
 
     Example:
-        >>> oip = OIPExplorer(CNNModel.default(), "conv3")
+        >>> oip = OIPExplorer(session, "conv3")
         >>> oip.follow(map_grid)          # clicking a map in the grid picks it here
     """
 
     layer = traitlets.Unicode()
-    map = traitlets.Int(0)
+    map = _Index(0)
+    mode = traitlets.Unicode("map")
     running = traitlets.Bool(False)
     result = traitlets.Instance(OIPResult, allow_none=True)
+    series_result = traitlets.Instance(OIPSeries, allow_none=True)
+    sweep = traitlets.Instance(NodeSweep, allow_none=True)
     status = traitlets.Unicode("")
 
-    def __init__(self, model: Any, layer: str | None = None, **kwargs: Any) -> None:
-        self.model = model
+    def __init__(self, session: Any = None, layer: str | None = None, **kwargs: Any) -> None:
+        self._attach(session)
+        model = self.model = self.session.model
         spatial = model.spatial_layers
         convs = [row.name for row in model.layers_table() if row.is_conv]
         layer = layer or (convs[-1] if convs else spatial[-1])
@@ -59,32 +105,49 @@ class OIPExplorer(widgets.VBox):
             model.layer(layer)
             raise ValueError(f"layer {layer!r} has no maps; choose one of: {', '.join(spatial)}")
         height, width = model.input_shape[:2]
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._size = max(height, width)
+        self._job: Job | None = None
+        self._generation = 0  # runs started; only the newest one's end clears ``running``
+        self._kind = "map"
         self._last_draw = 0.0
+        self._view: Callable[[int, float], np.ndarray] | None = None
+        self._frames = 0
+        self._live_picture: Callable[[np.ndarray, float], np.ndarray] | None = None
 
         self.layer_picker = widgets.Dropdown(options=spatial, description="layer", layout=size("200px"))
         self.map_picker = widgets.BoundedIntText(0, min=0, max=1, description="map", layout=size("160px"))
-        self.mode = widgets.ToggleButtons(options=[("one map", "map"), ("atlas", "atlas")],
-                                          style={"button_width": "80px"})
+        self.mode_picker = widgets.ToggleButtons(
+            options=[("one map", "map"), ("atlas", "atlas"), ("series", "series"), ("nodes", "nodes")],
+            style={"button_width": "70px"})
         self.use_node = widgets.Checkbox(False, description="one node", indent=False, layout=size("90px"))
         self.node_row = widgets.IntSlider(0, min=0, max=1, description="row", layout=size("200px"))
         self.node_col = widgets.IntSlider(0, min=0, max=1, description="col", layout=size("200px"))
-        self.wavelength = widgets.FloatSlider(7.0, min=1.0, max=float(max(height, width)), step=0.5,
+        self.wavelength = widgets.FloatSlider(7.0, min=1.0, max=float(self._size), step=0.5,
                                               description="wavelength", layout=size("300px"))
         self.octaves = widgets.IntSlider(1, min=1, max=4, description="octaves", layout=size("300px"))
         self.steps = widgets.IntSlider(100, min=5, max=500, step=5, description="steps", layout=size("300px"))
         self.step_size = widgets.FloatLogSlider(0.05, base=10, min=-3, max=0, description="step size",
                                                 readout_format=".3f", layout=size("300px"))
+        self.blur_every = widgets.IntSlider(0, min=0, max=20, description="blur every",
+                                            tooltip="damp high frequencies every k steps (0: never)",
+                                            layout=size("300px"))
+        self.blur_sigma = widgets.FloatSlider(0.5, min=0.25, max=2.0, step=0.25, description="blur σ px",
+                                              layout=size("300px"))
+        self.seeds = widgets.IntSlider(8, min=2, max=12, description="seeds", layout=size("300px"))
+        self.wavelengths = widgets.Text(f"2, 4, 7, {self._size // 2}", description="wavelengths",
+                                        layout=size("300px"))
         self.contrast = widgets.FloatSlider(1.0, min=0.0, max=4.0, step=0.25, description="contrast",
                                             layout=size("300px"))
-        self.seed = widgets.IntText(0, description="seed", layout=size("160px"))
+        self.seed = widgets.BoundedIntText(0, min=0, max=2 ** 31 - 1, description="seed", layout=size("160px"))
         self.restandardize = widgets.Checkbox(False, description="re-standardise each step (seed)",
                                               indent=False, layout=size("260px"))
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
         self.progress = widgets.IntProgress(0, min=0, max=100, layout=size("300px"))
-        self.status_label = widgets.HTML()
+        self.status_line = StatusLine("cnnw-oip-status")
+        self.status_label = self.status_line
+        self.what = widgets.HTML()
+        self.what.add_class("cnnw-oip-what")
         self.plain = widgets.Image(format="png", layout=size("224px", "224px"))
         self.enhanced = widgets.Image(format="png", layout=size("224px", "224px"))
         self.play = widgets.Play(0, min=0, max=0, interval=150, description="play the emergence")
@@ -101,51 +164,100 @@ class OIPExplorer(widgets.VBox):
         self.downloads = widgets.HTML()
         self.gif_button = widgets.Button(description="GIF", icon="download", disabled=True, layout=size("80px"))
         self.png_button = widgets.Button(description="PNG", icon="download", disabled=True, layout=size("80px"))
+        self.series_table = widgets.HTML()
+        self.series_table.add_class("cnnw-oip-series-table")
+        self.top = widgets.Image(format="png", layout=size("0px", "0px"))
+        self.top_title = widgets.HTML()
+        self.top_title.add_class("cnnw-oip-top-title")
         for item, css in ((self.plain, "cnnw-oip-plain"), (self.enhanced, "cnnw-oip-enhanced"),
                           (self.run_button, "cnnw-oip-run"), (self.cancel_button, "cnnw-oip-cancel"),
                           (self.play, "cnnw-oip-play"), (self.frame, "cnnw-oip-frame"),
-                          (self.status_label, "cnnw-oip-status"), (self.progress, "cnnw-oip-progress"),
-                          (self.gif_button, "cnnw-oip-gif"), (self.png_button, "cnnw-oip-png")):
+                          (self.progress, "cnnw-oip-progress"), (self.top, "cnnw-oip-top"),
+                          (self.gif_button, "cnnw-oip-gif"), (self.png_button, "cnnw-oip-png"),
+                          (self.mode_picker, "cnnw-oip-mode"), (self.layer_picker, "cnnw-oip-layer")):
             item.add_class(css)
-        for image in (self.plain, self.enhanced):
+        for image in (self.plain, self.enhanced, self.top):
             image.add_class("cnnw-pixelated")
+        self._series_box = widgets.VBox([self.seeds, self.wavelengths])
+        self._node_box = widgets.HBox([self.use_node, self.node_row, self.node_col])
 
         controls = widgets.VBox([
-            widgets.HBox([self.layer_picker, self.map_picker, self.mode]),
-            widgets.HBox([self.use_node, self.node_row, self.node_col]),
-            self.wavelength, self.octaves, self.steps, self.step_size,
+            widgets.HBox([self.layer_picker, self.map_picker]), self.mode_picker,
+            self._node_box, self.wavelength, self.octaves, self.steps, self.step_size,
+            self.blur_every, self.blur_sigma, self._series_box,
             widgets.HBox([self.seed, self.restandardize]),
-            widgets.HBox([self.run_button, self.cancel_button]), self.progress, self.status_label,
-        ])
+            widgets.HBox([self.run_button, self.cancel_button]), self.progress, self.status_line,
+        ], layout=widgets.Layout(width="330px"))
         pictures = widgets.VBox([
             widgets.HBox([_titled("plain", self.plain), _titled("contrast", self.enhanced)]),
             self.contrast, widgets.HBox([self.play, self.frame]),
             widgets.HBox([self.gif_button, self.png_button, self.downloads]),
+            self.series_table, self.top_title, self.top,
         ])
         super().__init__([style(), widgets.HTML("<b>OIP</b> — the input pattern a map reacts to most"),
-                          widgets.HBox([controls, pictures, self.chart])], **kwargs)
+                          self.what, widgets.HBox([controls, pictures, self.chart])], **kwargs)
         self.add_class("cnnw-oip-explorer")
 
         self.layer = layer  # sets the map and node ranges
         traitlets.link((self, "layer"), (self.layer_picker, "value"))
         traitlets.link((self, "map"), (self.map_picker, "value"))
+        traitlets.link((self, "mode"), (self.mode_picker, "value"))
         self.run_button.on_click(lambda _: self.run())
         self.cancel_button.on_click(lambda _: self.cancel())
         self.gif_button.on_click(lambda _: self._offer("gif"))
         self.png_button.on_click(lambda _: self._offer("png"))
         self.frame.observe(lambda change: self._show_frame(change["new"]), "value")
         self.contrast.observe(lambda change: self._show_frame(self.frame.value), "value")
+        self._mode_changed({"new": self.mode})
 
     # ------------------------------------------------------------------ settings
+    @traitlets.validate("layer")
+    def _valid_layer(self, proposal: dict[str, Any]) -> str:
+        name = proposal["value"]
+        if name not in self.model.spatial_layers:
+            raise traitlets.TraitError(f"layer {name!r} has no maps to grow patterns for; choose one of: "
+                                       f"{', '.join(self.model.spatial_layers)}")
+        return name
+
+    @traitlets.validate("map")
+    def _valid_map(self, proposal: dict[str, Any]) -> int:
+        value = proposal["value"]
+        count = int(self.model.layer(self.layer).output_shape[-1]) if self.layer else 1
+        if not 0 <= value < count:
+            raise traitlets.TraitError(f"map {value} is out of range: {self.layer} has {count} maps (0–{count - 1})")
+        return value
+
+    @traitlets.validate("mode")
+    def _valid_mode(self, proposal: dict[str, Any]) -> str:
+        if proposal["value"] not in MODES:
+            raise traitlets.TraitError(f"mode must be one of {', '.join(MODES)}; got {proposal['value']!r}")
+        return proposal["value"]
+
     @traitlets.observe("layer")
     def _layer_changed(self, change: dict[str, Any]) -> None:
-        info = self.model.layer(change["new"])
-        rows, cols, count = info.output_shape
+        rows, cols, count = self.model.layer(change["new"]).output_shape
         with self.hold_trait_notifications():
             self.map_picker.max = count - 1
-            self.map = min(self.map, count - 1)
+            if self.map >= count:
+                self.map = count - 1
             self.node_row.max, self.node_col.max = rows - 1, cols - 1
             self.node_row.value, self.node_col.value = rows // 2, cols // 2
+
+    @traitlets.observe("mode")
+    def _mode_changed(self, change: dict[str, Any]) -> None:
+        mode = change["new"]
+        self._series_box.layout.display = "" if mode == "series" else "none"
+        self._node_box.layout.display = "" if mode in ("map", "series") else "none"
+        self.map_picker.disabled = mode == "atlas"
+        self._describe()
+
+    def _describe(self) -> None:
+        data = self.session.data.test_set
+        if data is not None:
+            source = (f"Top images and the rescue of dead maps use {len(data):,} test images: {data.source}")
+        else:
+            source = f"No test images, so no top images and no rescue from data ({self.session.data.message})"
+        self.what.value = f"<small>{html.escape(_SAYS[self.mode])}. {html.escape(source)}</small>"
 
     def follow(self, grid: Any) -> None:
         """Pick the layer and map that are clicked in a :class:`MapGrid`."""
@@ -153,73 +265,119 @@ class OIPExplorer(widgets.VBox):
             if change["new"] >= 0 and grid.layer in self.model.spatial_layers:
                 self.layer = grid.layer
                 self.map = change["new"]
-        grid.observe(picked, "selected_map")
+        self._watch(grid, picked, "selected_map")
 
     # ------------------------------------------------------------------ running
-    def run(self, wait: bool = False) -> None:
-        """Start growing with the current settings (on a worker thread).
+    def run(self, wait: bool = False) -> Job | None:
+        """Start growing with the current settings (a job on the session's worker; a
+        new run replaces the previous one).
 
         Args:
             wait: Block until it is done (scripts and tests).
+
+        Returns:
+            The job, or None when the settings are invalid (the status line says why).
         """
-        if self.running:
-            return
-        atlas = self.mode.value == "atlas"
-        arguments = dict(
-            maps=None if atlas else [self.map], steps=self.steps.value, step_size=self.step_size.value,
-            wavelength=self.wavelength.value, octaves=self.octaves.value, seed=self.seed.value,
-            node=(self.node_row.value, self.node_col.value) if self.use_node.value else None,
-            frame_every=max(1, self.steps.value // 40), restandardize=self.restandardize.value,
-        )
-        self._cancel.clear()
+        if self.closed:
+            return None
+        mode, layer, map_index = self.mode, self.layer, self.map
+        try:
+            call = self._call(mode, layer, map_index)
+        except ValueError as error:
+            self._say(str(error), error=True)
+            return None
+        steps = self.steps.value
+        self.progress.max, self.progress.value = steps, 0
         self.running = True
-        self.progress.max, self.progress.value = self.steps.value, 0
-        self.run_button.disabled, self.cancel_button.disabled = True, False
-        what = f"all maps of {self.layer}" if atlas else f"{self.layer} map {self.map}"
-        self._say(f"growing {what} …")
-        self._thread = threading.Thread(target=self._work, args=(self.layer, arguments), daemon=True)
-        self._thread.start()
+        self.run_button.disabled, self.cancel_button.disabled = False, False
+        what = {"map": f"{layer} map {map_index}", "atlas": f"all maps of {layer}",
+                "series": f"a series of {layer} map {map_index}", "nodes": f"every node of {layer} map {map_index}"}
+        self._say(f"growing {what[mode]} …")
+        self._live_picture = self._live_view(mode, layer)
+
+        self._generation += 1
+        generation = self._generation
+
+        def work(job: Job) -> Any:
+            listener = _Listener(self, job, steps)
+            try:
+                found = call(listener, job.cancel_event)
+            finally:
+                if self._generation == generation:
+                    self.running = False
+                    self.cancel_button.disabled = True
+            self._finish(mode, found)
+            return found
+
+        self._job = self.session.worker.submit(work, name=f"OIP: {what[mode]}", key=("oip", id(self)),
+                                               on_error=self._failed)
         if wait:
-            self._thread.join()
+            self._job.wait()
+        return self._job
+
+    def _call(self, mode: str, layer: str, map_index: int) -> Callable[[Any, Any], Any]:
+        """The OIP function for ``mode`` with the current settings (checked here, before any work)."""
+        data = self.session.data.test_set
+        common = dict(steps=self.steps.value, step_size=self.step_size.value, octaves=self.octaves.value,
+                      frame_every=max(1, self.steps.value // 40), restandardize=self.restandardize.value,
+                      blur_every=self.blur_every.value, blur_sigma=self.blur_sigma.value,
+                      data=None if data is None else data.images)
+        node = (self.node_row.value, self.node_col.value) if self.use_node.value else None
+        if mode == "series":
+            lengths = _parse_wavelengths(self.wavelengths.value, self._size)
+            seeds = list(range(self.seed.value, self.seed.value + self.seeds.value))
+            return lambda listener, cancel: series(self.model, layer, map_index, seeds=seeds, wavelengths=lengths,
+                                                   node=node, callbacks=listener, cancel=cancel, **common)
+        common.update(wavelength=self.wavelength.value, seed=self.seed.value)
+        if mode == "nodes":
+            return lambda listener, cancel: node_sweep(self.model, layer, map_index, callbacks=listener,
+                                                       cancel=cancel, **common)
+        maps = None if mode == "atlas" else [map_index]
+        return lambda listener, cancel: optimize(self.model, layer, maps, node=node, callbacks=listener,
+                                                 cancel=cancel, **common)
 
     def cancel(self) -> None:
-        """Stop the run after its current step."""
-        self._cancel.set()
+        """Stop the run after its current step (what grew so far is shown)."""
+        if self._job is not None:
+            self._job.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run has finished; False on timeout."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
+        return True if self._job is None else self._job.wait(timeout)
 
-    def _work(self, layer: str, arguments: dict[str, Any]) -> None:
-        try:
-            result = optimize(self.model, layer, callbacks=self, cancel=self._cancel, **arguments)
-        except ValueError as error:
+    def _failed(self, error: BaseException) -> None:
+        self.running = False
+        self.cancel_button.disabled = True
+        if isinstance(error, (ValueError, TypeError)):
             self._say(str(error), error=True)
-            result = None
-        except Exception as error:  # keep the widget usable whatever happened
-            self._say(f"OIP failed: {error}", error=True)
-            result = None
-        finally:
-            self.running = False
-            self.run_button.disabled, self.cancel_button.disabled = False, True
-        if result is not None:
-            self._finish(result)
+        else:
+            self._say(f"OIP failed: {type(error).__name__}: {error}", error=True)
 
-    def on_begin(self, maps: np.ndarray, steps: int) -> None:
-        self._last_draw = 0.0
+    def _live_view(self, mode: str, layer: str) -> Callable[[np.ndarray, float], np.ndarray]:
+        """How the images of a running job are drawn."""
+        if mode == "series":
+            m = len(_parse_wavelengths(self.wavelengths.value, self._size))
+            n = self.seeds.value
+            return lambda images, enhance: pattern_picture(images[:m * n], enhance, columns=n, always_mosaic=True)
+        if mode == "nodes":
+            cols = int(self.model.layer(layer).output_shape[1])
+            return lambda images, enhance: pattern_picture(images, enhance, columns=cols, always_mosaic=True)
+        return lambda images, enhance: pattern_picture(images, enhance)
 
-    def on_step(self, step: int, images: np.ndarray, objectives: np.ndarray) -> None:
-        now = time.monotonic()
-        if now - self._last_draw < _REFRESH_S:
+    # ------------------------------------------------------------------ results
+    def _finish(self, mode: str, found: Any) -> None:
+        if self.closed:
             return
-        self._last_draw = now
-        self.progress.value = step
-        self._draw(images)
-
-    def _finish(self, result: OIPResult) -> None:
+        if isinstance(found, OIPSeries):
+            result, self.series_result = found.result, found
+            self._view = lambda frame, enhance: found.picture(enhance, frame=frame)
+        elif isinstance(found, NodeSweep):
+            result, self.sweep = found.result, found
+            self._view = lambda frame, enhance: found.picture(enhance, frame=frame)
+        else:
+            result = found
+            self._view = lambda frame, enhance: found.picture(frame=frame, enhance=enhance)
+        self._kind = mode
         self.result = result
         frames = len(result.frames) - 1
         with self.hold_trait_notifications():
@@ -227,60 +385,146 @@ class OIPExplorer(widgets.VBox):
             self.play.max = self.frame.max = frames
             self.play.value = self.frame.value = frames
         self._show_frame(frames)
-        mean = result.history.mean(axis=1)
+        count = len(found.seeds) * len(found.wavelengths) if isinstance(found, OIPSeries) else len(result.maps)
+        mean = result.history[:, :count].mean(axis=1)
         with self.curve.hold_sync():
             self.curve.x = np.arange(len(mean))
             self.curve.y = mean
-        self.chart.title = "objective" if len(result.maps) == 1 else f"mean objective of {len(result.maps)} maps"
+        self.chart.title = "objective" if count == 1 else f"mean objective of {count} images"
         self.gif_button.disabled = self.png_button.disabled = False
-        notes = []
+        self.downloads.value = ""
+        self.series_table.value = _series_table(found) if isinstance(found, OIPSeries) else ""
+        notes = [f"objective {float(mean[0]):.3f} → {float(mean[-1]):.3f}"]
         if result.cancelled:
             notes.append(f"cancelled after {result.frame_steps[-1]} steps")
-        if result.rescued:
-            notes.append(f"dead on the first noise, revived at longer wavelengths: {_few(result.rescued)}")
+        revived = [int(m) for m, how in zip(result.maps, result.revival) if how not in ("", "dead")]
+        if revived:
+            notes.append(f"dead on the first noise, revived: {_few(sorted(set(revived)))}")
         if result.dead:
-            notes.append(f"dead on every noise tried (no activation, no gradient): {_few(result.dead)}")
-        final = float(mean[-1])
-        self._say(f"objective {float(mean[0]):.3f} → {final:.3f}" + "".join(f"<br>{n}" for n in notes))
+            notes.append(f"no pattern (dead on everything tried, drawn as a cross): {_few(result.dead)}")
+        if result.silent:
+            notes.append(f"never fire on the test images (corner mark): {_few(result.silent)}")
+        self._say("; ".join(notes))
+        if mode != "atlas":
+            self._find_top(result.layer, int(result.maps[0]))
+        else:
+            self.top_title.value = ""
+            self.top.layout.width = self.top.layout.height = "0px"
+
+    def _find_top(self, layer: str, map_index: int) -> None:
+        """The map's top test images, beside its pattern (a job on the worker)."""
+        data = self.session.data.test_set
+        if data is None:
+            self.top_title.value = f"<small>no top images: {html.escape(self.session.data.message)}</small>"
+            return
+
+        def work(job: Job) -> np.ndarray:
+            job.report(0.0, "top test images")
+            return top_images(self.model, layer, map_index, data.images, k=8)
+
+        def show(best: np.ndarray) -> None:
+            if self.closed:
+                return
+            grey = self.model.prepare(data.images[best]).mean(axis=-1)
+            tiles = mosaic(np.moveaxis(grey, 0, -1), value_range=(0.0, 1.0), columns=8)
+            self.top.value = to_png(tiles.indices, "grey")
+            self.top.layout.width, self.top.layout.height = f"{tiles.indices.shape[1] * 2}px", "auto"
+            self.top_title.value = (f"<small>the 8 of {len(data):,} test images with the strongest cell in map "
+                                    f"{map_index} of {html.escape(layer)}</small>")
+
+        self.session.worker.submit(work, name=f"top images of {layer} map {map_index}",
+                                   key=("oip-top", id(self)), on_done=show, on_error=self._failed)
 
     # ------------------------------------------------------------------ pictures
-    def _draw(self, images: np.ndarray) -> None:
-        plain, strong = pattern_picture(images), pattern_picture(images, self.contrast.value)
-        size = f"{max(224, plain.shape[1] * 3)}px"
+    def _draw(self, plain: np.ndarray, strong: np.ndarray) -> None:
+        width = f"{max(224, plain.shape[1] * 3 if plain.shape[1] > 60 else plain.shape[1] * 8)}px"
         with self.hold_sync():
             for image, grey_levels in ((self.plain, plain), (self.enhanced, strong)):
-                image.layout.width = size
+                image.layout.width = width
                 image.layout.height = "auto"
                 image.value = _png(grey_levels)
 
-    def _show_frame(self, index: int) -> None:
-        if self.result is None or not 0 <= index < len(self.result.frames):
+    def _draw_live(self, images: np.ndarray) -> None:
+        if self._live_picture is None or self.closed:
             return
-        self._draw(self.result.frames[index])
+        self._draw(self._live_picture(images, 0.0), self._live_picture(images, self.contrast.value))
+
+    def _show_frame(self, index: int) -> None:
+        if self._view is None or self.result is None or not 0 <= index < len(self.result.frames):
+            return
+        try:
+            self._draw(self._view(index, 0.0), self._view(index, self.contrast.value))
+        except ValueError as error:  # e.g. a contrast the frontend sent as NaN
+            self._say(str(error), error=True)
 
     def _offer(self, kind: str) -> None:
         """Make a download link for the result (no server access needed)."""
         result = self.result
         if result is None:
             return
-        single = None if len(result.maps) > 1 else int(result.maps[0])
-        name = f"oip_{result.layer}_{'atlas' if single is None else single}"
-        zoom = 8 if single is not None else 3
-        if kind == "gif":
-            data, mime = result.gif_bytes(single, enhance=self.contrast.value, zoom=zoom), "image/gif"
+        enhance = self.contrast.value
+        found: Any = self.series_result if self._kind == "series" else self.sweep if self._kind == "nodes" else None
+        if found is not None:
+            name = f"oip_{result.layer}_{found.map}_{self._kind}"
+            data = found.gif_bytes(enhance) if kind == "gif" else found.png_bytes(enhance)
         else:
-            data, mime = result.png_bytes(single, enhance=self.contrast.value, zoom=zoom), "image/png"
+            single = None if self._kind == "atlas" else int(result.maps[0])
+            name = f"oip_{result.layer}_{'atlas' if single is None else single}"
+            zoom = 8 if single is not None else 3
+            data = (result.gif_bytes(single, enhance=enhance, zoom=zoom) if kind == "gif"
+                    else result.png_bytes(single, enhance=enhance, zoom=zoom))
+        mime = "image/gif" if kind == "gif" else "image/png"
         encoded = base64.b64encode(data).decode()
         self.downloads.value = (f'<a download="{html.escape(name)}.{kind}" href="data:{mime};base64,{encoded}" '
-                                f'class="cnnw-oip-download">save {name}.{kind} ({len(data) // 1024 + 1} KB)</a>')
+                                f'class="cnnw-oip-download">save {html.escape(name)}.{kind} '
+                                f'({len(data) // 1024 + 1} KB)</a>')
 
     def _say(self, message: str, error: bool = False) -> None:
         self.status = message
-        self.status_label.value = f'<span class="cnnw-error">{html.escape(message)}</span>' if error else message
+        self.status_line.say(message, error)
+
+    def _closing(self) -> None:
+        self.session.worker.cancel(("oip", id(self)))
+        self.session.worker.cancel(("oip-top", id(self)))
+
+
+class _Listener:
+    """The OIP callbacks of one job: progress to the job, the picture to the widget."""
+
+    def __init__(self, view: OIPExplorer, job: Job, steps: int) -> None:
+        self.view, self.job, self.steps = view, job, steps
+
+    def on_step(self, step: int, images: np.ndarray, objectives: np.ndarray) -> None:
+        try:
+            self.job.report((step + 1) / self.steps, f"step {step + 1} of {self.steps}")
+        except Cancelled:
+            return  # the run sees the cancel event before its next step and ends with what it has
+        now = time.monotonic()
+        if now - self.view._last_draw < _REFRESH_S:
+            return
+        self.view._last_draw = now
+        self.view.progress.value = step + 1
+        self.view._draw_live(images)
+
+
+def _series_table(found: OIPSeries) -> str:
+    rows = "".join(
+        f"<tr><td>λ {w:g}</td><td>{found.objectives[r].mean():.2f} ({found.objectives[r].min():.2f}–"
+        f"{found.objectives[r].max():.2f})</td><td><b>{_score(found.consistency[r])}</b></td>"
+        f"<td>{_score(found.baseline[r])}</td></tr>"
+        for r, w in enumerate(found.wavelengths))
+    return ("<table style='font-size:85%'><tr><th>row</th><th>objective mean (range)</th>"
+            "<th>consistency</th><th>other maps</th></tr>" + rows + "</table>"
+            "<small>consistency: mean correlation of the seeds' patterns (1 = identical); "
+            "other maps: the same for patterns of randomly chosen other maps</small>")
+
+
+def _score(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{value:.2f}"
 
 
 def _titled(title: str, child: widgets.Widget) -> widgets.VBox:
-    return widgets.VBox([widgets.HTML(f"<small>{title}</small>"), child])
+    return widgets.VBox([widgets.HTML(f"<small>{html.escape(title)}</small>"), child])
 
 
 def _few(maps: list[int]) -> str:
