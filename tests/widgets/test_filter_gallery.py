@@ -1,50 +1,145 @@
-"""FilterGallery and ReceptiveField driven by pickers and clicks."""
+"""FilterGallery and ReceptiveField driven as the ipywidgets-8 frontend drives them."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import traitlets
 
-from cnn_widgets.decode import decode_filters
-from cnn_widgets.live import LiveModel
+from cnn_widgets import CNNModel
+from cnn_widgets.decode import decode_filters, decoded_top_images, raw_kernels, responses, top_images
+from cnn_widgets.session import Session
 from cnn_widgets.widgets import FilterGallery, MapGrid, ReceptiveField
 
+from ..conftest import make_tiny_cnn
 from .helpers import canvas_event
 
 
-def test_gallery_shows_kernels_and_decoded_filters(mnist_model):
-    images = np.random.default_rng(0).random((30, 28, 28)).astype(np.float32)
-    gallery = FilterGallery(mnist_model, data=images)
-    assert gallery.kernels.image.value and gallery.layer == "conv3"
-    assert gallery.decoded.size == (16 * 18 + 15, 8 * 18 + 7)  # 128 filters of 18×18
+@pytest.fixture(scope="module")
+def session():
+    with Session() as shared:  # the embedded model and its shipped test split
+        yield shared
+
+
+def test_gallery_shows_decoded_filters_and_the_top_images_two_ways(session):
+    gallery = FilterGallery(session)
+    session.worker.wait()
+    assert gallery.layer == "conv3" and gallery.decoded.filters.shape == (128, 18, 18, 1)
+    assert gallery.decoded_picture.size == (16 * 18 + 15, 8 * 18 + 7)  # 128 filters of 18×18
     assert "18×18 px (its receptive field)" in gallery.title.value
-    plain = bytes(gallery.decoded.image.value)
-    gallery.view_picker.value = "thresholded"
-    assert bytes(gallery.decoded.image.value) != plain
-    gallery.layer_picker.value = "conv2"
-    assert gallery.decoded.size == (8 * 8 + 7, 8 * 8 + 7)
-    before = bytes(gallery.decoded.image.value)
-    gallery.unpool_picker.value = "bicubic"
-    assert bytes(gallery.decoded.image.value) != before
+    assert "10,000 images" in gallery.what.value and "MNIST" in gallery.what.value
+    plain = bytes(gallery.decoded_picture.image.value)
+    gallery.view_picker.set_state({"index": 1})
+    session.worker.wait()
+    assert gallery.view == "thresholded" and bytes(gallery.decoded_picture.image.value) != plain
+    gallery.layer_picker.set_state({"index": 2})
+    session.worker.wait()
+    assert gallery.layer == "conv2" and gallery.decoded_picture.size == (8 * 8 + 7, 8 * 8 + 7)
+    before = bytes(gallery.decoded_picture.image.value)
+    gallery.unpool_picker.set_state({"index": 2})
+    session.worker.wait()
+    assert gallery.unpool == "bicubic" and bytes(gallery.decoded_picture.image.value) != before
     x, y = gallery._tiles.origin(10)
-    zoom = gallery.decoded.zoom
-    canvas_event(gallery.decoded.overlay, "mouse_down", (x + 2) * zoom, (y + 2) * zoom)
+    zoom = gallery.decoded_picture.zoom
+    canvas_event(gallery.decoded_picture.overlay, "mouse_down", (x + 2) * zoom, (y + 2) * zoom)
+    session.worker.wait()
     assert gallery.selected_map == 10 and gallery.top.image.value
-    assert "map 10 of conv2" in gallery.top_title.value
-    assert decode_filters(mnist_model, "conv2").filters.shape == (64, 8, 8, 1)
+    images = session.data.test_set.images
+    np.testing.assert_array_equal(gallery.top_network, top_images(session.model, "conv2", 10, images, k=8))
+    decoded = decode_filters(session.model, "conv2", "bicubic")
+    np.testing.assert_array_equal(gallery.top_decoded, decoded_top_images(session.model, decoded, 10, images, k=8))
+    assert "map 10 of conv2" in gallery.top_title.value and "in both" in gallery.top_title.value
+    gallery.close()
 
 
-def test_receptive_field_follows_a_clicked_cell(mnist_model):
-    live = LiveModel(mnist_model)
-    grid = MapGrid(live, "conv3")
-    field = ReceptiveField(live)
+def test_raw_kernels_of_a_deeper_layer_one_channel_at_a_time(session):
+    gallery = FilterGallery(session)
+    assert gallery.kernel_layer == "conv1" and gallery.channel_picker.max == 0
+    first = bytes(gallery.kernels.image.value)
+    gallery.kernel_layer_picker.set_state({"index": 1})
+    assert gallery.kernel_layer == "conv2" and gallery.channel_picker.max == 31
+    assert "64 raw 3×3 kernels of <b>conv2</b> for input channel 0 of 32" in gallery.kernels_title.value
+    channel0 = bytes(gallery.kernels.image.value)
+    assert channel0 != first
+    gallery.channel_picker.set_state({"value": 5})
+    assert gallery.kernel_channel == 5 and bytes(gallery.kernels.image.value) != channel0
+    assert raw_kernels(session.model, "conv2", 5).shape == (3, 3, 64)
+    gallery.close()
+
+
+def test_the_drawing_two_ways_fig_3(session):
+    gallery = FilterGallery(session, "conv2")
+    session.worker.wait()
+    image = np.zeros((28, 28), np.float32)
+    image[6:22, 12:16] = 1.0
+    session.live.image = image
+    expected = responses(session.model, "conv2", image)
+    assert f"{expected.error:.4f}" in gallery.responses_title.value
+    assert gallery.network_responses.image.value and gallery.decoded_responses.image.value
+    before = bytes(gallery.network_responses.image.value)
+    gallery.follow_drawing = False
+    session.live.image = np.zeros((28, 28), np.float32)
+    assert bytes(gallery.network_responses.image.value) == before  # not following: nothing computed
+    gallery.close()
+    gallery.follow_drawing = True
+    session.live.image = image[::-1].copy()
+    assert bytes(gallery.network_responses.image.value) == before  # closed: nothing either
+
+
+def test_bad_traits_never_land(session):
+    gallery = FilterGallery(session)
+    session.worker.wait()
+    for name, value in (("layer", "dense"), ("unpool", "area"), ("view", "x"), ("selected_map", 128),
+                        ("selected_map", 2.0), ("kernel_layer", "pool1"), ("kernel_channel", 1)):
+        before = getattr(gallery, name)
+        with pytest.raises(traitlets.TraitError):
+            setattr(gallery, name, value)
+        assert getattr(gallery, name) == before
+    assert gallery.layer_picker.value == gallery.layer == "conv3"
+    canvas_event(gallery.decoded_picture.overlay, "mouse_down", float("nan"), 3.0)
+    assert gallery.selected_map == -1
+    gallery.close()
+
+
+def test_without_data_the_top_images_say_why():
+    model = CNNModel(make_tiny_cnn(size=12, filters=4, seed=3))
+    with Session(model) as bare:
+        gallery = FilterGallery(bare)
+        bare.worker.wait()
+        assert "no top images" in gallery.what.value
+        gallery.selected_map = 1
+        assert "no top images" in gallery.top_title.value and gallery.top_network is None
+
+
+def test_given_images_are_searched(mnist_model):
+    images = np.random.default_rng(0).random((30, 28, 28)).astype(np.float32)
+    gallery = FilterGallery(mnist_model, data=images)  # a model first: a session of its own
+    gallery.session.worker.wait()
+    gallery.selected_map = 3
+    gallery.session.worker.wait()
+    np.testing.assert_array_equal(gallery.top_network, top_images(mnist_model, "conv3", 3, images, k=8))
+    assert "30 images given to the gallery" in gallery.what.value
+    gallery.close()
+    assert gallery.session.closed
+
+
+def test_receptive_field_follows_a_clicked_cell(session):
+    grid = MapGrid(session, "conv3")
+    field = ReceptiveField(session)
     field.follow(grid)
     x, y = grid._mosaic.origin(40)
     zoom = grid.picture.zoom
     canvas_event(grid.picture.overlay, "mouse_down", (x + 2.5) * zoom, (y + 1.5) * zoom)
     assert grid.selected_cell == (1, 2)
-    assert field.region == mnist_model.layer("conv3").input_region(1, 2) == (4, 8, 22, 26)
+    assert field.region == session.model.layer("conv3").input_region(1, 2) == (4, 8, 22, 26)
     assert field.picture._rects[0][:4] == (8, 4, 18, 18)
     assert "conv3 cell (1, 2) sees rows 4–21, columns 8–25 (field 18×18)" in field.label.value
     grid.layer = "conv1"
     canvas_event(grid.picture.overlay, "mouse_down", 0.5 * grid.picture.zoom, 0.5 * grid.picture.zoom)
     assert field.region == (0, 0, 3, 3)
+    field.show_cell("conv1", 1.5, 2)
+    assert "whole numbers" in field.label.value and field.region == (0, 0, 3, 3)
+    field.close()
+    canvas_event(grid.picture.overlay, "mouse_down", 5.5 * grid.picture.zoom, 5.5 * grid.picture.zoom)
+    assert field.region == (0, 0, 3, 3)  # closed: follows nothing
+    grid.close()
