@@ -13,6 +13,8 @@ __all__ = [
     "CNNModel", "Session", "Explorer", "DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer",
     "FCPCompare", "FilterGallery", "ReceptiveField", "CellInspector", "ConfusionBrowser", "SaliencyView",
     "LiveModel", "to_mnist", "load_mnist", "load_fashion_mnist", "mnist_cnn",
+    "TrainingLab", "FiltersTakeShape", "TrainingHistory", "fashion_cnn", "train_with_snapshots",
+    "filters_take_shape", "match_filters",
 ]
 
 _LAZY = {
@@ -35,6 +37,13 @@ _LAZY = {
     "mnist_cnn": "cnn_widgets.model",
     "load_mnist": "cnn_widgets.data",
     "load_fashion_mnist": "cnn_widgets.data",
+    "TrainingLab": "cnn_widgets.widgets",
+    "FiltersTakeShape": "cnn_widgets.widgets",
+    "TrainingHistory": "cnn_widgets.widgets",
+    "fashion_cnn": "cnn_widgets.training",
+    "train_with_snapshots": "cnn_widgets.training",
+    "filters_take_shape": "cnn_widgets.shapes",
+    "match_filters": "cnn_widgets.matching",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,9 +52,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .live import LiveModel
     from .model import CNNModel, mnist_cnn
     from .preprocess import to_mnist
+    from .matching import match_filters
     from .session import Session
+    from .shapes import filters_take_shape
+    from .training import fashion_cnn, train_with_snapshots
     from .widgets import (CellInspector, ConfusionBrowser, DenseView, DigitPad, FCPCompare, FilterGallery,
-                          MapGrid, OIPExplorer, ProbabilityBars, ReceptiveField, SaliencyView)
+                          FiltersTakeShape, MapGrid, OIPExplorer, ProbabilityBars, ReceptiveField, SaliencyView,
+                          TrainingHistory, TrainingLab)
 
 
 def __getattr__(name: str) -> Any:

@@ -11,8 +11,9 @@ from .map_grid import MapGrid
 from .oip_explorer import OIPExplorer
 from .probability_bars import ProbabilityBars
 from .saliency_view import SaliencyView
+from .training_history import TrainingHistory
 from .training_lab import TrainingLab
 
 __all__ = ["DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer", "FCPCompare",
            "FilterGallery", "ReceptiveField", "TrainingLab", "CellInspector", "ConfusionBrowser", "SaliencyView",
-           "FiltersTakeShape"]
+           "FiltersTakeShape", "TrainingHistory"]

@@ -175,3 +175,33 @@ def test_training_updates_the_shared_drawing_and_close_cancels(wire):
     lab._say("after close")
     assert not session.closed  # a shared session outlives the view
     assert not [m for m in wire.since(mark) if m.comm_id == lab.model_id]
+
+
+def test_history_panel_shows_the_embedded_models_recorded_training(mnist_model):
+    import json
+    from importlib import resources
+
+    from cnn_widgets.widgets.training_history import TrainingHistory
+
+    recorded = json.loads((resources.files("cnn_widgets") / "assets" / "mnist_cnn.json").read_text())
+    panel = TrainingHistory(mnist_model)
+    np.testing.assert_allclose(panel.loss.y, recorded["history"]["loss"])
+    np.testing.assert_allclose(panel.accuracy.y, recorded["history"]["accuracy"])
+    np.testing.assert_allclose(panel.loss.x, np.arange(1, 13))
+    assert "12 epochs on 60,000 MNIST training images" in panel.recipe.value
+    assert "test accuracy 99.48 % on 10,000 test images" in panel.recipe.value
+    panel.close()
+
+
+def test_history_panel_follows_a_training_run_and_says_when_there_is_none():
+    from cnn_widgets.widgets.training_history import TrainingHistory
+
+    lab = _lab(epochs=2)
+    panel = TrainingHistory(lab.session)
+    assert "no training history is recorded" in panel.recipe.value and panel.figure.layout.display == "none"
+    lab.train(wait=True)
+    panel.refresh()
+    np.testing.assert_allclose(panel.loss.y, lab.last_run.history["loss"], rtol=1e-4)
+    np.testing.assert_allclose(panel.validation.y, lab.last_run.history["val_accuracy"], rtol=1e-4)
+    assert "2 epochs on 256 training images" in panel.recipe.value
+    assert "last validation accuracy" in panel.recipe.value
