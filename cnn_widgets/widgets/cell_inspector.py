@@ -35,6 +35,12 @@ def image_png(image: np.ndarray) -> bytes:
     return rgb_png(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
 
 
+def _block(lines: list[str]) -> str:
+    """Lines of (already escaped) text in a monospace block, spaces kept."""
+    return ("<div style='font-family:monospace;font-size:85%;line-height:1.45;white-space:pre'>"
+            + "<br>".join(lines) + "</div>")
+
+
 def _fmt(value: float) -> str:
     return f"{value:+.4f}" if abs(value) < 1000 else f"{value:+.4g}"
 
@@ -362,7 +368,7 @@ class CellInspector(SessionView, widgets.VBox):
         spread_k = float(max(np.abs(e.kernel).max(), 1e-9))
         spread_p = float(max(np.abs(e.products).max(), 1e-9))
         low, high = float(min(e.patch.min(), 0.0)), float(max(e.patch.max(), 1e-9))
-        width = 150 if channels == 1 else 230
+        width = 150 if channels == 1 else 300
         patch = mosaic(e.patch, value_range=(low, high), columns=columns)
         products = mosaic(e.products, value_range=(-spread_p, spread_p), columns=columns)
         self._tiles = {"patch": patch, "products": products}
@@ -386,19 +392,17 @@ class CellInspector(SessionView, widgets.VBox):
     def _conv_table(self, e: CellExplanation) -> str:
         assert e.patch is not None and e.kernel is not None and e.products is not None
         if e.patch.shape[-1] == 1:  # one channel: every number
-            rows = []
+            lines = ["input × weight = product"]
             for i in range(e.patch.shape[0]):
-                cells = "".join(f"<td>{e.patch[i, j, 0]:+.2f} × {e.kernel[i, j, 0]:+.2f} = "
-                                f"<b>{e.products[i, j, 0]:+.3f}</b></td>" for j in range(e.patch.shape[1]))
-                rows.append(f"<tr>{cells}</tr>")
-            return ("<table style='font-family:monospace;font-size:85%'>"
-                    f"<caption><small>input × weight = product</small></caption>{''.join(rows)}</table>")
-        sums = e.products.sum(axis=(0, 1))
-        order = np.argsort(-np.abs(sums), kind="stable")[:8]
-        below = html.escape(e.below)
-        rows = "".join(f"<tr><td>{below} map {int(c)}</td><td>{sums[c]:+.3f}</td></tr>" for c in order)
-        return ("<table style='font-family:monospace;font-size:85%'><caption><small>input maps that add most "
-                f"(Σ over their {e.patch.shape[0]}×{e.patch.shape[1]} products)</small></caption>{rows}</table>")
+                lines.append("   ".join(f"{e.patch[i, j, 0]:+.2f}×{e.kernel[i, j, 0]:+.2f}=<b>{e.products[i, j, 0]:+.3f}</b>"
+                                        for j in range(e.patch.shape[1])))
+        else:
+            sums = e.products.sum(axis=(0, 1))
+            order = np.argsort(-np.abs(sums), kind="stable")[:8]
+            below = html.escape(e.below)
+            lines = [f"input maps that add most (Σ of their {e.patch.shape[0]}×{e.patch.shape[1]} products)"]
+            lines += [f"{below} map {int(c):<4d} <b>{sums[c]:+.3f}</b>" for c in order]
+        return _block(lines)
 
     def _show_pool(self, e: CellExplanation) -> None:
         assert e.patch is not None
@@ -437,10 +441,11 @@ class CellInspector(SessionView, widgets.VBox):
             self.bars.x = labels
             self.bars.y = products
             self.bars.color = products / spread
-        rows = "".join(f"<tr><td>{html.escape(label)}</td><td>{c.activation:.3f}</td><td>× {c.weight:+.3f}</td>"
-                       f"<td>= <b>{c.product:+.3f}</b></td></tr>" for label, c in zip(labels, ranked))
-        self.dense_table.value = ("<table style='font-family:monospace;font-size:85%'><tr><th>input</th>"
-                                  f"<th>activation</th><th>weight</th><th>product</th></tr>{rows}</table>")
+        width = max((len(label) for label in labels), default=5)
+        self.dense_table.value = _block(
+            [f"{'input':<{width}}  activation × weight  = product"]
+            + [f"{html.escape(label):<{width}}  {c.activation:10.3f} × {c.weight:+.3f} = <b>{c.product:+.3f}</b>"
+               for label, c in zip(labels, ranked)])
         self.arithmetic.value = (
             f"<div style='font-family:monospace;line-height:1.7'>Σ {e.terms} products = {_fmt(e.total)}<br>"
             f"+ bias {_fmt(e.bias)} = {_fmt(e.pre_activation)}<br>{self._activation_text(e)}<br>"

@@ -65,7 +65,7 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         self.computed = 0
         names = list(self.model.class_names)
         self._names = names
-        self.x_scale, self.y_scale = bqplot.OrdinalScale(), bqplot.OrdinalScale(reverse=False)
+        self.x_scale, self.y_scale = bqplot.OrdinalScale(), bqplot.OrdinalScale(reverse=True)
         self.colours = bqplot.ColorScale(scheme="Reds", min=0.0, max=1.0)
         self.heat = bqplot.GridHeatMap(
             row=names, column=names, color=np.zeros((len(names), len(names))),
@@ -212,8 +212,9 @@ class ConfusionBrowser(SessionView, widgets.VBox):
             return
         images = self.model.prepare(data.images[self._shown])  # (n, H, W, C) in [0, 1]
         grey = images.mean(axis=-1)  # colour images are shown in grey here
-        self._tiles = mosaic(np.moveaxis(grey, 0, -1), value_range=(0.0, 1.0), columns=min(_COLUMNS, len(grey)))
-        self.images.show_mosaic(self._tiles, "grey", 460)
+        columns = min(_COLUMNS, len(grey))
+        self._tiles = mosaic(np.moveaxis(grey, 0, -1), value_range=(0.0, 1.0), columns=columns)
+        self.images.show_mosaic(self._tiles, "grey", 2 * self._tiles.indices.shape[1])  # twice native size
         more = f" (first {len(self._shown)} of {len(chosen)})" if len(chosen) > len(self._shown) else ""
         self.images_title.value = (f"<small><b>{len(chosen)}</b> {what}, most confident first{more}; "
                                    "click one to put it on the pad</small>")

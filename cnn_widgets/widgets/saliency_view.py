@@ -82,7 +82,7 @@ class SaliencyView(SessionView, widgets.VBox):
         for widget, css in ((self.a_picker, "cnnw-saliency-a"), (self.b_picker, "cnnw-saliency-b")):
             widget.add_class(css)
         self.pictures = [Picture(f"cnnw-saliency-{name}") for name in ("image", "gradient", "occlusion")]
-        self.captions = [widgets.HTML() for _ in range(3)]
+        self.captions = [widgets.HTML(layout=size("176px")) for _ in range(3)]  # as wide as the pictures
         self.reading = widgets.HTML()
         self.reading.add_class("cnnw-saliency-reading")
         self.status_line = StatusLine("cnnw-saliency-status")

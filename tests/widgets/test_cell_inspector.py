@@ -46,7 +46,7 @@ def test_shows_the_arithmetic_of_the_default_cell(session):
     assert f"{e.value:.4f}" in inspector.title.value
     assert f"Σ 9 products = {e.total:+.4f}" in inspector.arithmetic.value
     assert all(p.image.value for p in (inspector.patch, inspector.kernel, inspector.products, inspector.image))
-    assert inspector.table.value.count("<td>") == 9  # one channel: every product written out
+    assert inspector.table.value.count("=<b>") == 9  # one channel: every product written out
     top, left, bottom, right = e.region
     assert inspector.image._rects == [(left, top, right - left, bottom - top, "#ff00ff")]
 
