@@ -9,6 +9,8 @@ Examples::
     cnn-widgets train --data mnist.npz --out my_cnn.keras
     cnn-widgets serve                      # the dashboard in Voila
     cnn-widgets oip --layer conv3 --map 17 --out pattern.gif
+    cnn-widgets oip --layer conv3 --map 17 --series --seeds 8 --wavelengths 2 4 7 14 --out series.png
+    cnn-widgets oip --layer conv3 --map 17 --nodes --out nodes.png
     cnn-widgets atlas --layer conv3 --out atlas.png
     cnn-widgets slides --out deck.html     # offline reveal.js deck of notebooks/slides.ipynb
 """
@@ -78,6 +80,8 @@ def _check_files(args: argparse.Namespace) -> None:
     """Input files exist and output paths can be written, before any long work starts."""
     from .paths import checked_output
 
+    if getattr(args, "out", None) is not None and args.command in OUTPUT_SUFFIXES:
+        checked_output(args.out, OUTPUT_SUFFIXES[args.command], "--out")
     model = getattr(args, "model", None)
     if model is not None:
         if Path(model).suffix != ".keras":
@@ -91,8 +95,6 @@ def _check_files(args: argparse.Namespace) -> None:
     if notebook is not None and not Path(notebook).is_file():
         raise FileNotFoundError(f"--notebook: no notebook at {notebook} (run from the repository root, or "
                                 "give --notebook PATH)")
-    if getattr(args, "out", None) is not None and args.command in OUTPUT_SUFFIXES:
-        checked_output(args.out, OUTPUT_SUFFIXES[args.command], "--out")
 
 
 def _quiet_tensorflow() -> None:
@@ -124,9 +126,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .model import TrainingProgress, mnist_cnn
 
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)  # a bad file fails before anything starts
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
     model = mnist_cnn(hidden=args.hidden, seed=args.seed)
     bar: list[keras.utils.Progbar] = []
 
@@ -243,31 +245,63 @@ class _StepBar:
 
 
 def _cmd_oip(args: argparse.Namespace) -> int:
-    from .oip import optimize
+    from .oip import node_sweep, optimize, series
 
-    model = _load_model(args.model)
     atlas = args.command == "atlas"
+    if getattr(args, "series", False) and getattr(args, "nodes", False):
+        raise ValueError("--series and --nodes are two different pictures; choose one")
+    if getattr(args, "nodes", False) and getattr(args, "node", None):
+        raise ValueError("--nodes grows every node of the map; leave out --node")
+    model = _load_model(args.model)
     out = Path(args.out)
-    if out.suffix.lower() not in (".gif", ".png"):
-        raise ValueError(f"--out must end in .gif (the emergence) or .png (the final pattern); got {out.name}")
-    result = optimize(
-        model, args.layer, None if atlas else [args.map], steps=args.steps, step_size=args.step_size,
-        wavelength=args.wavelength, octaves=args.octaves, seed=args.seed,
-        node=tuple(args.node) if getattr(args, "node", None) else None, callbacks=_StepBar(),
-        restandardize=args.restandardize, frame_every=max(1, args.steps // 40),
-    )
-    which = None if atlas else args.map
-    zoom = args.zoom or (3 if atlas else 8)
-    if out.suffix.lower() == ".gif":
-        result.save_gif(out, which, enhance=args.contrast, zoom=zoom)
+    data = None
+    if not args.no_data:
+        from .session import DataProvider
+
+        test_set = DataProvider(model).test_set  # the shipped MNIST test split, for models that take it
+        data = None if test_set is None else test_set.images
+    common = dict(steps=args.steps, step_size=args.step_size, octaves=args.octaves, restandardize=args.restandardize,
+                  frame_every=max(1, args.steps // 40), blur_every=args.blur, blur_sigma=args.blur_sigma,
+                  data=data, callbacks=_StepBar())
+    gif = out.suffix.lower() == ".gif"
+    if getattr(args, "series", False):
+        found = series(model, args.layer, args.map, seeds=list(range(args.seed, args.seed + args.seeds)),
+                       wavelengths=args.wavelengths,
+                       node=tuple(args.node) if args.node else None, baseline=not args.no_baseline, **common)
+        out.write_bytes(found.gif_bytes(args.contrast, zoom=args.zoom or 4) if gif
+                        else found.png_bytes(args.contrast, zoom=args.zoom or 4))
+        print(f"{args.layer} map {args.map}: {len(found.wavelengths)} wavelengths (rows) × {len(found.seeds)} seeds "
+              f"(columns); wrote {out}")
+        for line in found.summary():
+            print(f"  {line}")
+        result = found.result
+    elif getattr(args, "nodes", False):
+        found = node_sweep(model, args.layer, args.map, wavelength=args.wavelength, seed=args.seed, **common)
+        out.write_bytes(found.gif_bytes(args.contrast, zoom=args.zoom or 4) if gif
+                        else found.png_bytes(args.contrast, zoom=args.zoom or 4))
+        rows, cols = found.shape
+        print(f"{args.layer} map {args.map}: the node OIPs of all {rows}×{cols} positions, node objective "
+              f"{found.objectives.min():.2f}–{found.objectives.max():.2f}; wrote {out}")
+        result = found.result
     else:
-        result.save_png(out, which, enhance=args.contrast, zoom=zoom)
-    first, last = float(result.history[0].mean()), float(result.history[-1].mean())
-    print(f"objective {first:.3f} → {last:.3f}; wrote {out}")
-    if result.rescued:
-        print(f"maps revived with longer-wavelength noise: {result.rescued}")
+        result = optimize(
+            model, args.layer, None if atlas else [args.map], wavelength=args.wavelength, seed=args.seed,
+            node=tuple(args.node) if getattr(args, "node", None) else None, **common)
+        which = None if atlas else args.map
+        zoom = args.zoom or (3 if atlas else 8)
+        if gif:
+            result.save_gif(out, which, enhance=args.contrast, zoom=zoom)
+        else:
+            result.save_png(out, which, enhance=args.contrast, zoom=zoom)
+        first, last = float(result.history[0].mean()), float(result.history[-1].mean())
+        print(f"objective {first:.3f} → {last:.3f}; wrote {out}")
+    revived = sorted({int(m) for m, how in zip(result.maps, result.revival) if how not in ("", "dead")})
+    if revived:
+        print(f"maps dead on their first noise, revived: {revived}")
     if result.dead:
-        print(f"maps dead on every noise tried: {result.dead}")
+        print(f"maps with no pattern (drawn as a cross): {result.dead}")
+    if result.silent:
+        print(f"maps that never fire on the {len(data):,} test images (corner mark): {result.silent}")
     return 0
 
 
@@ -275,14 +309,20 @@ def _oip_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layer", default="conv3", help="a conv or pooling layer (default conv3)")
     parser.add_argument("--out", required=True, help="a .gif (emergence) or .png (final pattern)")
     parser.add_argument("--model", help="a .keras file saved by cnn_widgets (default: the embedded model)")
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--step-size", type=float, default=0.05)
-    parser.add_argument("--wavelength", type=float, default=7.0, help="length scale of the start noise, px")
-    parser.add_argument("--octaves", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--contrast", type=float, default=1.0, help="display contrast (0: plain)")
-    parser.add_argument("--zoom", type=int, default=0, help="pixel enlargement (default 8, atlas 3)")
+    parser.add_argument("--steps", type=int, default=100, help="gradient-ascent steps (≥ 1)")
+    parser.add_argument("--step-size", type=_number(0.0, above=True), default=0.05)
+    parser.add_argument("--wavelength", type=_number(0.0, above=True), default=7.0,
+                        help="length scale of the start noise, px")
+    parser.add_argument("--octaves", type=_whole(1), default=1)
+    parser.add_argument("--seed", type=_whole(0), default=0)
+    parser.add_argument("--blur", type=_whole(0), default=0, metavar="EVERY",
+                        help="damp high frequencies: blur every EVERY steps (default 0: never)")
+    parser.add_argument("--blur-sigma", type=_number(0.0, above=True), default=0.5, help="width of that blur, px")
+    parser.add_argument("--contrast", type=_number(0.0), default=1.0, help="display contrast (0: plain)")
+    parser.add_argument("--zoom", type=_whole(0), default=0, help="pixel enlargement (default 8, atlas 3, series 4)")
     parser.add_argument("--restandardize", action="store_true", help="the seed's per-step re-standardisation")
+    parser.add_argument("--no-data", action="store_true",
+                        help="do not use the shipped test digits to rescue dead maps and find the silent ones")
     parser.set_defaults(run=_cmd_oip)
 
 
@@ -317,8 +357,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_cmd_serve)
 
     oip = commands.add_parser("oip", help="grow the input pattern one map reacts to (GIF or PNG)")
-    oip.add_argument("--map", type=int, required=True, help="map index")
-    oip.add_argument("--node", type=int, nargs=2, metavar=("ROW", "COL"), help="maximise one node")
+    oip.add_argument("--map", type=_whole(0), required=True, help="map index")
+    oip.add_argument("--node", type=_whole(0), nargs=2, metavar=("ROW", "COL"), help="maximise one node")
+    oip.add_argument("--series", action="store_true",
+                     help="grow the map from --seeds noise starts at each of --wavelengths, as one grid")
+    oip.add_argument("--seeds", type=_whole(1), default=8, help="series: number of seeds, from --seed on (default 8)")
+    oip.add_argument("--wavelengths", type=_number(0.0, above=True), nargs="+", default=[2.0, 4.0, 7.0, 14.0],
+                     metavar="PX", help="series: the start noise's wavelengths (default 2 4 7 14)")
+    oip.add_argument("--no-baseline", action="store_true", help="series: skip the other-maps consistency baseline")
+    oip.add_argument("--nodes", action="store_true", help="grow the node OIPs of every position of the map")
     _oip_options(oip)
     atlas = commands.add_parser("atlas", help="the OIPs of all maps of a layer as one mosaic")
     _oip_options(atlas)
