@@ -64,6 +64,9 @@ class CellInspector(SessionView, widgets.VBox):
         cell: ``(row, col, map)`` (or ``(unit,)`` for a flat layer); default the
             middle cell of map 0.
 
+    Set ``follow_drawing = False`` while the inspector is hidden (e.g. in a closed
+    tab): it then sends nothing per stroke and catches up when set back.
+
     Attributes:
         explanation: The :class:`~cnn_widgets.cells.CellExplanation` shown.
     """
@@ -72,6 +75,7 @@ class CellInspector(SessionView, widgets.VBox):
     cell = traitlets.Tuple(help="(row, col, map) of a layer with maps, (unit,) of a flat layer")
     explanation = traitlets.Instance(CellExplanation, allow_none=True)
     status = traitlets.Unicode("", help="the last message, plain text")
+    follow_drawing = traitlets.Bool(True, help="redo the arithmetic while the drawing changes")
 
     def __init__(self, session: Any = None, layer: str | None = None, cell: Any = None,
                  **kwargs: Any) -> None:
@@ -306,7 +310,13 @@ class CellInspector(SessionView, widgets.VBox):
 
     # ------------------------------------------------------------------ drawing
     def _drawing_changed(self, change: dict[str, Any]) -> None:
-        self.render()
+        if self.follow_drawing:
+            self.render()
+
+    @traitlets.observe("follow_drawing")
+    def _following(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.render()  # catch up with the drawing (e.g. its dashboard tab opens)
 
     def render(self) -> None:
         """Redo the arithmetic for the current drawing and show it."""

@@ -185,3 +185,16 @@ def test_close_stops_following_and_sends_nothing(session, digits, wire):
     assert inspector.renders == renders
     assert not [m for m in wire.since(mark) if m.comm_id in ids]
     assert inspector.patch.image.comm is None  # closed with the inspector
+
+
+def test_a_hidden_inspector_sends_nothing_per_stroke_and_catches_up(session, digits, wire):
+    inspector = CellInspector(session, "conv3", (1, 1, 9))
+    inspector.follow_drawing = False
+    renders = inspector.renders
+    mark = wire.mark()
+    session.live.image = digits[1][2]
+    assert inspector.renders == renders
+    assert not [m for m in wire.since(mark) if m.comm_id == inspector.patch.image.model_id]
+    inspector.follow_drawing = True
+    assert inspector.renders == renders + 1
+    assert inspector.explanation.value == pytest.approx(value_of(session, inspector), abs=1e-5)
