@@ -198,3 +198,13 @@ def test_a_hidden_inspector_sends_nothing_per_stroke_and_catches_up(session, dig
     inspector.follow_drawing = True
     assert inspector.renders == renders + 1
     assert inspector.explanation.value == pytest.approx(value_of(session, inspector), abs=1e-5)
+
+
+@pytest.mark.parametrize("layer, cell", [("conv1", (9, 9, 3)), ("conv3", (1, 1, 5)), ("pool2", (2, 2, 7)),
+                                         ("dense", (11,))])
+def test_one_stroke_costs_few_small_messages(session, digits, wire, layer, cell):
+    inspector = CellInspector(session, layer, cell)
+    mark = wire.mark()
+    session.live.image = digits[1][1]
+    mine = [m for m in wire.since(mark) if m.data.get("method") == "update"]
+    assert 1 <= len(mine) <= 8 and sum(m.size for m in mine) <= 16 * 1024
