@@ -169,7 +169,7 @@ def overlay(image: Any, values: np.ndarray, *, colormap: str = "RdBu_r") -> np.n
 
     Args:
         image: ``(H, W)`` or ``(H, W, C)`` pixels in [0, 1] (or uint8).
-        values: ``(H, W)`` signed values; scaled by their largest magnitude.
+        values: ``(H, W)`` signed values; scaled by their 99th percentile of magnitude.
         colormap: A diverging Matplotlib colour map.
 
     Returns:
@@ -184,9 +184,10 @@ def overlay(image: Any, values: np.ndarray, *, colormap: str = "RdBu_r") -> np.n
     if values.shape != grey.shape:
         raise ValueError(f"values {values.shape} do not match the image {grey.shape}")
     values = np.nan_to_num(values)
-    spread = float(np.abs(values).max())
-    unit = values / spread if spread > 0 else np.zeros_like(values)
+    magnitudes = np.abs(values)
+    spread = float(np.percentile(magnitudes, 99)) or float(magnitudes.max())  # a few extreme pixels don't wash it out
+    unit = np.clip(values / spread, -1.0, 1.0) if spread > 0 else np.zeros_like(values)
     colour = colormaps[colormap]((unit + 1.0) / 2.0)[..., :3]
-    alpha = np.abs(unit)[..., None] ** 0.7
-    base = np.repeat((0.15 + 0.55 * grey)[..., None], 3, axis=-1)
+    alpha = 0.9 * np.abs(unit)[..., None] ** 0.5
+    base = np.repeat((0.1 + 0.5 * grey)[..., None], 3, axis=-1)
     return np.round((base * (1 - alpha) + colour * alpha) * 255).astype(np.uint8)
