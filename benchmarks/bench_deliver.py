@@ -1,16 +1,27 @@
-"""Benchmark of delivery (issue: deliver it where it is used).
+"""Benchmark of delivery: start-up time and kernel memory, as a Binder user meets them.
 
-Starts ``cnn-widgets serve`` as a user would, opens the page in Chromium and prints:
-  * time from the command to a drawable page (the pad and every map grid on screen);
-  * resident memory (RSS) of the dashboard's kernel, after it opened, and after
-    drawing a digit, growing an OIP atlas and opening the FCP and filter tabs
-    (Binder guarantees 1 GB; our budget is 800 MB).
+Prints:
+  * ``cnn-widgets serve`` → a drawable page (the pad and every map grid on screen),
+    in Chromium, and whether TensorFlow's C++ start-up lines reached the terminal;
+  * the RSS of a **Voila kernel** running the dashboard (with the Python given by
+    ``--binder-python``, which should have ``tensorflow-cpu`` as on Binder): opened,
+    after drawing, every tab, atlases of every layer, FCP on every layer, and the
+    spread over ten repeated atlases (the tour of ``tour.py``, run inside that kernel);
+  * the same tour in a plain Python process with this interpreter (the full
+    ``tensorflow`` wheel).
 
-Linux only (reads /proc). Run from the repository root: ``python benchmarks/bench_deliver.py``
+Budgets (issue 10): start-up ≤ 10 s on 2 cores; dashboard open ≤ 700 MB, after the
+tour ≤ 800 MB, ten repeated atlases within ±20 MB. Ratios are against the budgets.
+
+Linux only (reads /proc). Run from the repository root::
+
+    python benchmarks/bench_deliver.py [--binder-python .venv-cpu/bin/python]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import signal
 import socket
@@ -20,88 +31,159 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 
-def kernel_rss_mb(root: int) -> float:
-    """RSS of the ipykernel process among the descendants of ``root``."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    family, grew = {root}, True
-    while grew:
-        children = {pid for pid, parent in parents.items() if parent in family} - family
-        family |= children
-        grew = bool(children)
-    for pid in family:
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        if b"ipykernel" in command:
-            rss = next(line for line in status.splitlines() if line.startswith("VmRSS"))
-            return int(rss.split()[1]) / 1024
-    return float("nan")
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def main() -> None:
-    from playwright.sync_api import expect, sync_playwright
-
+def _browser(playwright):
     from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_CANDIDATES
-    from tests.browser.pages import draw_digit, wait_for_explorer
 
     executable = next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
     if executable is None:
         sys.exit("Chromium is not installed (apt-get install chromium)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    home = tempfile.mkdtemp()
-    env = dict(os.environ, HOME=home, TF_CPP_MIN_LOG_LEVEL="2")
-    start = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "cnn_widgets.cli", "serve", "--no-browser", "--port", str(port)],
-                              cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+
+
+def _page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.route("**/*", lambda route: route.continue_()
+               if route.request.url.startswith("http://127.0.0.1") else route.abort())
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            page.goto(url, timeout=120_000)
+            return page
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def startup(python: str, runs: int) -> list[float]:
+    """Seconds from ``cnn-widgets serve`` to a drawable page, and the terminal's lines."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.pages import wait_for_explorer
+
+    times, noise = [], []
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        for _ in range(runs):
+            port, home = _free_port(), tempfile.mkdtemp()
+            log = Path(home) / "serve.log"
+            env = dict(os.environ, HOME=home)
+            env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user has it
+            start = time.perf_counter()
+            with log.open("w") as out:
+                server = subprocess.Popen([python, "-m", "cnn_widgets.cli", "serve", "--no-browser", "--port",
+                                           str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
+            try:
+                page = _page(browser, f"http://127.0.0.1:{port}/")
+                wait_for_explorer(page)
+                times.append(time.perf_counter() - start)
+                page.close()
+            finally:
+                _stop(server)
+            noise += [line for line in log.read_text().splitlines()
+                      if any(word in line for word in ("oneDNN", "cuda", "CUDA", "absl", "cpu_feature_guard"))]
+        browser.close()
+    print(f"  TensorFlow start-up lines in serve's terminal: {len(noise)}" + (f" (e.g. {noise[0][:80]})" if noise else ""))
+    return times
+
+
+_TOUR_CELL = """\
+import json, sys
+sys.path.insert(0, {benchmarks!r})
+from tour import tour
+from IPython.display import display, HTML
+lines = []
+figures = tour(explorer, lambda name, value: lines.append(f"{{name}}: {{value}}"))
+display(HTML('<pre class="bench-result">' + json.dumps(figures) + '</pre>'))
+"""
+
+
+def voila_tour(python: str) -> dict:
+    """The tour inside a Voila kernel serving the dashboard, the page open in Chromium."""
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    from cnn_widgets.server import VOILA_OPTION
+
+    folder = Path(tempfile.mkdtemp())
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("from cnn_widgets import Explorer\nexplorer = Explorer()\nexplorer"),
+                      nbformat.v4.new_code_cell(_TOUR_CELL.format(benchmarks=str(REPO / "benchmarks")))]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / "tour.ipynb")
+    port = _free_port()
+    env = dict(os.environ, HOME=str(folder))
+    server = subprocess.Popen([python, "-m", "voila", "tour.ipynb", "--no-browser", f"--port={port}",
+                               "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--Voila.token=", VOILA_OPTION,
+                               "--MappingKernelManager.cull_idle_timeout=0"],
+                              cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.route("**/*", lambda route: route.continue_()
-                       if route.request.url.startswith("http://127.0.0.1") else route.abort())
-            while True:
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
-                    break
-                except Exception:
-                    time.sleep(0.2)
-            wait_for_explorer(page)
-            ready = time.perf_counter() - start
-            opened = kernel_rss_mb(server.pid)
-            draw_digit(page, 4)
-            expect(page.locator(".cnnw-predicted-class")).to_have_text("4", timeout=15_000)
-            page.locator(".cnnw-oip-explorer .widget-toggle-buttons button").nth(1).click()  # atlas
-            page.locator(".cnnw-oip-run").click()
-            expect(page.locator(".cnnw-oip-status")).to_contain_text("objective", timeout=120_000)
-            page.locator(".cnnw-explorer-tabs .lm-TabBar-tab").nth(1).click()
-            expect(page.locator(".cnnw-fcp-status")).to_contain_text("images of", timeout=60_000)
-            page.locator(".cnnw-explorer-tabs .lm-TabBar-tab").nth(2).click()
-            page.locator(".cnnw-filter-gallery canvas.cnnw-overlay").nth(1).click()  # a decoded filter
-            expect(page.locator(".cnnw-filter-gallery")).to_contain_text("strongest cell", timeout=60_000)
-            used = kernel_rss_mb(server.pid)
+            browser = _browser(playwright)
+            page = _page(browser, f"http://127.0.0.1:{port}/")
+            result = page.locator("pre.bench-result")
+            result.wait_for(timeout=600_000)
+            figures = json.loads(result.inner_text())
             browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=30)
-    print("cnn-widgets serve, Chromium on 127.0.0.1")
-    print(f"  command → drawable page (pad and all map grids shown)   {ready:5.1f} s")
-    print(f"  kernel RSS, dashboard open                              {opened:5.0f} MB")
-    print(f"  kernel RSS after a drawing, an OIP atlas, FCP and filters {used:5.0f} MB   (budget 800 MB)")
+        _stop(server)
+    return figures
+
+
+def plain_tour() -> dict:
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "tour.py")], capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _print_tour(title: str, figures: dict) -> None:
+    print(title)
+    for name in ("dashboard open", "after drawing", "every tab opened", "atlases of every layer", "FCP on every layer"):
+        budget = 700 if name == "dashboard open" else 800
+        print(f"  {name:28s} {figures[name]:5d} MB   ({figures[name] / budget:.2f} × the {budget} MB budget)")
+    repeated = figures["repeated atlases"]
+    print(f"  ten repeated conv3 atlases   {min(repeated)}–{max(repeated)} MB (spread {max(repeated) - min(repeated)} MB,"
+          f" budget ±20)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--binder-python", default=str(REPO / ".venv-cpu" / "bin" / "python"),
+                        help="a Python with tensorflow-cpu and the package (default .venv-cpu)")
+    parser.add_argument("--runs", type=int, default=3, help="start-up runs")
+    args = parser.parse_args()
+    binder = args.binder_python if Path(args.binder_python).exists() else sys.executable
+    cpu_only = subprocess.run([binder, "-c", "import importlib.metadata as m; print(m.version('tensorflow-cpu'))"],
+                              capture_output=True, text=True).returncode == 0
+    print(f"Binder-like Python: {binder} ({'tensorflow-cpu' if cpu_only else 'NOT tensorflow-cpu'}), {os.cpu_count()} cores")
+    times = startup(binder, args.runs)
+    times.sort()
+    print(f"  cnn-widgets serve → drawable page: median {times[len(times) // 2]:.1f} s, all {', '.join(f'{t:.1f}' for t in times)}"
+          f"  ({times[len(times) // 2] / 10:.2f} × the 10 s budget)")
+    _print_tour("Voila kernel, tensorflow-cpu (RSS of the kernel):", voila_tour(binder))
+    plain = plain_tour()
+    _print_tour(f"Plain Python process, full tensorflow wheel (python alone {plain['python']} MB, "
+                f"after import tensorflow {plain['tensorflow imported']} MB):", plain)
 
 
 if __name__ == "__main__":
