@@ -27,6 +27,7 @@ Nothing here imports ipywidgets; TensorFlow is reached through the model.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,6 +55,21 @@ KINDS = {
 }
 #: |d| drawn full height in the ranking picture (larger values are clipped).
 RANKING_SCALE = 3.0
+
+
+class _NoRetracingNotice(logging.Filter):
+    """Drops TensorFlow's "N out of the last M calls … triggered tf.function retracing".
+
+    A snapshot calls several compiled helpers of the model (each traced once, with
+    a fixed signature); TensorFlow counts them together as if one function were
+    retraced and prints that notice into notebooks. Nothing else is filtered.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+logging.getLogger("tensorflow").addFilter(_NoRetracingNotice())
 
 
 # ---------------------------------------------------------------------------- models
@@ -613,6 +629,13 @@ def train_with_snapshots(
     began = time.perf_counter()
     if fresh is not None:
         reinitialize(model, fresh)
+    if settings.pop("standardize", False):
+        # measured here, not inside train(): the first snapshot must see the
+        # standardisation the run trains with, and the compiled helpers stay valid
+        x = model.prepare(data.images)
+        model.mean = x.mean(axis=(0, 1, 2)).astype(np.float32)
+        model.std = np.maximum(x.std(axis=(0, 1, 2)), 1e-6).astype(np.float32)
+        model.changed()
     recorder = SnapshotRecorder(model, data.validation, plan) if snapshots else None
     seen: dict[str, Any] = {"batches": 0, "last": None}
 

@@ -277,3 +277,24 @@ def test_reinitialize_is_seeded_and_bumps_the_version():
     assert not np.array_equal(reinitialize(model, 8).keras_model.get_weights()[0], first[0])
     with pytest.raises(ValueError, match="seed must be an integer ≥ 0"):
         reinitialize(model, -1)
+
+
+def test_fashion_notebook_runs_every_view_when_the_data_file_is_there(mnist_path, tmp_path, monkeypatch):
+    """Fashion-MNIST is not on this machine: its notebook's data branch runs on a file of
+    the same format (MNIST's), so the training, filter, map, OIP and FCP cells execute."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from .conftest import REPO
+
+    monkeypatch.setenv("CNN_WIDGETS_FASHION_MNIST", str(mnist_path))
+    notebook = nbformat.read(REPO / "notebooks" / "08_fashion_mnist.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "60,000 training and 10,000 test images" in text and "trained 2 epoch(s)" in text
+    assert "skipped" not in text
+    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) >= 3  # the lab, filters and maps, OIP and FCP
