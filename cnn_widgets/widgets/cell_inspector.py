@@ -110,14 +110,17 @@ class CellInspector(SessionView, widgets.VBox):
         self.captions = [widgets.HTML() for _ in range(3)]
         self.table = widgets.HTML()
         self.table.add_class("cnnw-inspector-table")
+        self.hover_label = widgets.HTML("&nbsp;")
+        self.hover_label.add_class("cnnw-inspector-hover")
         self.conv_box = widgets.VBox([
             widgets.HBox([widgets.VBox([c, p]) for c, p in zip(self.captions, (self.patch, self.kernel,
                                                                                 self.products))]),
-            self.table])
+            self.hover_label, self.table])
         # pool: the window
         self.window = Picture("cnnw-inspector-window")
         self.window_caption = widgets.HTML()
-        self.pool_box = widgets.VBox([self.window_caption, self.window])
+        self.window_hover = widgets.HTML("&nbsp;")
+        self.pool_box = widgets.VBox([self.window_caption, self.window, self.window_hover])
         # dense: ranked contributions
         x_scale, y_scale = bqplot.OrdinalScale(), bqplot.LinearScale()
         colours = bqplot.ColorScale(colors=["#3182bd", "#dddddd", "#e6550d"], min=-1.0, max=1.0, mid=0.0)
@@ -147,9 +150,11 @@ class CellInspector(SessionView, widgets.VBox):
         ], **kwargs)
         self.add_class("cnnw-cell-inspector")
 
-        self.patch.on_pointer(click=lambda x, y: self._patch_clicked("patch", x, y))
-        self.products.on_pointer(click=lambda x, y: self._patch_clicked("products", x, y))
-        self.window.on_pointer(click=self._window_clicked)
+        for picture, which in ((self.patch, "patch"), (self.kernel, "patch"), (self.products, "products")):
+            picture.on_pointer(move=lambda x, y, w=which: self._patch_hovered(w, x, y),
+                               click=(lambda x, y, w=which: self._patch_clicked(w, x, y)) if picture is not self.kernel
+                               else None, leave=self._left)
+        self.window.on_pointer(move=self._window_hovered, click=self._window_clicked, leave=self._left)
         self.layer_picker.observe(self._layer_picked, "value")
         self.cell_text.observe(self._cell_typed, "value")
         self.down_button.on_click(lambda _: self.follow_strongest())
@@ -283,13 +288,43 @@ class CellInspector(SessionView, widgets.VBox):
 
     # ------------------------------------------------------------------ pointer
     def _patch_clicked(self, which: str, x: float, y: float) -> None:
+        entry, e = self._patch_entry(which, x, y), self.explanation
+        if entry is not None and e is not None:
+            self._go(e.source_of(*entry))
+
+    def _patch_entry(self, which: str, x: float, y: float) -> tuple[int, int, int] | None:
         e, tiles = self.explanation, self._tiles.get(which)
         if e is None or tiles is None or e.kind != "conv":
-            return
+            return None
         where = tiles.locate(x, y)
-        if where is not None:
-            slot, i, j = where
-            self._go(e.source_of(i, j, slot))
+        return None if where is None else (where[1], where[2], where[0])
+
+    def _patch_hovered(self, which: str, x: float, y: float) -> None:
+        entry, e = self._patch_entry(which, x, y), self.explanation
+        if entry is None or e is None or e.patch is None or e.kernel is None or e.products is None:
+            self._left()
+            return
+        i, j, slot = entry
+        source = e.source_of(i, j, slot)
+        where = (f"{html.escape(source[0])} {source[1]}" if source is not None
+                 else "padding (outside the input)")
+        self.hover_label.value = (f"<small>{where}: {e.patch[i, j, slot]:+.3f} × weight "
+                                  f"{e.kernel[i, j, slot]:+.3f} = <b>{e.products[i, j, slot]:+.3f}</b></small>")
+
+    def _window_hovered(self, x: float, y: float) -> None:
+        e = self.explanation
+        i, j = int(y), int(x)
+        if e is None or e.kind != "pool" or e.patch is None or not (0 <= i < e.patch.shape[0]
+                                                                     and 0 <= j < e.patch.shape[1]):
+            self._left()
+            return
+        source = e.source_of(i, j)
+        where = f"{html.escape(source[0])} {source[1]}" if source is not None else "padding"
+        won = " — the winner" if e.winner == (i, j) else ""
+        self.window_hover.value = f"<small>{where}: <b>{e.patch[i, j]:.3f}</b>{won}</small>"
+
+    def _left(self) -> None:
+        self.hover_label.value = self.window_hover.value = "&nbsp;"
 
     def _window_clicked(self, x: float, y: float) -> None:
         e = self.explanation

@@ -208,3 +208,20 @@ def test_one_stroke_costs_few_small_messages(session, digits, wire, layer, cell)
     session.live.image = digits[1][1]
     mine = [m for m in wire.since(mark) if m.data.get("method") == "update"]
     assert 1 <= len(mine) <= 8 and sum(m.size for m in mine) <= 16 * 1024
+
+
+def test_hovering_a_patch_or_window_entry_tells_its_numbers(session):
+    inspector = CellInspector(session, "conv2", (4, 4, 0))
+    e = inspector.explanation
+    x, y = inspector._tiles["patch"].origin(17)
+    picture = inspector.kernel
+    canvas_event(picture.overlay, "mouse_move", (x + 2.5) * picture.zoom, (y + 1.5) * picture.zoom)
+    text = inspector.hover_label.value
+    assert "pool1 (5, 6, 17)" in text and f"{e.products[1, 2, 17]:+.3f}" in text
+    canvas_event(picture.overlay, "mouse_out", 0, 0)
+    assert inspector.hover_label.value == "&nbsp;"
+    inspector.inspect("pool2", (1, 1, 3))
+    winner = inspector.explanation.winner
+    window = inspector.window
+    canvas_event(window.overlay, "mouse_move", (winner[1] + 0.5) * window.zoom, (winner[0] + 0.5) * window.zoom)
+    assert "the winner" in inspector.window_hover.value
