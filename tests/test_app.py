@@ -8,22 +8,71 @@ import json
 import keras
 import numpy as np
 
-from cnn_widgets import CNNModel, Explorer
+from cnn_widgets import CNNModel, Explorer, MapGrid
+
+import pytest
+
+from cnn_widgets.session import Session
 
 from .conftest import REPO
-from .widgets.helpers import draw
+from .widgets.conftest import wire  # noqa: F401  (fixture)
+from .widgets.test_digit_pad import stroke
 
 
 def test_explorer_wires_pad_to_every_view():
     explorer = Explorer()
     assert [g.layer for g in explorer.grids] == ["conv1", "pool1", "conv2", "pool2", "conv3"]
     before = [g.picture.image.value for g in explorer.grids] + [explorer.dense.picture.image.value]
-    draw(explorer.pad.canvas, [(150, 30), (150, 140), (150, 250)])  # a "1"
-    assert explorer.pad.updates.wait(5)
+    stroke(explorer.pad, [(150, 30), (150, 80), (150, 140), (150, 200), (150, 250)])  # a "1", as the browser sends it
+    assert explorer.pad.updates.wait(30)
     after = [g.picture.image.value for g in explorer.grids] + [explorer.dense.picture.image.value]
     assert all(a != b for a, b in zip(after, before))
     assert explorer.probabilities.prediction == "1"
     np.testing.assert_allclose(explorer.live.image, explorer.pad.image)
+    explorer.close()
+
+
+def test_every_part_is_a_view_of_one_session_and_close_ends_it(wire):  # noqa: F811
+    explorer = Explorer()
+    session = explorer.session
+    parts = [explorer.pad, explorer.probabilities, explorer.receptive_field, *explorer.grids, explorer.dense,
+             explorer.oip, explorer.fcp, explorer.filters]
+    assert all(part.session is session for part in parts)
+    session.worker.submit(lambda job: None, name="warm").wait(30)
+    explorer.close()
+    assert session.closed and not session.worker.alive and all(part.comm is None for part in parts)
+    mark = wire.mark()
+    session.live.image = np.ones((28, 28), np.float32) * 0.5
+    assert wire.since(mark) == []
+
+
+def test_a_session_is_shown_as_it_is():
+    session = Session()
+    explorer = Explorer(session)
+    assert explorer.session is session and explorer.model is session.model
+    with pytest.raises(ValueError, match="give data to the Session"):
+        Explorer(session, data=(np.zeros((1, 28, 28)), np.zeros(1, int)))
+    explorer.close()
+    assert explorer.closed and explorer.fcp.closed and not session.closed  # the session was given: it stays
+    other = MapGrid(session, "conv2")
+    session.close()
+    assert other.closed  # closing a session closes its views
+
+
+def test_the_status_line_shows_session_and_drawing_errors():
+    explorer = Explorer()
+    explorer.session.say("FCP 4 vs 9 failed: <b>bad</b>", error=True)
+    assert "FCP 4 vs 9 failed" in explorer.status_line.value and "&lt;b&gt;" in explorer.status_line.value
+    explorer.live.image = np.zeros((5, 5), np.float32)  # what a wrongly wired pad would send
+    assert explorer.status_line.error and "cannot be shown" in explorer.status_line.text
+    explorer.close()
+
+
+def test_a_bare_keras_model_gets_a_clear_error():
+    inputs = keras.Input((28, 28, 1))
+    net = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(keras.layers.Conv2D(2, 3)(inputs))))
+    with pytest.raises(TypeError, match="give a CNNModel, not a bare Keras model"):
+        Explorer(net)
 
 
 def test_explorer_on_an_rgb_model_has_no_pad_but_every_view():
