@@ -211,10 +211,21 @@ class ConfusionBrowser(SessionView, widgets.VBox):
             self._tiles = None
             return
         images = self.model.prepare(data.images[self._shown])  # (n, H, W, C) in [0, 1]
-        grey = images.mean(axis=-1)  # colour images are shown in grey here
-        columns = min(_COLUMNS, len(grey))
-        self._tiles = mosaic(np.moveaxis(grey, 0, -1), value_range=(0.0, 1.0), columns=columns)
-        self.images.show_mosaic(self._tiles, "grey", 2 * self._tiles.indices.shape[1])  # twice native size
+        columns = min(_COLUMNS, len(images))
+        self._tiles = mosaic(np.moveaxis(images.mean(axis=-1), 0, -1), value_range=(0.0, 1.0), columns=columns)
+        width = self._tiles.indices.shape[1]
+        if images.shape[-1] == 1:
+            self.images.show_mosaic(self._tiles, "grey", 2 * width)  # twice native size
+        else:  # colour images in colour, on the same tiles
+            from .saliency_view import rgb_png
+
+            canvas = np.full((*self._tiles.indices.shape, 3), 255, np.uint8)
+            h, w = self._tiles.tile
+            for n, picture in enumerate(images):
+                x, y = self._tiles.origin(n)
+                canvas[y:y + h, x:x + w] = np.round(picture[..., :3] * 255)
+            self.images.show(rgb_png(canvas), (width, self._tiles.indices.shape[0]),
+                             max(1, round(2 * 28 / h)))
         more = f" (first {len(self._shown)} of {len(chosen)})" if len(chosen) > len(self._shown) else ""
         self.images_title.value = (f"<small><b>{len(chosen)}</b> {what}, most confident first{more}; "
                                    "click one to put it on the pad</small>")

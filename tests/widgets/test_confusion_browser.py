@@ -146,3 +146,16 @@ def test_close_cancels_and_sends_nothing(session, wire):
     mark = wire.mark()
     assert session.worker.wait(60)
     assert not [m for m in wire.since(mark) if m.comm_id in ids]
+
+
+def test_colour_images_are_shown_in_colour(session, rgb):
+    import io
+
+    from PIL import Image
+
+    browser = shown(ConfusionBrowser(session))
+    cell_click(browser, 0, 0)
+    picture = np.asarray(Image.open(io.BytesIO(browser.images.image.value)).convert("RGB"))
+    first = rgb[1].images[browser._shown[0]]
+    np.testing.assert_array_equal(picture[:8, :8], first)
+    assert browser.images.zoom == 7  # 8×8 images enlarged to about 56 px
