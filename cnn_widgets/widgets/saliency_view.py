@@ -44,6 +44,8 @@ class SaliencyView(SessionView, widgets.VBox):
         samples: Noisy copies for SmoothGrad.
         noise: Their spread in pixel units.
         occlusion: Also compute the occlusion map.
+        lazy: Compute nothing until ``follow_drawing`` is set (e.g. when a
+            dashboard tab shows the widget).
 
     Attributes:
         result: The :class:`~cnn_widgets.saliency.Saliency` shown, or None.
@@ -60,7 +62,7 @@ class SaliencyView(SessionView, widgets.VBox):
     status = traitlets.Unicode("", help="the last message, plain text")
 
     def __init__(self, session: Any = None, *, classes: tuple[int, int] | None = None, samples: int = 16,
-                 noise: float = 0.15, occlusion: bool = True, **kwargs: Any) -> None:
+                 noise: float = 0.15, occlusion: bool = True, lazy: bool = False, **kwargs: Any) -> None:
         self._attach(session)
         self.model, self.live = self.session.model, self.session.live
         self._lock = threading.Lock()
@@ -93,6 +95,9 @@ class SaliencyView(SessionView, widgets.VBox):
             widgets.HBox([widgets.VBox([c, p]) for c, p in zip(self.captions, self.pictures)]),
         ], **kwargs)
         self.add_class("cnnw-saliency-view")
+        if lazy:
+            self.follow_drawing = False
+            self._say("computed when this tab is opened")
         with self.hold_trait_notifications():
             self.class_a, self.class_b = classes
             self.samples, self.noise, self.occlusion = samples, noise, occlusion
@@ -216,7 +221,7 @@ class SaliencyView(SessionView, widgets.VBox):
                 self.computed += 1
                 self.result = result
                 self._draw(image, result)
-                if self.status_line.error:
+                if self.status:
                     self._say("")
         finally:
             self._finished(True)

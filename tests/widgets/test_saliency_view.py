@@ -127,3 +127,14 @@ def test_a_job_cancelled_from_outside_does_not_stall_the_view(session, digits):
     session.live.image = digits[0][1]
     shown(view)
     assert view.computed == computed + 1
+
+
+def test_lazy_computes_nothing_until_shown(session, digits):
+    view = SaliencyView(session, samples=4, lazy=True)
+    session.live.image = digits[0][3]
+    view.class_b = 7
+    shown(view)
+    assert view.computed == 0 and view.result is None and "when this tab is opened" in view.status
+    view.follow_drawing = True
+    shown(view)
+    assert view.computed == 1 and view.result.class_b == 7 and view.status == ""
