@@ -160,7 +160,8 @@ class SaliencyView(SessionView, widgets.VBox):
             self.update()
 
     def _request(self) -> tuple[Any, ...]:
-        return (self.live.image, self.class_a, self.class_b, self.samples, self.noise, self.occlusion)
+        return (self.live.image, self.class_a, self.class_b, self.samples, self.noise, self.occlusion,
+                self.model.version)
 
     @staticmethod
     def _same(first: tuple[Any, ...] | None, second: tuple[Any, ...]) -> bool:
@@ -189,7 +190,7 @@ class SaliencyView(SessionView, widgets.VBox):
             if not force and self._same(self._done_request, request):
                 return None
             self._running, self._dirty, self._running_request = True, False, request
-        image, a, b, samples, noise, occlusion = request
+        image, a, b, samples, noise, occlusion, _ = request
         name = f"{self.model.class_names[a]} rather than {self.model.class_names[b]}"
 
         def work(job: Job) -> tuple[np.ndarray, Saliency]:

@@ -138,3 +138,15 @@ def test_lazy_computes_nothing_until_shown(session, digits):
     view.follow_drawing = True
     shown(view)
     assert view.computed == 1 and view.result.class_b == 7 and view.status == ""
+
+
+def test_same_drawing_is_computed_once_per_model_version(session):
+    view = shown(SaliencyView(session, samples=4, occlusion=False))
+    computed = view.computed
+    view.update()
+    shown(view)
+    assert view.computed == computed  # nothing new
+    session.model.changed()  # what train() does
+    view.update()
+    shown(view)
+    assert view.computed == computed + 1
