@@ -518,11 +518,13 @@ def _cross(shape: tuple[int, int]) -> np.ndarray:
 
 
 def _dog_ear(tile: np.ndarray) -> np.ndarray:
-    """The tile with a black triangle edged in white in its top-left corner: "never fires on data"."""
+    """The tile with a black-and-white checkered triangle in its top-left corner, edged in
+    white: "never fires on data" (visible on dark and on light patterns)."""
     tile = tile.copy()
-    size = max(2, min(tile.shape) // 5)
+    size = max(3, min(tile.shape) // 4)
     rows, cols = np.indices(tile.shape)
-    tile[rows + cols < size] = 0.0
+    inside = rows + cols < size
+    tile[inside] = ((rows + cols) % 2)[inside].astype(np.float32)
     tile[rows + cols == size] = 1.0
     return tile
 

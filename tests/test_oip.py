@@ -164,7 +164,7 @@ def test_maps_that_never_fire_on_data_are_listed_and_marked():
     assert result.silent == [0, 1] and result.dead == [0] and result.revival[1] == "pre-activation"
     assert result.never_fires.tolist() == [True, True, False]
     tile = result.picture(1)
-    assert tile[0, 0] == tile[0, 2] == tile[2, 0] == 0 and tile[0, 3] == tile[3, 0] == 1.0  # corner, white edge
+    assert tile[0, 0] == tile[0, 2] == tile[2, 0] == 0 and tile[1, 0] == tile[0, 4] == 1.0  # checkered corner, white edge
     assert not np.any(result.picture(2)[:2, :2] != pattern_picture(result.images[2:3])[:2, :2])
 
 
