@@ -6,7 +6,8 @@ is a view over that one session (model, drawing, test images, worker, status).
 
 from __future__ import annotations
 
-from typing import Any
+import html
+from typing import Any, Callable
 
 import ipywidgets as widgets
 import traitlets
@@ -87,12 +88,14 @@ class Explorer(SessionView, widgets.VBox):
         for grid in self.grids:
             self.oip.follow(grid)  # click a map: its OIP is one Run away
             self.receptive_field.follow(grid)  # ... and the cell's field is outlined
-        self.fcp = FCPCompare(session, lazy=True)
-        self.filters = FilterGallery(session)
-        self.tabs = widgets.Tab([self.oip, self.fcp, self.filters], titles=("OIP", "FCP", "Filters"))
+        # The other panels are built when their tab is first opened: a faster start
+        # (fewer widgets for the page to draw), less memory, fewer messages per stroke.
+        self.tabs = widgets.Tab([self.oip], titles=("OIP",))
         self.tabs.add_class("cnnw-explorer-tabs")
-        # The FCP tab computes when first opened and follows the drawing only while
-        # shown: a faster start, less memory, fewer messages per stroke.
+        self._panels: dict[str, Any] = {"OIP": self.oip}
+        self._builders: dict[str, Callable[[], widgets.Widget]] = {}
+        self.add_panel("FCP", lambda: FCPCompare(session, lazy=True))
+        self.add_panel("Filters", lambda: FilterGallery(session))
         self.tabs.observe(self._tab_changed, "selected_index")
         self._watch(session, self._status_changed, ["status", "status_error"])
         self._watch(self.live, self._live_error, "error")
@@ -105,9 +108,65 @@ class Explorer(SessionView, widgets.VBox):
         )
         self.add_class("cnnw-explorer")
 
-    def _tab_changed(self, change: dict[str, Any]) -> None:
-        self.fcp.follow_drawing = self.tabs.children[change["new"]] is self.fcp if change["new"] is not None else False
+    # ------------------------------------------------------------------ panels
+    def add_panel(self, title: str, build: Callable[[], widgets.Widget]) -> None:
+        """Add a tab whose content ``build()`` makes when the tab is first opened.
 
+        A panel with a ``follow_drawing`` trait follows the drawing only while shown.
+
+        Raises:
+            ValueError: A panel of that title exists.
+        """
+        if title in self._panels or title in self._builders:
+            raise ValueError(f"the Explorer already has a panel {title!r}")
+        self._builders[title] = build
+        placeholder = widgets.HTML(f"<small>{html.escape(title)}: opens when you choose this tab</small>")
+        self.tabs.children = (*self.tabs.children, placeholder)
+        self.tabs.set_title(len(self.tabs.children) - 1, title)
+
+    def panel(self, title: str) -> widgets.Widget:
+        """The panel of tab ``title``, built now if it was not yet.
+
+        Raises:
+            ValueError: No such panel, or the Explorer is closed.
+        """
+        if title not in self._panels:
+            if self.closed:
+                raise ValueError("this Explorer is closed")
+            if title not in self._builders:
+                raise ValueError(f"no panel {title!r}; the Explorer has: {', '.join(self.titles)}")
+            view = self._panels[title] = self._builders.pop(title)()
+            index = self.titles.index(title)
+            children = list(self.tabs.children)
+            children[index] = view
+            with self.tabs.hold_sync():
+                self.tabs.children = children
+                self.tabs.set_title(index, title)
+        return self._panels[title]
+
+    @property
+    def titles(self) -> list[str]:
+        """The tabs' titles, in order."""
+        return list(self.tabs.titles)
+
+    @property
+    def fcp(self) -> FCPCompare:
+        """The FCP panel (built on first use)."""
+        return self.panel("FCP")  # type: ignore[return-value]
+
+    @property
+    def filters(self) -> FilterGallery:
+        """The filters panel (built on first use)."""
+        return self.panel("Filters")  # type: ignore[return-value]
+
+    def _tab_changed(self, change: dict[str, Any]) -> None:
+        index = change["new"]
+        shown = self.panel(self.titles[index]) if index is not None and 0 <= index < len(self.titles) else None
+        for view in self._panels.values():
+            if view.has_trait("follow_drawing"):
+                view.follow_drawing = view is shown
+
+    # ------------------------------------------------------------------ status
     def _status_changed(self, change: dict[str, Any]) -> None:
         self.status_line.say(self.session.status, self.session.status_error)
 

@@ -53,7 +53,7 @@ def test_a_session_is_shown_as_it_is():
     with pytest.raises(ValueError, match="give data to the Session"):
         Explorer(session, data=(np.zeros((1, 28, 28)), np.zeros(1, int)))
     explorer.close()
-    assert explorer.closed and explorer.fcp.closed and not session.closed  # the session was given: it stays
+    assert explorer.closed and explorer.oip.closed and not session.closed  # the session was given: it stays
     other = MapGrid(session, "conv2")
     session.close()
     assert other.closed  # closing a session closes its views
@@ -115,3 +115,20 @@ def test_pictures_survive_a_static_export(tmp_path):
     assert bars, "the probability bars are bqplot marks, kept in the state"
     html = json.dumps(state)
     assert "cnnw-prediction" in html
+
+
+def test_panels_are_built_when_their_tab_opens():
+    explorer = Explorer()
+    assert explorer.titles[:3] == ["OIP", "FCP", "Filters"]
+    assert "FCP" not in explorer._panels and explorer.session.worker.done == 0  # nothing computed at start
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("FCP")})  # as the frontend sends it
+    explorer.session.worker.wait(120)
+    fcp = explorer.fcp
+    assert explorer.tabs.children[1] is fcp and fcp.follow_drawing and fcp.comparison.a.count == 982
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("Filters")})
+    assert not fcp.follow_drawing and explorer.tabs.children[2] is explorer.filters
+    with pytest.raises(ValueError, match="already has a panel 'FCP'"):
+        explorer.add_panel("FCP", lambda: None)
+    with pytest.raises(ValueError, match="no panel 'Nope'"):
+        explorer.panel("Nope")
+    explorer.close()
