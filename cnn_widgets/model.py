@@ -203,9 +203,11 @@ class CNNModel:
         class_names: A name per output class; default ``"0", "1", …``.
         metadata: Free-form facts about the model (data set, accuracy, training).
         jit_compile: Compile the forward call of small batches (up to
-            ``XLA_MAX_BATCH`` images) with XLA (default): on a CPU about 3× faster
-            for one image than plain graph mode; each new batch size (rounded up
-            to a power of two) costs one compilation, ~0.5 s.
+            ``XLA_MAX_BATCH`` images) with XLA: on a CPU about 2.4× faster for one
+            image than plain graph mode (0.8 against 1.9 ms), but each new batch
+            size (rounded up to a power of two) costs one compilation (~0.5 s) and
+            the first one ~75 MB of kernel memory. Off by default: a Binder pod
+            has 1–2 GB, and 1.9 ms is far inside a stroke's frame budget.
 
     Raises:
         TypeError: ``keras_model`` is not a Keras model.
@@ -221,7 +223,7 @@ class CNNModel:
         std: float | Sequence[float] = 1.0,
         class_names: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
-        jit_compile: bool = True,
+        jit_compile: bool = False,
     ) -> None:
         if not isinstance(keras_model, keras.Model):
             raise TypeError(
@@ -286,7 +288,7 @@ class CNNModel:
             return cls.load(path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, jit_compile: bool = True) -> "CNNModel":
+    def load(cls, path: str | os.PathLike[str], *, jit_compile: bool = False) -> "CNNModel":
         """Load a model saved by :meth:`save` (Keras 3 ``.keras`` file, safe mode on).
 
         The metadata file beside it (same name, ``.json``) gives the standardisation
