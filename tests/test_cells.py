@@ -201,3 +201,49 @@ def test_unsupported_layer_kinds_say_which_are_explained():
     assert "bn" not in supported_layers(model)
     with pytest.raises(ValueError, match="explains .*Conv2D.*'bn' is a BatchNormalization"):
         explain_cell(model, "bn", (0, 0, 0), image=np.zeros((6, 6), np.float32))
+
+
+def test_random_architectures_match_activations_everywhere():
+    """Hypothesis draws conv/pool settings (kernel, stride, padding, dilation, activation, channels)."""
+    import keras
+    from hypothesis import HealthCheck, assume, given, settings
+    from hypothesis import strategies as st
+
+    from cnn_widgets import CNNModel
+    from cnn_widgets.cells import explain_cell
+
+    conv = st.fixed_dictionaries({
+        "kernel": st.integers(1, 3), "stride": st.integers(1, 2), "padding": st.sampled_from(["valid", "same"]),
+        "dilation": st.integers(1, 2), "filters": st.integers(1, 3),
+        "activation": st.sampled_from(["relu", "tanh", "sigmoid", "elu", "linear", "softplus", "selu"])})
+    pool = st.fixed_dictionaries({"kind": st.sampled_from(["max", "average"]), "size": st.integers(2, 3),
+                                  "stride": st.integers(1, 3), "padding": st.sampled_from(["valid", "same"])})
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(first=conv, second=conv, pooling=pool, channels=st.integers(1, 3), seed=st.integers(0, 1000))
+    def check(first, second, pooling, channels, seed):
+        layers = [keras.Input((10, 10, channels))]
+        for n, c in enumerate((first, second)):
+            stride = 1 if c["dilation"] > 1 else c["stride"]  # Keras: dilation with stride 1
+            layers.append(keras.layers.Conv2D(c["filters"], c["kernel"], strides=stride, padding=c["padding"],
+                                              dilation_rate=c["dilation"], activation=c["activation"],
+                                              name=f"c{n}"))
+            if n == 0:
+                kind = keras.layers.MaxPooling2D if pooling["kind"] == "max" else keras.layers.AveragePooling2D
+                layers.append(kind(pooling["size"], strides=pooling["stride"], padding=pooling["padding"], name="p"))
+        layers += [keras.layers.Flatten(name="f"), keras.layers.Dense(3, activation="softmax", name="d")]
+        try:
+            net = keras.Sequential(layers)
+        except ValueError:  # the maps shrank to nothing
+            assume(False)
+        rng = np.random.default_rng(seed)
+        net.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in net.get_weights()])
+        model = CNNModel(net, mean=0.4, std=0.3, jit_compile=False)
+        image = rng.random((10, 10, channels)).astype(np.float32)
+        activations = {k: v[0] for k, v in model.activations(image).items()}
+        for layer, values in activations.items():
+            for cell in np.ndindex(values.shape):
+                value = explain_cell(model, layer, cell, image=image, activations=activations).value
+                assert _close(value, float(values[cell])), (layer, cell, value, float(values[cell]))
+
+    check()
