@@ -100,11 +100,16 @@ def test_large_batches_are_split_and_joined(tiny_keras, rng):
 
 
 def test_repeated_calls_do_not_retrace(tiny_keras, rng):
-    model = CNNModel(tiny_keras)
+    model = CNNModel(tiny_keras, jit_compile=True)
     for n in (1, 1, 3, 7, 1, 40, 33, 40):
         model.activations(rng.random((n, 8, 8)).astype(np.float32))
     xla, graph = model._calls.values()  # small batches through XLA, large ones in graph mode
     assert xla.experimental_get_tracing_count() == 1 and graph.experimental_get_tracing_count() == 1
+    plain = CNNModel(tiny_keras)  # the default: graph mode for every batch, one trace
+    for n in (1, 3, 40, 1):
+        plain.activations(rng.random((n, 8, 8)).astype(np.float32))
+    (only,) = plain._calls.values()
+    assert only.experimental_get_tracing_count() == 1
 
 
 def test_activations_are_safe_from_several_threads(tiny_keras, rng):
@@ -280,7 +285,7 @@ def test_save_refuses_paths_it_cannot_write_before_writing(tmp_path, tiny_keras)
     (tmp_path / "folder.keras").mkdir()
     with pytest.raises(ValueError, match="is a folder"):
         model.save(tmp_path / "folder.keras")
-    with pytest.raises(ValueError, match="ending in '.keras'.*'.h5'"):
+    with pytest.raises(ValueError, match="must end in '.keras'.*'.h5'"):
         model.save(tmp_path / "m.h5")
     with pytest.raises(TypeError, match="path must be a file path"):
         model.save(5)
