@@ -521,9 +521,10 @@ class CNNModel:
         return {name: np.concatenate([p[name] for p in parts]) for name in names}
 
     def _run(self, names: tuple[str, ...], batch: np.ndarray) -> dict[str, np.ndarray]:
-        """One compiled call. Small batches (the live path) go through XLA; large ones
-        through plain graph mode, where oneDNN is as fast and nothing is compiled
-        per shape (each XLA compilation costs ~0.5 s and tens of MB)."""
+        """One compiled call, in plain graph mode; with ``jit_compile`` small batches
+        (the live path) go through XLA, large ones still through graph mode, where
+        oneDNN is as fast and nothing is compiled per shape (each XLA compilation
+        costs ~0.5 s and tens of MB)."""
         count = batch.shape[0]
         jit = self.jit_compile and count <= XLA_MAX_BATCH
         # Few distinct shapes: a power of two for XLA, a multiple of 64 in graph mode
