@@ -99,3 +99,33 @@ def test_bad_inputs_name_what_is_allowed(tiny_rgb):
         confusion_matrix(model, 42)
     with pytest.raises(ValueError, match="labels must lie in 0..2"):
         confusion_from_predictions([0, 5], [0, 1], 3)
+
+
+def test_counts_rates_and_indices_for_any_labels():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cnn_widgets.confusion import confusion_from_predictions
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(1, 6).flatmap(lambda k: st.tuples(
+        st.just(k), st.lists(st.tuples(st.integers(0, k - 1), st.integers(0, k - 1)), min_size=1, max_size=80))))
+    def check(case):
+        classes, pairs = case
+        labels, predicted = (np.array(v) for v in zip(*pairs))
+        confusion = confusion_from_predictions(labels, predicted, classes,
+                                               confidence=np.linspace(0, 1, len(labels)))
+        expected = np.zeros((classes, classes), int)
+        for t, p in pairs:
+            expected[t, p] += 1
+        np.testing.assert_array_equal(confusion.counts, expected)
+        sizes = expected.sum(axis=1)
+        for t in range(classes):
+            assert confusion.rates[t].sum() == pytest.approx(1.0 if sizes[t] else 0.0)
+            for p in range(classes):
+                chosen = confusion.indices(t, p)
+                assert sorted(chosen.tolist()) == [i for i, pair in enumerate(pairs) if pair == (t, p)]
+                assert list(chosen) == sorted(chosen, reverse=True)  # confidence rises with the index
+        assert confusion.accuracy == pytest.approx(np.trace(expected) / len(pairs))
+
+    check()
