@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ import numpy as np
 
 from .render import mosaic, scale
 
-__all__ = ["FASHION_CLASSES", "KINDS", "Replay", "Snapshot", "SnapshotPlan", "SnapshotRecorder",
+__all__ = ["FASHION_CLASSES", "KINDS", "PauseGate", "Replay", "Snapshot", "SnapshotPlan", "SnapshotRecorder",
            "TrainingData", "TrainingRun", "fashion_cnn", "reinitialize", "train_with_snapshots",
            "training_data"]
 
@@ -130,6 +131,46 @@ def reinitialize(model: Any, seed: int) -> Any:
             variable.assign(initializer(tuple(variable.shape), dtype=variable.dtype))
     model.changed()
     return model
+
+
+class PauseGate(threading.Event):
+    """A ``pause`` event for :meth:`CNNModel.train` that also holds training for a
+    moment after each :meth:`touch` — e.g. after each stroke on a drawing pad.
+
+    Training and the live drawing share the CPU cores; a training batch in flight
+    makes a stroke's forward pass wait several times longer. With the gate the
+    training yields: it holds after the current batch while strokes keep coming
+    and goes on ``hold_s`` seconds after the last one. ``set()`` / ``clear()``
+    pause and resume as with a plain event.
+
+    Args:
+        hold_s: Seconds training stays held after a touch.
+    """
+
+    def __init__(self, hold_s: float = 0.25) -> None:
+        super().__init__()
+        if not (isinstance(hold_s, (int, float)) and math.isfinite(hold_s) and hold_s >= 0):
+            raise ValueError(f"hold_s must be a number ≥ 0 (seconds); got {hold_s!r}")
+        self.hold_s = float(hold_s)
+        self._until = 0.0
+        self.touches = 0
+
+    def touch(self) -> None:
+        """Hold training from now until ``hold_s`` seconds from now."""
+        self._until = time.monotonic() + self.hold_s
+        self.touches += 1
+
+    def release(self) -> None:
+        """End a hold now (a pause set with ``set()`` stays)."""
+        self._until = 0.0
+
+    @property
+    def holding(self) -> bool:
+        """True while a touch holds training."""
+        return time.monotonic() < self._until
+
+    def is_set(self) -> bool:
+        return super().is_set() or self.holding
 
 
 # ---------------------------------------------------------------------------- data

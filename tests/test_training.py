@@ -298,3 +298,39 @@ def test_fashion_notebook_runs_every_view_when_the_data_file_is_there(mnist_path
     assert "skipped" not in text
     views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) >= 3  # the lab, filters and maps, OIP and FCP
+
+
+def test_a_touched_pause_gate_holds_training_until_released():
+    from cnn_widgets.training import PauseGate
+
+    gate = PauseGate(hold_s=3600)
+    assert not gate.is_set()
+    gate.touch()
+    assert gate.is_set() and gate.holding and gate.touches == 1
+    gate.release()
+    assert not gate.is_set()
+    gate.set()
+    gate.release()
+    assert gate.is_set()  # a pause stays until cleared
+    gate.clear()
+    with pytest.raises(ValueError, match="hold_s must be a number ≥ 0"):
+        PauseGate(-1)
+
+    model = _tiny()
+    reports: list[int] = []
+    held: list[int] = []
+    gate = PauseGate(hold_s=3600)
+
+    def on_wait(count):
+        if count == 3:
+            held.append(len(reports))
+            gate.release()
+
+    def progress(report):
+        reports.append((report.epoch - 1) * report.steps + report.step)
+        if reports[-1] == 4:
+            gate.touch()  # a stroke arrives while batch 4 ends
+
+    run = train_with_snapshots(model, _data(model), snapshots=False, epochs=1, batch_size=32, standardize=True,
+                               progress=progress, cancel=_CountingEvent(on_wait), pause=gate)
+    assert held == [4] and run.batches == 8 and not run.cancelled
