@@ -71,7 +71,7 @@ function render({ model, el }) {
     canvas.style.width = canvas.style.height = `${size}px`;
     canvas.width = canvas.height = Math.round(size * ratio);
     ctx.setTransform(canvas.width / size, 0, 0, canvas.height / size, 0, 0);
-    tools.style.width = `${size}px`;
+    root.style.width = tools.style.width = `${size}px`;
   }
 
   function dot(x, y, width) {

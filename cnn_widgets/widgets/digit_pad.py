@@ -125,7 +125,7 @@ class DigitPad(widgets.VBox):
         self.picture.add_class("cnnw-pad-ink")
         self.canvas.layout = widgets.Layout(grid_area="1 / 1 / 2 / 2")
         self.surface = widgets.GridBox([self.picture, self.canvas], layout=widgets.Layout(
-            grid_template_columns=side, width=side))
+            grid_template_columns=side, width=side, overflow="hidden"))
         self.surface.add_class("cnnw-pad-surface")
         self.preview = widgets.Image(format="png", layout=widgets.Layout(width="112px", height="112px"))
         self.preview.add_class("cnnw-pixelated")

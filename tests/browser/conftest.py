@@ -122,6 +122,72 @@ def explorer_server(tmp_path_factory) -> Iterator[VoilaServer]:
         server.stop()
 
 
+#: A notebook with the pad alone, the embedded model following it and its prediction:
+#: what the pad's browser tests need, independent of the Explorer's layout.
+PAD_NOTEBOOK = """\
+import ipywidgets as widgets, traitlets
+from cnn_widgets import CNNModel, DigitPad
+from cnn_widgets.live import LiveModel
+
+model = CNNModel.default()
+live = LiveModel(model)
+pad = DigitPad()
+traitlets.dlink((pad, "image"), (live, "image"))
+prediction = widgets.HTML("-")
+prediction.add_class("cnnw-pad-prediction")
+
+def _predicted(change):
+    prediction.value = str(model.class_names[int(change["new"].argmax())])
+
+live.observe(_predicted, "probabilities")
+widgets.VBox([pad, prediction])
+"""
+
+
+def pad_notebook(path: Path, *more: str) -> Path:
+    """Write :data:`PAD_NOTEBOOK` (then the cells ``more``) to ``path``."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(code) for code in (PAD_NOTEBOOK, *more)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pad_server(tmp_path_factory) -> Iterator[VoilaServer]:
+    chromium()
+    home = tmp_path_factory.mktemp("voila-pad")
+    server = VoilaServer(pad_notebook(home / "pad.ipynb"), home)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def remote_pad(pad_server) -> Iterator[object]:
+    """The pad server behind a proxy that holds every chunk 60 ms each way (a remote kernel)."""
+    from .proxy import DelayProxy
+
+    with DelayProxy(pad_server.port, delay=0.060) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def pad_page(browser, pad_server):
+    """A fresh page with the pad on screen."""
+    from .pages import wait_for_pad
+
+    context, page = open_page(browser, pad_server.url)
+    try:
+        wait_for_pad(page)
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def explorer_page(browser, explorer_server):
     """A fresh page with the Explorer on screen (pad and every map grid drawn)."""
