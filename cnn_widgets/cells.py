@@ -165,8 +165,10 @@ class CellExplanation:
             return []
         order = np.argsort(-np.abs(self.products), kind="stable")[:count]
         layer, shape = self.sources
+        inputs, weights = self.patch, self.kernel
+        assert inputs is not None and weights is not None
         return [Contribution(int(i), (layer, *(int(v) for v in np.unravel_index(int(i), shape))),
-                             float(self.patch[i]), float(self.kernel[i]), float(self.products[i]))  # type: ignore[index]
+                             float(inputs[i]), float(weights[i]), float(self.products[i]))
                 for i in order]
 
 
@@ -364,10 +366,9 @@ def _pool(layer: str, cell: tuple[int, ...], below: str, values: np.ndarray, par
     if kind == "MaxPooling2D":
         value = float(valid.max())
         masked = np.where(outside, -np.inf, window)
-        winner = tuple(int(v) for v in np.unravel_index(int(np.argmax(masked)), window.shape))
+        i, j = (int(v) for v in np.unravel_index(int(np.argmax(masked)), window.shape))
         return CellExplanation(layer, "pool", cell, below, value, patch=window, positions=positions,
-                               channels=(index,), winner=winner, operation="max", region=region,  # type: ignore[arg-type]
-                               outside=outside)
+                               channels=(index,), winner=(i, j), operation="max", region=region, outside=outside)
     total = float(valid.sum())
     return CellExplanation(layer, "pool", cell, below, total / valid.size, total=total, patch=window,
                            positions=positions, channels=(index,), operation="average", region=region,

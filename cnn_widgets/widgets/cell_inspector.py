@@ -12,8 +12,9 @@ import numpy as np
 import traitlets
 
 from ..cells import CellExplanation, check_cell, cell_shape, explain_cell, supported_layers
-from ..render import default_columns, mosaic, scale, to_png
+from ..render import default_columns, mosaic
 from .picture import Picture, size, style
+from .saliency_view import image_png
 from .view import SessionView, StatusLine
 
 __all__ = ["CellInspector"]
@@ -21,18 +22,6 @@ __all__ = ["CellInspector"]
 _FIELD = "#ff00ff"
 _WINNER = "#00e000"
 _TOP = 12  # contributions shown for a dense unit
-
-
-def image_png(image: np.ndarray) -> bytes:
-    """An image in [0, 1] (grey ``(H, W)`` or RGB ``(H, W, 3)``) as a PNG."""
-    pixels = np.asarray(image, np.float32)
-    if pixels.ndim == 3 and pixels.shape[-1] == 1:
-        pixels = pixels[..., 0]
-    if pixels.ndim == 2:
-        return to_png(scale(pixels, 0.0, 1.0), "grey")
-    from .saliency_view import rgb_png
-
-    return rgb_png(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
 
 
 def _block(lines: list[str]) -> str:
@@ -439,8 +428,9 @@ class CellInspector(SessionView, widgets.VBox):
         if e.patch.shape[-1] == 1:  # one channel: every number
             lines = ["input × weight = product"]
             for i in range(e.patch.shape[0]):
-                lines.append("   ".join(f"{e.patch[i, j, 0]:+.2f}×{e.kernel[i, j, 0]:+.2f}=<b>{e.products[i, j, 0]:+.3f}</b>"
-                                        for j in range(e.patch.shape[1])))
+                lines.append("   ".join(
+                    f"{e.patch[i, j, 0]:+.2f}×{e.kernel[i, j, 0]:+.2f}=<b>{e.products[i, j, 0]:+.3f}</b>"
+                    for j in range(e.patch.shape[1])))
         else:
             sums = e.products.sum(axis=(0, 1))
             order = np.argsort(-np.abs(sums), kind="stable")[:8]

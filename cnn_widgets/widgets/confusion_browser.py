@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import threading
 from typing import Any, Callable
 
 import bqplot
@@ -15,6 +14,7 @@ from ..confusion import Confusion, confusion_matrix
 from ..render import mosaic
 from ..session import Job
 from .picture import Picture, size, style
+from .saliency_view import rgb_png
 from .view import SessionView, StatusLine
 
 __all__ = ["ConfusionBrowser"]
@@ -59,7 +59,6 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         self._attach(session)
         self.model, self.live = self.session.model, self.session.live
         self.on_pick = on_pick
-        self._lock = threading.Lock()
         self._shown = np.zeros(0, np.int64)
         self._tiles: Any = None
         self.computed = 0
@@ -217,8 +216,6 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         if images.shape[-1] == 1:
             self.images.show_mosaic(self._tiles, "grey", 2 * width)  # twice native size
         else:  # colour images in colour, on the same tiles
-            from .saliency_view import rgb_png
-
             canvas = np.full((*self._tiles.indices.shape, 3), 255, np.uint8)
             h, w = self._tiles.tile
             for n, picture in enumerate(images):

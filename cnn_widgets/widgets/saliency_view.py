@@ -11,12 +11,13 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
+from ..render import scale, to_png
 from ..saliency import Saliency, overlay, saliency
 from ..session import Job
 from .picture import Picture, size, style
 from .view import SessionView, StatusLine
 
-__all__ = ["SaliencyView", "rgb_png"]
+__all__ = ["SaliencyView", "image_png", "rgb_png"]
 
 _A, _B = "#e6550d", "#3182bd"
 
@@ -28,6 +29,16 @@ def rgb_png(pixels: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels, np.uint8), mode="RGB").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def image_png(image: np.ndarray) -> bytes:
+    """An image in [0, 1] (grey ``(H, W)`` / ``(H, W, 1)`` or RGB ``(H, W, 3)``) as a PNG."""
+    pixels = np.asarray(image, np.float32)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    if pixels.ndim == 2:
+        return to_png(scale(pixels, 0.0, 1.0), "grey")
+    return rgb_png(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
 
 
 class SaliencyView(SessionView, widgets.VBox):
@@ -242,7 +253,6 @@ class SaliencyView(SessionView, widgets.VBox):
         zoom = max(1, 168 // image.shape[1])
         shape = (image.shape[1], image.shape[0])
         grey = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-        from .cell_inspector import image_png
 
         with self.hold_sync():
             self.pictures[0].show(image_png(grey), shape, zoom)
