@@ -304,3 +304,39 @@ def test_close_stops_the_worker_and_sends_nothing_more(wire):
     pad.clear()
     assert not wire.since(mark)
     assert pad.canvas.comm is None and pad.preview.comm is None and pad.comm is None
+
+
+def test_an_exported_notebook_carries_the_last_drawing(tmp_path):
+    """``jupyter nbconvert --execute --to html``: the page's widget state holds the ink as a PNG
+    (a standard Image widget, rendered without the pad's own module or a kernel)."""
+    import json
+    import os
+    import re
+    import subprocess
+    import sys
+
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "from cnn_widgets.widgets import DigitPad\n"
+        "pad = DigitPad()\n"
+        "pad.set_strokes([(24, [(40, 140), (240, 140)])])\n"
+        "pad.updates.wait(10)\n"
+        "pad")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "pad.ipynb"
+    nbformat.write(notebook, path)
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "html", str(path)],
+                   check=True, capture_output=True, timeout=300, env=dict(os.environ, HOME=str(tmp_path)))
+    page = (tmp_path / "pad.html").read_text()
+    (state,) = re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', page, re.S)
+    models = json.loads(state)["state"]
+    (picture,) = [m for m in models.values()
+                  if m["model_name"] == "ImageModel" and "cnnw-pad-ink" in m["state"].get("_dom_classes", [])]
+    (buffer,) = [b for b in picture.get("buffers", []) if b["path"] == ["value"]]
+    shown = png_pixels(base64.b64decode(buffer["data"]))
+    ink = Ink(280, 280)
+    ink.begin(40, 140, 24)
+    ink.extend(240, 140)
+    assert np.abs(shown - ink.raster[::2, ::2]).max() <= 1 / 255 + 1e-6
