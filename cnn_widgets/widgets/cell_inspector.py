@@ -102,8 +102,8 @@ class CellInspector(SessionView, widgets.VBox):
         self.hover_label = widgets.HTML("&nbsp;")
         self.hover_label.add_class("cnnw-inspector-hover")
         self.conv_box = widgets.VBox([
-            widgets.HBox([widgets.VBox([c, p]) for c, p in zip(self.captions, (self.patch, self.kernel,
-                                                                                self.products))]),
+            widgets.HBox([widgets.VBox([c, p], layout=widgets.Layout(margin="0 18px 0 0"))
+                          for c, p in zip(self.captions, (self.patch, self.kernel, self.products))]),
             self.hover_label, self.table])
         # pool: the window
         self.window = Picture("cnnw-inspector-window")
