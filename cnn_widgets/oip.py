@@ -73,8 +73,9 @@ class OIPCallbacks(Protocol):
 
 
 # ---------------------------------------------------------------------- checks
-def _whole(value: Any, what: str, low: int, allowed: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < low:
+def _whole(value: Any, what: str, low: int, allowed: str, high: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < low or (
+            high is not None and value > high):
         raise ValueError(f"{what} must be {allowed}; got {value!r}")
     return int(value)
 
@@ -176,12 +177,12 @@ def _settings(model: Any, *, steps: Any, step_size: Any, wavelength: Any, octave
         steps=_whole(steps, "steps", 1, "a whole number ≥ 1"),
         step_size=_positive(step_size, "step_size"),
         wavelength=wavelength,
-        octaves=_whole(octaves, "octaves", 1, "a whole number ≥ 1"),
+        octaves=_whole(octaves, "octaves", 1, "a whole number 1–8", 8),
         seed=_whole(seed, "seed", 0, "a whole number ≥ 0"),
         frame_every=_whole(frame_every, "frame_every", 1, "a whole number ≥ 1"),
         blur_every=_whole(blur_every, "blur_every", 0, "a whole number ≥ 0 (0: never)"),
         blur_sigma=_positive(blur_sigma, "blur_sigma"),
-        rescue_tries=_whole(rescue_tries, "rescue_tries", 0, "a whole number ≥ 0"),
+        rescue_tries=_whole(rescue_tries, "rescue_tries", 0, "a whole number 0–20", 20),
         restandardize=bool(restandardize),
     )
 

@@ -7,6 +7,8 @@ import threading
 import keras
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from cnn_widgets import CNNModel
@@ -432,3 +434,39 @@ def test_cli_bad_oip_arguments_exit_2_with_one_line(tmp_path, capsys, arguments,
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+_ODD = st.one_of(st.none(), st.booleans(), st.integers(-(10 ** 6), 10 ** 6),
+                 st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3),
+                 st.tuples(st.integers(-3, 14), st.one_of(st.integers(-3, 14), st.floats(allow_nan=True))))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["maps", "node", "seed", "steps", "step_size", "wavelength", "octaves", "blur_every",
+                             "blur_sigma", "frame_every", "rescue_tries"]), value=_ODD)
+def test_fuzzed_arguments_either_run_or_name_what_was_wrong(tiny, name, value):
+    if name in ("steps", "frame_every") and isinstance(value, int) and value > 20:
+        value = 20 + value % 7  # long runs are valid, only slow
+    arguments = dict(maps=[1], steps=2)
+    arguments[name] = value
+    maps = arguments.pop("maps")
+    try:
+        result = optimize(tiny, "conv", maps, **arguments)
+    except ValueError as error:
+        text = str(error)
+        assert name.split("_")[0] in text or "map" in text or "node" in text, text
+    else:
+        assert np.all(np.isfinite(result.images)) and 0 <= result.images.min() and result.images.max() <= 1
+        assert np.all(np.isfinite(result.history))
+
+
+@settings(max_examples=40, deadline=None)
+@given(enhance=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none(), st.booleans()))
+def test_fuzzed_contrast_gives_a_picture_or_a_clear_error(enhance):
+    images = np.random.default_rng(0).random((2, 6, 6, 1)).astype(np.float32)
+    try:
+        picture = pattern_picture(images, enhance)
+    except ValueError as error:
+        assert "contrast must be a finite number ≥ 0" in str(error)
+    else:
+        assert np.all(np.isfinite(picture)) and 0 <= picture.min() and picture.max() <= 1

@@ -13,6 +13,7 @@ from ..decode import (UNPOOL_MODES, DecodedFilters, decode_filters, decoded_top_
                       top_images)
 from ..render import mosaic, scale
 from ..session import DataSet, Job
+from .oip_explorer import keep_in_step
 from .picture import Picture, size, style
 from .view import SessionView, StatusLine
 
@@ -126,11 +127,11 @@ class FilterGallery(SessionView, widgets.VBox):
         with self.hold_trait_notifications():
             self.kernel_layer = self._convs[0]
             self.layer = layer
-        traitlets.link((self, "layer"), (self.layer_picker, "value"))
-        traitlets.link((self, "unpool"), (self.unpool_picker, "value"))
-        traitlets.link((self, "view"), (self.view_picker, "value"))
-        traitlets.link((self, "kernel_layer"), (self.kernel_layer_picker, "value"))
-        traitlets.link((self, "kernel_channel"), (self.channel_picker, "value"))
+        keep_in_step(self, "layer", self.layer_picker)
+        keep_in_step(self, "unpool", self.unpool_picker)
+        keep_in_step(self, "view", self.view_picker)
+        keep_in_step(self, "kernel_layer", self.kernel_layer_picker)
+        keep_in_step(self, "kernel_channel", self.channel_picker)
         self.decoded_picture.on_pointer(click=self._clicked)
         self._watch(self.live, self._drawing_changed, "activations")
         self._describe()

@@ -53,6 +53,37 @@ def _parse_wavelengths(text: str, limit: int) -> list[float]:
     return values
 
 
+def keep_in_step(owner: Any, name: str, picker: widgets.Widget) -> None:
+    """Two-way link of ``owner.name`` and ``picker.value`` that never lets them part.
+
+    A value the trait refuses (its ``@validate`` raises), or no value at all (a
+    Dropdown sent ``{"index": null}``), puts the picker back on the trait's value
+    and says why in the owner's status line; ``traitlets.link`` would leave the
+    picker showing what was refused.
+    """
+    def picked(change: dict[str, Any]) -> None:
+        value = change["new"]
+        if value == getattr(owner, name):
+            return
+        try:
+            if value is None:
+                raise traitlets.TraitError(f"no {name} chosen")
+            setattr(owner, name, value)
+        except traitlets.TraitError as error:
+            picker.value = getattr(owner, name)
+            say = getattr(owner, "_say", None)
+            if say is not None:
+                say(str(error), error=True)
+
+    def changed(change: dict[str, Any]) -> None:
+        if picker.value != change["new"]:
+            picker.value = change["new"]
+
+    picker.value = getattr(owner, name)
+    picker.observe(picked, "value")
+    owner.observe(changed, name)
+
+
 class _Index(traitlets.Int):
     """An Int that refuses floats (traitlets' Int turns 2.0 into 2) and booleans."""
 
@@ -199,9 +230,9 @@ class OIPExplorer(SessionView, widgets.VBox):
         self.add_class("cnnw-oip-explorer")
 
         self.layer = layer  # sets the map and node ranges
-        traitlets.link((self, "layer"), (self.layer_picker, "value"))
-        traitlets.link((self, "map"), (self.map_picker, "value"))
-        traitlets.link((self, "mode"), (self.mode_picker, "value"))
+        keep_in_step(self, "layer", self.layer_picker)
+        keep_in_step(self, "map", self.map_picker)
+        keep_in_step(self, "mode", self.mode_picker)
         self.run_button.on_click(lambda _: self.run())
         self.cancel_button.on_click(lambda _: self.cancel())
         self.gif_button.on_click(lambda _: self._offer("gif"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cnn_widgets import CNNModel
 from cnn_widgets.decode import decode_filters, decoded_top_images, raw_kernels, responses, top_images
@@ -143,3 +145,37 @@ def test_receptive_field_follows_a_clicked_cell(session):
     canvas_event(grid.picture.overlay, "mouse_down", 5.5 * grid.picture.zoom, 5.5 * grid.picture.zoom)
     assert field.region == (0, 0, 3, 3)  # closed: follows nothing
     grid.close()
+
+
+_SENT = st.one_of(st.none(), st.booleans(), st.integers(-5, 200), st.floats(allow_nan=True, allow_infinity=True),
+                  st.text(max_size=4))
+
+
+@pytest.fixture(scope="module")
+def fuzzed(session):
+    gallery = FilterGallery(session)
+    session.worker.wait()
+    yield gallery
+    gallery.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picker=st.sampled_from(["layer_picker", "unpool_picker", "view_picker", "kernel_layer_picker",
+                               "channel_picker"]), key=st.sampled_from(["value", "index"]), value=_SENT,
+       x=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), y=st.floats(-10, 400))
+def test_fuzzed_frontend_messages_never_corrupt_the_gallery(session, fuzzed, picker, key, value, x, y):
+    gallery = fuzzed
+    try:
+        getattr(gallery, picker).set_state({key: value})
+    except (traitlets.TraitError, TypeError, ValueError, KeyError, IndexError):
+        pass
+    gallery.decoded_picture.overlay._handle_frontend_event(gallery.decoded_picture.overlay,
+                                                           {"event": "mouse_down", "x": x, "y": y}, [])
+    session.worker.wait()
+    model = session.model
+    assert gallery.layer in model.spatial_layers and gallery.layer_picker.value == gallery.layer
+    assert gallery.unpool_picker.value == gallery.unpool and gallery.view_picker.value == gallery.view
+    assert gallery.kernel_layer_picker.value == gallery.kernel_layer
+    assert gallery.channel_picker.value == gallery.kernel_channel
+    assert -1 <= gallery.selected_map < int(model.layer(gallery.layer).output_shape[-1])
+    assert gallery.decoded is not None and gallery.decoded.layer == gallery.layer

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cnn_widgets import CNNModel
 from cnn_widgets.oip import optimize, series
@@ -261,3 +263,37 @@ def test_after_retraining_a_run_uses_the_new_standardisation(tiny, session):
 def test_a_layer_without_maps_is_refused(tiny):
     with pytest.raises(ValueError, match="has no maps"):
         OIPExplorer(tiny, "out")
+
+
+_SENT = st.one_of(st.none(), st.booleans(), st.integers(-50, 50), st.floats(allow_nan=True, allow_infinity=True),
+                  st.text(max_size=4))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picker=st.sampled_from(["map_picker", "layer_picker", "mode_picker", "seed", "wavelength", "contrast",
+                               "blur_sigma", "wavelengths"]),
+       key=st.sampled_from(["value", "index"]), value=_SENT)
+def test_fuzzed_frontend_messages_never_corrupt_the_state(session, picker, key, value):
+    oip = _fuzz_target(session)
+    try:
+        getattr(oip, picker).set_state({key: value})
+    except (traitlets.TraitError, TypeError, ValueError, KeyError, IndexError):
+        pass  # refused, as the comm layer would report it
+    assert oip.layer in session.model.spatial_layers and oip.layer_picker.value == oip.layer
+    count = int(session.model.layer(oip.layer).output_shape[-1])
+    assert 0 <= oip.map < count and oip.map_picker.value == oip.map and oip.mode in ("map", "atlas", "series", "nodes")
+    oip.contrast.value = 1.0
+    oip._show_frame(0)  # still draws (or says why)
+
+
+_TARGETS: dict = {}
+
+
+def _fuzz_target(session):
+    if session not in _TARGETS:
+        _TARGETS.clear()
+        oip = OIPExplorer(session)
+        oip.steps.value = 5
+        oip.run(wait=True)
+        _TARGETS[session] = oip
+    return _TARGETS[session]
