@@ -142,7 +142,7 @@ def test_oip_and_atlas_commands_write_pictures(tmp_path, capsys):
     [
         (["oip", "--layer", "dense", "--map", "1", "--out", "x.gif"], "has no maps"),
         (["oip", "--layer", "conv3", "--map", "128", "--out", "x.gif"], "map 128 is out of range"),
-        (["oip", "--layer", "conv3", "--map", "1", "--out", "x.jpg"], "must end in .gif"),
+        (["oip", "--layer", "conv3", "--map", "1", "--out", "x.jpg"], "must end in '.gif' or '.png'"),
         (["atlas", "--layer", "conv3", "--steps", "0", "--out", "x.png"], "steps must be"),
     ],
 )
@@ -170,3 +170,67 @@ def test_serve_stops_its_voila_on_sigterm(tmp_path):
     assert "stopping the server" in output
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+# ---------------------------------------------------------------------- bad arguments: exit 2, one line
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["train", "--out", "m.h5"], "m.h5: --out must end in '.keras' (got '.h5')"),
+        (["train", "--out", "a_file/m.keras"], "a_file is a file, not a folder"),
+        (["train", "--out", "folder.keras"], "folder.keras is a folder"),
+        (["train", "--out", "m.keras", "--data", "missing.npz"], "--data: no data file at missing.npz"),
+        (["train", "--out", "m.keras", "--epochs", "0"], "argument --epochs: must be ≥ 1; got 0"),
+        (["train", "--out", "m.keras", "--batch-size", "2.5"], "argument --batch-size: expected a whole number"),
+        (["train", "--out", "m.keras", "--learning-rate", "nan"], "--learning-rate: must be a finite number > 0"),
+        (["train", "--out", "m.keras", "--learning-rate", "-0.1"], "--learning-rate: must be a finite number > 0"),
+        (["train", "--out", "m.keras", "--shift", "-1"], "argument --shift: must be ≥ 0"),
+        (["train", "--out", "m.keras", "--momentum", "1"], "--momentum: must be a finite number in [0, 1)"),
+        (["train", "--out", "m.keras", "--lr-decay", "inf"], "--lr-decay: must be a finite number in (0, 1]"),
+        (["train", "--out", "m.keras", "--seed", "-3"], "argument --seed: must be ≥ 0"),
+        (["info", "--model", "m.h5"], "only Keras 3 '.keras' files"),
+        (["serve", "--port", "70000"], "a port is 0–65535"),
+        (["oip", "--map", "1", "--out", "a_file/x.gif"], "a_file is a file, not a folder"),
+        (["slides", "--out", "deck.pdf"], "--out must end in '.html' or '.htm'"),
+        (["slides", "--out", "deck.html", "--notebook", "missing.ipynb"], "--notebook: no notebook at missing.ipynb"),
+        (["slides", "--out", "deck.html", "--timeout", "0"], "--timeout: must be a finite number > 0"),
+        (["slides"], "the following arguments are required: --out"),
+        (["bogus"], "invalid choice: 'bogus'"),
+        ([], "the following arguments are required: command"),
+    ],
+)
+def test_bad_arguments_end_at_once_with_one_line(tmp_path, monkeypatch, capsys, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "folder.keras").mkdir()
+    try:
+        status = main(arguments)
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    captured = capsys.readouterr()
+    assert status == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnn-widgets") and message in lines[0], captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "folder.keras"]  # nothing written
+
+
+def test_train_checks_its_output_before_loading_anything(tmp_path):
+    """`cnn-widgets train --out m.h5` fails at once: TensorFlow is not even imported."""
+    code = ("import sys; from cnn_widgets.cli import main; status = main(['train', '--out', 'm.h5']); "
+            "print(status, 'tensorflow' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(tmp_path),
+                         cwd=tmp_path, timeout=120)
+    assert run.stdout.split() == ["2", "False"], run.stderr
+    assert run.stderr.strip() == "cnn-widgets: error: m.h5: --out must end in '.keras' (got '.h5')"
+
+
+def test_a_training_file_that_cannot_be_written_fails_before_training(tmp_path):
+    data = write_npz(tmp_path / "small.npz", n_train=16, n_test=8)
+    (tmp_path / "a_file").write_text("x")
+    run = subprocess.run(
+        [sys.executable, "-m", "cnn_widgets.cli", "train", "--data", str(data), "--out",
+         str(tmp_path / "a_file" / "m.keras")], capture_output=True, text=True, env=_env(tmp_path), timeout=120,
+    )
+    assert run.returncode == 2 and "epoch" not in run.stdout
+    assert run.stderr.strip().endswith("a_file is a file, not a folder")
