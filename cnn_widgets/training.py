@@ -293,12 +293,12 @@ class SnapshotPlan:
     decode_layer: str | None = "conv2"
     oip_layer: str | None = "conv3"
     oip_map: int = 0
-    oip_steps: int = 20
+    oip_steps: int = 12
     maps_layer: str | None = "conv1"
     digit: int = 0
     fcp_layer: str | None = "conv3"
     classes: tuple[int, int] = (4, 9)
-    probe: int = 1000
+    probe: int = 500
 
     @classmethod
     def for_model(cls, model: Any, **changes: Any) -> "SnapshotPlan":
@@ -424,6 +424,16 @@ class SnapshotRecorder:
         self._points.discard(step)
         return self.record(step, report.steps, report.logs)
 
+    def _pattern(self, values: np.ndarray, label: int) -> Any:
+        """The class pattern (:class:`cnn_widgets.fcp.ClassPattern`) of ``label`` among the probe images."""
+        from .fcp import ClassPattern
+
+        chosen = values[self.labels == label].astype(np.float64)
+        map_means = chosen.reshape(len(chosen), -1, chosen.shape[-1]).mean(axis=1)
+        return ClassPattern(label=int(label), name=self.model.class_names[int(label)],
+                            mean=chosen.mean(axis=0).astype(np.float32), std=chosen.std(axis=0).astype(np.float32),
+                            count=len(chosen), map_means=map_means.astype(np.float32))
+
     def record(self, step: int = 0, steps: int = 1, logs: dict[str, float] | None = None) -> Snapshot:
         """Record a snapshot now (``step`` of ``steps`` per epoch; 0 = before training)."""
         began = time.perf_counter()
@@ -441,16 +451,21 @@ class SnapshotRecorder:
                            frame_every=plan.oip_steps, seed=0).images[0]
         if plan.maps_layer is not None:
             maps = model.activations(self.images[plan.digit], plan.maps_layer)[plan.maps_layer][0]
-        predicted = np.argmax(model.predict(self.images), axis=1)
+        # one compiled call over the probe images for the predictions and the class patterns
+        output = model.layer_names[-1]
+        a, b = plan.classes
+        ranked = plan.fcp_layer is not None and np.any(self.labels == a) and np.any(self.labels == b)
+        layers = [output] + ([plan.fcp_layer] if ranked and plan.fcp_layer != output else [])
+        values = model.activations(self.images, layers)
+        predicted = np.argmax(model.to_probabilities(values[output]), axis=1)
         classes = model.classes
         confusion = np.bincount(self.labels * classes + predicted, minlength=classes * classes)
         confusion = confusion.reshape(classes, classes)
-        a, b = plan.classes
-        if plan.fcp_layer is not None and np.any(self.labels == a) and np.any(self.labels == b):
-            from .fcp import compare
+        if ranked:
+            from .fcp import compare_patterns
 
-            chosen = (self.labels == a) | (self.labels == b)
-            comparison = compare(model, self.images[chosen], self.labels[chosen], plan.fcp_layer, (a, b))
+            patterns = [self._pattern(values[plan.fcp_layer], label) for label in (a, b)]
+            comparison = compare_patterns(plan.fcp_layer, *patterns)
             scores, ranking = comparison.map_scores, comparison.map_ranking
         epoch, batch = divmod(step, steps)
         if step == 0:

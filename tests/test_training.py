@@ -81,6 +81,12 @@ def test_replay_frames_are_what_was_recorded_at_the_planned_points():
     assert last.decoded.shape == (4, 3, 3, 1) and last.oip.shape == (8, 8, 1) and last.maps.shape == (6, 6, 4)
     assert sorted(last.ranking.tolist()) == [0, 1, 2, 3]
     assert abs(last.scores[last.ranking[0]]) >= abs(last.scores[last.ranking[-1]])
+    from cnn_widgets.fcp import compare  # the ranking is fcp's Cohen's d on the probe images
+
+    chosen = np.isin(probe_y, (0, 1))
+    reference = compare(model, probe_x[chosen], probe_y[chosen], "conv", (0, 1))
+    np.testing.assert_allclose(last.scores, reference.map_scores, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(last.ranking, reference.map_ranking)
     assert run.snapshot_seconds == pytest.approx(sum(f.seconds for f in replay.frames))
     assert run.batches == 2 * steps and not run.cancelled
 
