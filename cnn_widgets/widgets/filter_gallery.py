@@ -121,7 +121,10 @@ class FilterGallery(SessionView, widgets.VBox):
             widgets.HBox([self.kernel_layer_picker, self.channel_picker]), self.kernels_title, self.kernels,
             widgets.HBox([self.layer_picker, self.unpool_picker, self.view_picker]), self.status_line,
             self.title, self.decoded_picture, self.top_title, self.top,
-            self.responses_title, widgets.HBox([self.network_responses, self.decoded_responses]),
+            self.responses_title,
+            widgets.HBox([widgets.VBox([widgets.HTML("<small>the network</small>"), self.network_responses]),
+                          widgets.VBox([widgets.HTML("<small>the decoded filters</small>"), self.decoded_responses])],
+                         layout=widgets.Layout(grid_gap="16px")),
         ], **kwargs)
         self.add_class("cnnw-filter-gallery")
         with self.hold_trait_notifications():
@@ -316,6 +319,14 @@ class FilterGallery(SessionView, widgets.VBox):
         decoded, image = self.decoded, self.live.image
         if not self.follow_drawing or decoded is None or image is None or self.closed or self.live.error:
             return
+        if not np.any(np.asarray(image) > 0):
+            self.responses_title.value = ("<small>draw a digit: its responses on this layer, by the network and "
+                                          "by the decoded filters, appear here</small>")
+            for picture in (self.network_responses, self.decoded_responses):
+                picture.layout.display = "none"
+            return
+        for picture in (self.network_responses, self.decoded_responses):
+            picture.layout.display = None
         try:
             found = responses(self.model, decoded.layer, image, decoded=decoded)
         except (ValueError, TypeError) as error:

@@ -145,14 +145,17 @@ class OIPExplorer(SessionView, widgets.VBox):
         self._frames = 0
         self._live_picture: Callable[[np.ndarray, float], np.ndarray] | None = None
 
-        self.layer_picker = widgets.Dropdown(options=spatial, description="layer", layout=size("200px"))
-        self.map_picker = widgets.BoundedIntText(0, min=0, max=1, description="map", layout=size("160px"))
+        self.layer_picker = widgets.Dropdown(options=spatial, description="layer", layout=size("180px"))
+        self.map_picker = widgets.BoundedIntText(0, min=0, max=1, description="map", layout=size("150px"))
         self.mode_picker = widgets.ToggleButtons(
             options=[("one map", "map"), ("atlas", "atlas"), ("series", "series"), ("nodes", "nodes")],
-            style={"button_width": "70px"})
-        self.use_node = widgets.Checkbox(False, description="one node", indent=False, layout=size("90px"))
-        self.node_row = widgets.IntSlider(0, min=0, max=1, description="row", layout=size("200px"))
-        self.node_col = widgets.IntSlider(0, min=0, max=1, description="col", layout=size("200px"))
+            style={"button_width": "76px"})
+        self.use_node = widgets.Checkbox(False, description="one node of the map", indent=False,
+                                         layout=size("300px"))
+        self.node_row = widgets.IntSlider(0, min=0, max=1, description="row", style={"description_width": "30px"},
+                                          layout=size("165px"))
+        self.node_col = widgets.IntSlider(0, min=0, max=1, description="col", style={"description_width": "30px"},
+                                          layout=size("165px"))
         self.wavelength = widgets.FloatSlider(7.0, min=1.0, max=float(self._size), step=0.5,
                                               description="wavelength", layout=size("300px"))
         self.octaves = widgets.IntSlider(1, min=1, max=4, description="octaves", layout=size("300px"))
@@ -210,15 +213,15 @@ class OIPExplorer(SessionView, widgets.VBox):
         for image in (self.plain, self.enhanced, self.top):
             image.add_class("cnnw-pixelated")
         self._series_box = widgets.VBox([self.seeds, self.wavelengths])
-        self._node_box = widgets.HBox([self.use_node, self.node_row, self.node_col])
+        self._node_box = widgets.VBox([self.use_node, widgets.HBox([self.node_row, self.node_col])])
 
         controls = widgets.VBox([
             widgets.HBox([self.layer_picker, self.map_picker]), self.mode_picker,
             self._node_box, self.wavelength, self.octaves, self.steps, self.step_size,
             self.blur_every, self.blur_sigma, self._series_box,
-            widgets.HBox([self.seed, self.restandardize]),
-            widgets.HBox([self.run_button, self.cancel_button]), self.progress, self.status_line,
-        ], layout=widgets.Layout(width="330px"))
+            self.seed, self.restandardize,
+            widgets.HBox([self.run_button, self.cancel_button]), self.progress,
+        ], layout=widgets.Layout(width="350px", min_width="350px"))
         pictures = widgets.VBox([
             widgets.HBox([_titled("plain", self.plain), _titled("contrast", self.enhanced)]),
             self.contrast, widgets.HBox([self.play, self.frame]),
@@ -226,7 +229,9 @@ class OIPExplorer(SessionView, widgets.VBox):
             self.series_table, self.top_title, self.top,
         ])
         super().__init__([style(), widgets.HTML("<b>OIP</b> — the input pattern a map reacts to most"),
-                          self.what, widgets.HBox([controls, pictures, self.chart])], **kwargs)
+                          self.what, self.status_line,
+                          widgets.HBox([controls, pictures, self.chart],
+                                       layout=widgets.Layout(flex_flow="row wrap"))], **kwargs)
         self.add_class("cnnw-oip-explorer")
 
         self.layer = layer  # sets the map and node ranges
@@ -278,6 +283,7 @@ class OIPExplorer(SessionView, widgets.VBox):
     def _mode_changed(self, change: dict[str, Any]) -> None:
         mode = change["new"]
         self._series_box.layout.display = "" if mode == "series" else "none"
+        self.wavelength.layout.display = "none" if mode == "series" else ""  # the series has its own list
         self._node_box.layout.display = "" if mode in ("map", "series") else "none"
         self.map_picker.disabled = mode == "atlas"
         self._describe()
@@ -417,7 +423,7 @@ class OIPExplorer(SessionView, widgets.VBox):
             self.play.value = self.frame.value = frames
         self._show_frame(frames)
         count = len(found.seeds) * len(found.wavelengths) if isinstance(found, OIPSeries) else len(result.maps)
-        mean = result.history[:, :count].mean(axis=1)
+        mean = result.history[:, :count].mean(axis=1)  # a series' own images, not its baseline's
         with self.curve.hold_sync():
             self.curve.x = np.arange(len(mean))
             self.curve.y = mean
@@ -428,13 +434,16 @@ class OIPExplorer(SessionView, widgets.VBox):
         notes = [f"objective {float(mean[0]):.3f} → {float(mean[-1]):.3f}"]
         if result.cancelled:
             notes.append(f"cancelled after {result.frame_steps[-1]} steps")
-        revived = [int(m) for m, how in zip(result.maps, result.revival) if how not in ("", "dead")]
+        own = list(zip(result.maps[:count], result.revival[:count]))
+        revived = sorted({int(m) for m, how in own if how not in ("", "dead")})
+        dead = sorted({int(m) for m, how in own if how == "dead"})
+        silent = sorted(set(result.silent or []) & {int(m) for m in result.maps[:count]})
         if revived:
-            notes.append(f"dead on the first noise, revived: {_few(sorted(set(revived)))}")
-        if result.dead:
-            notes.append(f"no pattern (dead on everything tried, drawn as a cross): {_few(result.dead)}")
-        if result.silent:
-            notes.append(f"never fire on the test images (corner mark): {_few(result.silent)}")
+            notes.append(f"dead on the first noise, revived: {_few(revived)}")
+        if dead:
+            notes.append(f"no pattern (dead on everything tried, drawn as a cross): {_few(dead)}")
+        if silent:
+            notes.append(f"never fire on the test images (corner mark): {_few(silent)}")
         self._say("; ".join(notes))
         if mode != "atlas":
             self._find_top(result.layer, int(result.maps[0]))
@@ -468,7 +477,8 @@ class OIPExplorer(SessionView, widgets.VBox):
 
     # ------------------------------------------------------------------ pictures
     def _draw(self, plain: np.ndarray, strong: np.ndarray) -> None:
-        width = f"{max(224, plain.shape[1] * 3 if plain.shape[1] > 60 else plain.shape[1] * 8)}px"
+        pixels = plain.shape[1]  # one pattern: enlarged to 224 px; a mosaic: to about 440 px
+        width = f"{max(224, pixels * 8) if pixels <= 60 else max(pixels, min(440, pixels * 3))}px"
         with self.hold_sync():
             for image, grey_levels in ((self.plain, plain), (self.enhanced, strong)):
                 image.layout.width = width
