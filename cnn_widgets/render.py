@@ -58,8 +58,10 @@ def scale(values: np.ndarray, low: float | np.ndarray, high: float | np.ndarray)
     low, high = _finite(low, "low"), _finite(high, "high")
     if np.any(low > high):
         raise ValueError(f"low must not exceed high; got low={low}, high={high}")
-    span = np.maximum(np.asarray(high, np.float32) - low, 1e-12)
-    unit = np.clip((values - low) / span, 0.0, 1.0)
+    # float64: no overflow between float32 extremes
+    low, high = low.astype(np.float64), high.astype(np.float64)
+    span = np.maximum(high - low, 1e-12)
+    unit = np.clip((values.astype(np.float64) - low) / span, 0.0, 1.0)
     return np.round(unit * (_LEVELS - 1)).astype(np.uint8)
 
 
@@ -227,7 +229,8 @@ def contrast(image: np.ndarray, enhance: float = 0.0) -> np.ndarray:
     if not math.isfinite(enhance) or enhance < 0:
         raise ValueError(f"enhance must be a finite number ≥ 0 (0: plain); got {enhance}")
     low, high = float(image.min()), float(image.max())
-    unit = (image - low) / (high - low) if high > low else np.zeros_like(image)
+    wide = image.astype(np.float64)  # no overflow between float32 extremes
+    unit = ((wide - low) / (high - low)).astype(np.float32) if high > low else np.zeros_like(image)
     if enhance <= 0:
         return unit
     return unit ** (1.0 / (1.0 + float(enhance)))
