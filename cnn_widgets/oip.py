@@ -894,6 +894,13 @@ def _run(model: Any, layer: str, maps: np.ndarray, nodes: np.ndarray, seeds: np.
                     revival[live[position]] = "pre-activation"
                 late = rescuing & ~ready & (step >= switch_at) & (fires_on_data is not None)
                 late &= fires_on_data[live] if fires_on_data is not None else False
+                on_nodes = late & (nodes[live, 0] >= 0)
+                if on_nodes.any():  # a node's own best image: one pass over the data, only now
+                    items = live[on_nodes]
+                    found, fires = _node_starts(model, layer, data, maps[items], nodes[items])
+                    best_image[items] = found
+                    fires_on_data[items] = fires
+                    late[np.flatnonzero(on_nodes)[~fires]] = False
                 if late.any():
                     moved = x.numpy()
                     for position in np.flatnonzero(late):
@@ -1008,26 +1015,30 @@ def layer_statistics(model: Any, layer: str, data: Any, batch_size: int = 256) -
 
 def _data_starts(model: Any, layer: str, data: Any, maps: np.ndarray,
                  nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each item, the data image with its highest objective, and whether that is > 0."""
+    """For each item, the data image with its highest objective, and whether the map
+    fires on any data image at all (from the layer's kept statistics: no new pass).
+
+    For a node item this is the map's image and the map's firing; :func:`_node_starts`
+    finds the node's own best image when it is needed.
+    """
     if len(data) == 0:
         raise ValueError("data must hold at least one image")
     peaks, means = layer_statistics(model, layer, data)
-    best = np.zeros(len(maps), np.int64)
-    fires = np.zeros(len(maps), bool)
-    node_items = np.flatnonzero(nodes[:, 0] >= 0)
-    for i in np.flatnonzero(nodes[:, 0] < 0):
-        column = means[:, maps[i]]
-        best[i] = int(np.argmax(column))
-        fires[i] = bool(peaks[:, maps[i]].max() > 0) and column[best[i]] > 0
-    if node_items.size:
-        values = []
-        for begin in range(0, len(data), 256):
-            out = model.activations(data[begin:begin + 256], layer)[layer]
-            values.append(out[:, nodes[node_items, 0], nodes[node_items, 1], maps[node_items]])
-        column = np.concatenate(values)  # (images, node items)
-        best[node_items] = np.argmax(column, axis=0)
-        fires[node_items] = column.max(axis=0) > 0
+    columns = means[:, maps]
+    best = np.argmax(columns, axis=0).astype(np.int64)
+    fires = (peaks[:, maps].max(axis=0) > 0) & (columns[best, np.arange(len(maps))] > 0)
     return best, fires
+
+
+def _node_starts(model: Any, layer: str, data: Any, maps: np.ndarray,
+                 nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For node items: the data image where the node is highest, and whether it is > 0 there."""
+    values = []
+    for begin in range(0, len(data), 256):
+        out = model.activations(data[begin:begin + 256], layer)[layer]
+        values.append(out[:, nodes[:, 0], nodes[:, 1], maps])
+    column = np.concatenate(values)  # (images, items)
+    return np.argmax(column, axis=0).astype(np.int64), column.max(axis=0) > 0
 
 
 # ---------------------------------------------------------------------- engine

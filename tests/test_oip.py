@@ -470,3 +470,18 @@ def test_fuzzed_contrast_gives_a_picture_or_a_clear_error(enhance):
         assert "contrast must be a finite number ≥ 0" in str(error)
     else:
         assert np.all(np.isfinite(picture)) and 0 <= picture.min() and picture.max() <= 1
+
+
+def test_a_node_dead_from_noise_starts_from_the_image_where_that_node_fires():
+    model = _model_with_a_map_dead_from_noise()
+    data = np.zeros((4, 16, 16), np.float32)
+    data[1, 0:4, 0:4] = 1.0  # map 1 fires only at the top-left node, on image 1
+    data[2, 10:14, 10:14] = 1.0  # ... and at node (10, 10) on image 2
+    settings = dict(steps=20, step_size=0.005, wavelength=1, seed=0, rescue_tries=0, data=data)
+    corner = optimize(model, "conv", [1], node=(0, 0), **settings)
+    assert corner.revival == ["data"] and corner.history[-1][0] > 0
+    far = optimize(model, "conv", [1], node=(10, 10), **settings)
+    assert far.revival == ["data"] and far.history[-1][0] > 0
+    assert not np.allclose(corner.images, far.images)
+    nowhere = optimize(model, "conv", [1], node=(5, 0), **settings)
+    assert nowhere.revival == ["dead"] and nowhere.dead == [1] and nowhere.silent == []  # the map fires elsewhere
