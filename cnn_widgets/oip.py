@@ -52,10 +52,9 @@ import numpy as np
 from .render import contrast, mosaic
 
 __all__ = ["OIPResult", "OIPSeries", "NodeSweep", "OIPCallbacks", "optimize", "series", "node_sweep",
-           "consistency", "pattern_picture", "wavelength_noise", "check_enhance", "check_path"]
+           "consistency", "pattern_picture", "wavelength_noise", "check_enhance",
+           "layer_statistics"]
 
-#: How a dead item came alive, per image of a result ("" for items alive on their first noise).
-REVIVALS = ("", "wavelength", "pre-activation", "data")
 _MONOTONE = {"relu", "relu6", "elu", "selu", "leaky_relu", "sigmoid", "tanh", "softplus", "hard_sigmoid"}  # activations f with max(f(z)) = f(max z): a max-pool commutes with them
 
 
@@ -97,24 +96,6 @@ def check_enhance(enhance: Any) -> float:
             or not math.isfinite(enhance) or enhance < 0:
         raise ValueError(f"contrast must be a finite number ≥ 0 (0 = plain); got {enhance!r}")
     return float(enhance)
-
-
-def check_path(path: str | Path, suffixes: Sequence[str]) -> Path:
-    """An output path to write later: the right suffix, in an existing folder.
-
-    Raises:
-        ValueError: Wrong suffix, a folder that does not exist or is a file, or a
-            path that is a folder.
-    """
-    path = Path(path)
-    if path.suffix.lower() not in suffixes:
-        raise ValueError(f"{path.name!r}: the file must end in {' or '.join(suffixes)}")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ValueError(f"cannot write {path}: {parent} is not an existing folder")
-    if path.is_dir():
-        raise ValueError(f"cannot write {path}: it is a folder")
-    return path
 
 
 def _check_maps(maps: Any, layer: str, count: int) -> np.ndarray:
