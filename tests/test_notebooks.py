@@ -16,7 +16,9 @@ self-contained; ``tests/browser/test_slides.py`` opens it in Chromium.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +28,9 @@ import pytest
 from .conftest import REPO, mnist_file
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-#: Seconds one cell may run (a hang guard, not a speed check).
+#: Seconds one cell, and one whole notebook, may run (hang guards, not speed checks).
 CELL_TIMEOUT = 300
+NOTEBOOK_TIMEOUT = 600
 _PICTURE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -116,6 +119,21 @@ def problems(notebook: Any, expect: Expect) -> list[str]:
     return found
 
 
+@contextlib.contextmanager
+def deadline(seconds: int, message: str):
+    """Stop what runs inside after ``seconds`` (SIGALRM; the kernel is shut down on the way out)."""
+    def expire(signum, frame):
+        raise TimeoutError(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.fixture
 def offline(tmp_path, monkeypatch):
     """No network for the kernel: an unreachable proxy, an empty home and Keras cache."""
@@ -147,7 +165,8 @@ def test_notebook_runs_and_shows_its_outputs(path, offline, tmp_path):
     work.mkdir()
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(work)}})
-    client.execute()
+    with deadline(NOTEBOOK_TIMEOUT, f"{path.name} ran longer than {NOTEBOOK_TIMEOUT} s"):
+        client.execute()
     found = problems(notebook, expect)
     assert not found, f"{path.name}:\n" + "\n".join(found)
 
