@@ -114,7 +114,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(model)
     print(format_table(model.layers_table()))
     accuracy = model.metadata.get("test_accuracy")
-    if accuracy is not None:
+    if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool):
         print(f"test accuracy: {accuracy:.4f} on {model.metadata.get('dataset', 'its test set')}")
     return 0
 

@@ -170,8 +170,13 @@ def class_patterns(
     """
     model.layer(layer)
     labels = _check_labels(model, images, labels)
-    wanted = [_check_class(model, c, labels) for c in classes]
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+        raise ValueError(f"classes must be a list of class indices, e.g. (4, 9); got {classes!r}")
+    classes = list(classes)
+    if not classes:
+        raise ValueError("classes is empty; give the class indices to describe, e.g. (4, 9)")
+    wanted = list(dict.fromkeys(_check_class(model, c, labels) for c in classes))
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number ≥ 1; got {batch_size!r}")
     images = np.asarray(images)
     indices = {label: np.flatnonzero(labels == label) for label in wanted}

@@ -123,7 +123,26 @@ def mnist_cnn(
         classes: Number of output classes.
         hidden: Units of the hidden dense layer.
         seed: Seed of the weight initialisers (same seed → same initial weights).
+
+    Raises:
+        TypeError, ValueError: A shape that is not ``(height, width, channels)`` of
+            whole numbers with height and width ≥ 18 (three 3×3 convolutions and
+            two poolings need that much), fewer than 2 classes, fewer than 1 hidden
+            unit, or a seed that is not a whole number ≥ 0.
     """
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if shape is None or len(shape) != 3 or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape):
+        raise TypeError(f"input_shape must be (height, width, channels) of whole numbers; got {input_shape!r}")
+    if min(shape[:2]) < 18 or shape[2] < 1:
+        raise ValueError(f"input_shape needs height and width ≥ 18 and ≥ 1 channel; got {shape}")
+    for what, value, least in (("classes", classes, 2), ("hidden", hidden, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{what} must be a whole number ≥ {least}; got {value!r}")
+        if value < least:
+            raise ValueError(f"{what} must be ≥ {least}; got {value}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be a whole number ≥ 0 or None; got {seed!r}")
     init = keras.initializers.GlorotUniform
     seeds = iter(range(0 if seed is None else seed * 10, 10_000))
 
@@ -133,7 +152,7 @@ def mnist_cnn(
     layers = keras.layers
     net = keras.Sequential(
         [
-            keras.Input(shape=input_shape, name="image"),
+            keras.Input(shape=shape, name="image"),
             layers.Conv2D(32, 3, activation="relu", kernel_initializer=kernel(), name="conv1"),
             layers.MaxPooling2D(2, name="pool1"),
             layers.Conv2D(64, 3, activation="relu", kernel_initializer=kernel(), name="conv2"),

@@ -137,7 +137,7 @@ class Mosaic:
 def default_columns(count: int, tile: tuple[int, int] = (1, 1)) -> int:
     """Columns for a landscape mosaic: a divisor of ``count`` near ``sqrt(2·count)``."""
     count = _whole(count, "count", 1)
-    h, w = tile
+    h, w = (_whole(side, "tile side", 1) for side in tile)
     target = math.sqrt(2 * count * h / max(w, 1))
     divisors = [d for d in range(1, count + 1) if count % d == 0]
     best = min(divisors, key=lambda d: (abs(d - target), -d))

@@ -474,3 +474,19 @@ def test_default_model_is_the_seed_network():
 def test_default_model_accuracy_on_the_real_test_set(mnist_path):
     (_, _), (x_test, y_test) = load_mnist(mnist_path)
     assert CNNModel.default().evaluate(x_test, y_test) >= 0.992
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"seed": -1}, ValueError, "seed must be a whole number ≥ 0 or None; got -1"),
+        ({"hidden": 0}, ValueError, "hidden must be ≥ 1; got 0"),
+        ({"classes": 1}, ValueError, "classes must be ≥ 2; got 1"),
+        ({"classes": 2.5}, TypeError, "classes must be a whole number"),
+        ({"input_shape": (12, 12, 1)}, ValueError, "height and width ≥ 18"),
+        ({"input_shape": (28, 28)}, TypeError, r"\(height, width, channels\)"),
+    ],
+)
+def test_the_seed_network_refuses_bad_settings(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        mnist_cnn(**kwargs)
