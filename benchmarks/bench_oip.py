@@ -62,7 +62,9 @@ def main() -> None:
     # 1. maps revived -------------------------------------------------------------
     peaks, _ = layer_statistics(model, "conv3", digits)
     fires = peaks.max(axis=0) > 0
+    cpu = time.process_time()
     atlas, atlas_s = _timed(optimize, model, "conv3", steps=steps, seed=0)
+    atlas_cpu = time.process_time() - cpu
     with_data, data_s = _timed(optimize, model, "conv3", steps=steps, seed=0, data=digits)
     revival = np.asarray(with_data.revival)
     first_dead = int(np.sum(revival != ""))
@@ -138,11 +140,33 @@ def main() -> None:
             image = np.clip(model.unstandardize(np.asarray(grown)), 0.0, 1.0)
             finals.append(float(model.activations(image, "conv3")["conv3"][0, ..., map_index].mean()))
         theirs = spent / len(picked)
-        print(f"  tf-keras-vis {tf_keras_vis.__version__:<17s} {theirs * 128:6.2f} s   {theirs * 1000:7.1f} ms per map   "
-              f"mean activation {np.mean(finals):.3f}")
+        print(f"  tf-keras-vis {tf_keras_vis.__version__}, one map a call {theirs * 128:6.2f} s   {theirs * 1000:7.1f} ms per map"
+              f"   mean activation {np.mean(finals):.3f}")
         print(f"  → optimize is {theirs / per_map:.1f}× faster per map and reaches "
-              f"{ours / max(np.mean(finals), 1e-9):.2f}× its mean activation (its defaults: RMSprop, "
+              f"{ours / max(np.mean(finals), 1e-9):.2f}× its mean activation (its default RMSprop, "
               "no jitter/regularisers)")
+
+        # tf-keras-vis at its fastest: all 128 maps in one call, each image scored on its own map
+        own = tf.constant(np.eye(128, dtype=np.float32)[atlas.maps])
+        seeds = model.standardize(atlas.frames[0])
+
+        def batched(output):
+            return tf.reduce_sum(tf.reduce_mean(output, axis=(1, 2)) * own, axis=1)
+
+        maximize(batched, seed_input=seeds, steps=2, input_range=(low, high), input_modifiers=[], regularizers=[])
+        start, cpu = time.perf_counter(), time.process_time()
+        grown = maximize(batched, seed_input=seeds, steps=steps, input_range=(low, high), input_modifiers=[],
+                         regularizers=[])
+        batch_s, batch_cpu = time.perf_counter() - start, time.process_time() - cpu
+        images = np.clip(model.unstandardize(np.asarray(grown)), 0.0, 1.0)
+        reached = model.activations(images, "conv3")["conv3"].mean(axis=(1, 2))[np.arange(128), atlas.maps]
+        theirs_all = float(np.mean(reached[alive]))
+        ours_all = float(np.mean(atlas.history[-1][alive]))
+        print(f"  tf-keras-vis, 128 maps a call  {batch_s:6.2f} s   {batch_s / 128 * 1000:7.1f} ms per map   "
+              f"mean activation {theirs_all:.3f} (on the {len(alive)} maps alive on their noise)")
+        print(f"  → optimize is {batch_s / atlas_s:.1f}× faster per map ({batch_cpu / atlas_cpu:.1f}× in CPU time: "
+              f"{atlas_cpu:.2f} s against {batch_cpu:.2f} s) and reaches "
+              f"{ours_all / max(theirs_all, 1e-9):.2f}× its mean activation ({ours_all:.3f}) on those maps")
 
     finals, start = [], time.perf_counter()
     for position in picked:
