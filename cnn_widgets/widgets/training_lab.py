@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import math
 import threading
@@ -78,6 +79,7 @@ class TrainingLab(SessionView, widgets.VBox):
     gif_kind = traitlets.Unicode("kernels", help="what the GIF button exports")
     replay = traitlets.Instance(Replay, allow_none=True, read_only=True)
     data_source = traitlets.Unicode("", read_only=True, help="what the last run trained on")
+    plan = traitlets.Instance(SnapshotPlan, help="what the snapshots of the next run record")
 
     _SETTINGS = ("epochs", "batch_size", "learning_rate", "momentum", "l2", "seed", "images")
 
@@ -94,7 +96,7 @@ class TrainingLab(SessionView, widgets.VBox):
             self._own_session = True
         self.model = model = self.session.model
         self.plan = plan or SnapshotPlan.for_model(model)
-        self.plan.check(model)
+        self._run_plan = self.plan  # the plan of the replay shown
         self._given = data
         self._data: TrainingData | None = None
         self._data_limit: int | None = None
@@ -150,6 +152,23 @@ class TrainingLab(SessionView, widgets.VBox):
             picture.add_class(f"cnnw-replay-{kind}")
             below = [self.ranking_label] if kind == "ranking" else []
             tiles.append(widgets.VBox([widgets.HTML(f"<small>{html.escape(title)}</small>"), picture, *below]))
+        spatial = model.spatial_layers
+        names = [(f"{i} {name}" if name != str(i) else name, i) for i, name in enumerate(model.class_names)]
+        self.plan_controls: dict[str, widgets.Widget] = {
+            "decode_layer": widgets.Dropdown(options=spatial, description="decode", layout=size("170px"),
+                                             style={"description_width": "50px"}),
+            "oip_layer": widgets.Dropdown(options=spatial, description="OIP of", layout=size("170px"),
+                                          style={"description_width": "50px"}),
+            "oip_map": widgets.IntText(description="map", layout=size("120px"), style={"description_width": "35px"}),
+            "maps_layer": widgets.Dropdown(options=spatial, description="maps of", layout=size("170px"),
+                                           style={"description_width": "55px"}),
+            "digit": widgets.IntText(description="test image", layout=size("150px"),
+                                     style={"description_width": "70px"}),
+            "class_a": widgets.Dropdown(options=names, description="d:", layout=size("150px"),
+                                        style={"description_width": "20px"}),
+            "class_b": widgets.Dropdown(options=names, description="vs", layout=size("130px"),
+                                        style={"description_width": "20px"}),
+        }
         self.gallery = widgets.GridBox(tiles, layout=widgets.Layout(
             grid_template_columns="repeat(auto-fill, minmax(280px, 1fr))", grid_gap="6px 12px", width="100%"))
         for item, css in ((self.train_button, "cnnw-train"), (self.pause_button, "cnnw-train-pause"),
@@ -169,6 +188,8 @@ class TrainingLab(SessionView, widgets.VBox):
             style(),
             widgets.HTML("<b>Training</b> — watch it learn, then replay how the filters took shape"),
             widgets.HBox([settings_box, self.loss_figure, self.accuracy_figure]),
+            widgets.HBox([widgets.HTML("<small>snapshots record:</small>", layout=size("110px")),
+                          *self.plan_controls.values()]),
             widgets.HBox([self.play, self.frame_slider, self.frame_label]),
             self.gallery,
             widgets.HBox([widgets.HTML("export as GIF:"), self.gif_picker, self.gif_button, self.downloads]),
@@ -186,6 +207,8 @@ class TrainingLab(SessionView, widgets.VBox):
         self._bind(self.fresh_box, "fresh")
         self._bind(self.frame_slider, "frame")
         self._bind(self.gif_picker, "gif_kind")
+        for field, control in self.plan_controls.items():
+            self._bind_plan(control, field)
         self.train_button.on_click(lambda _: self.train())
         self.pause_button.on_click(lambda _: self.resume() if self.paused else self.pause())
         self.cancel_button.on_click(lambda _: self.cancel())
@@ -211,6 +234,44 @@ class TrainingLab(SessionView, widgets.VBox):
 
         control.observe(from_control, "value")
         self.observe(lambda change: setattr(control, "value", change["new"]), name)
+
+    def _plan_value(self, field: str) -> Any:
+        if field in ("class_a", "class_b"):
+            return self.plan.classes[0 if field == "class_a" else 1]
+        return getattr(self.plan, field)
+
+    def _bind_plan(self, control: widgets.Widget, field: str) -> None:
+        """A control for one setting of :attr:`plan` (checked against the model)."""
+        control.value = self._plan_value(field)
+
+        def from_control(change: dict[str, Any]) -> None:
+            if change["new"] == self._plan_value(field):
+                return
+            if field in ("class_a", "class_b"):
+                first, second = self.plan.classes
+                changes = {"classes": (change["new"], second) if field == "class_a" else (first, change["new"])}
+            else:
+                changes = {field: change["new"]}
+            try:
+                self.plan = dataclasses.replace(self.plan, **changes)
+            except traitlets.TraitError as error:
+                self._say(str(error), error=True)
+                control.value = self._plan_value(field)
+
+        control.observe(from_control, "value")
+        self.observe(lambda change: setattr(control, "value", self._plan_value(field)), "plan")
+
+    @traitlets.validate("plan")
+    def _valid_plan(self, proposal: dict[str, Any]) -> SnapshotPlan:
+        plan = proposal["value"]
+        try:
+            plan.check(self.model)
+        except ValueError as error:
+            raise traitlets.TraitError(str(error)) from None
+        if plan.digit >= plan.probe:
+            raise traitlets.TraitError(f"digit must be 0–{plan.probe - 1} (an index among the {plan.probe} "
+                                       "validation images the snapshots measure on)")
+        return plan
 
     @staticmethod
     def _range(name: str, value: Any, ok: Callable[[float], bool], allowed: str) -> Any:
@@ -272,7 +333,7 @@ class TrainingLab(SessionView, widgets.VBox):
             return None
         settings = dict(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
                         momentum=self.momentum, l2=self.l2, seed=self.seed)
-        fresh, limit = self.fresh, self.images or None
+        fresh, limit, plan = self.fresh, self.images or None, self.plan
         self._pause.clear()
         self.set_trait("running", True)
         self.set_trait("paused", False)
@@ -282,7 +343,7 @@ class TrainingLab(SessionView, widgets.VBox):
         self._draw_curves()
         self.progress.value = 0.0
         self._say("loading the training data …")
-        job = self.session.worker.submit(lambda j: self._work(j, settings, fresh, limit), name="training",
+        job = self.session.worker.submit(lambda j: self._work(j, settings, fresh, limit, plan), name="training",
                                          key=("training", id(self)), on_error=self._failed)
         self._job = job
         if wait:
@@ -315,7 +376,8 @@ class TrainingLab(SessionView, widgets.VBox):
         """Block until the current run has finished; False on timeout."""
         return self._job.wait(timeout) if self._job is not None else True
 
-    def _work(self, job: Job, settings: dict[str, Any], fresh: bool, limit: int | None) -> TrainingRun:
+    def _work(self, job: Job, settings: dict[str, Any], fresh: bool, limit: int | None,
+              plan: SnapshotPlan) -> TrainingRun:
         if self._data is None or self._data_limit != limit:  # loaded once per image count
             self._data = training_data(self.model, self._given, limit=limit, seed=0)
             self._data_limit = limit
@@ -332,7 +394,8 @@ class TrainingLab(SessionView, widgets.VBox):
             except Cancelled:
                 pass  # the cancel event is set: training stops after this batch
 
-        run = train_with_snapshots(self.model, data, plan=self.plan, progress=progress,
+        self._run_plan = plan
+        run = train_with_snapshots(self.model, data, plan=plan, progress=progress,
                                    on_snapshot=self._snapshot, cancel=job.cancel_event, pause=self._pause,
                                    fresh=self.seed if fresh else None, standardize=fresh, **settings)
         self._finish(run)
@@ -436,11 +499,11 @@ class TrainingLab(SessionView, widgets.VBox):
             accuracy = f"accuracy on {int(snapshot.confusion.sum()):,} validation images {100 * snapshot.accuracy:.1f} %"
             self.frame_label.value = html.escape(f"{index + 1}/{len(replay)}: {snapshot.label} — {accuracy}")
             if snapshot.scores is not None:
-                a, b = self.plan.classes
+                a, b = self._run_plan.classes
                 names = self.model.class_names
                 top = ", ".join(f"{int(m)} (d = {snapshot.scores[m]:+.2f})" for m in snapshot.ranking[:5])
                 self.ranking_label.value = html.escape(
-                    f"{names[a]} vs {names[b]} on {self.plan.fcp_layer}: up = more for {names[a]}; "
+                    f"{names[a]} vs {names[b]} on {self._run_plan.fcp_layer}: up = more for {names[a]}; "
                     f"best maps {top}")
 
     def offer_gif(self, kind: str | None = None) -> bytes:

@@ -205,3 +205,27 @@ def test_history_panel_follows_a_training_run_and_says_when_there_is_none():
     np.testing.assert_allclose(panel.validation.y, lab.last_run.history["val_accuracy"], rtol=1e-4)
     assert "2 epochs on 256 training images" in panel.recipe.value
     assert "last validation accuracy" in panel.recipe.value
+
+
+def test_what_the_snapshots_record_is_chosen_in_the_widget():
+    lab = _lab(epochs=1)
+    options = list(lab.plan_controls["decode_layer"].options)
+    lab.plan_controls["decode_layer"].set_state({"index": options.index("pool")})
+    assert lab.plan.decode_layer == "pool"
+    lab.plan_controls["class_b"].set_state({"index": 2})
+    assert lab.plan.classes == (0, 2)
+    lab.plan_controls["class_b"].set_state({"index": 0})  # the same class twice
+    assert lab.plan.classes == (0, 2) and "classes must be two different classes" in lab.status
+    assert lab.plan_controls["class_b"].value == 2
+    lab.plan_controls["oip_map"].set_state({"value": 4})  # conv has 4 maps: 0–3
+    assert lab.plan.oip_map == 0 and "oip_map must be 0–3" in lab.status
+    lab.plan_controls["digit"].set_state({"value": 10})
+    assert lab.plan.digit == 10
+    lab.train(wait=True)
+    last = lab.replay.frames[-1]
+    assert last.decoded.shape == (4, 4, 4, 1)  # pool's decoded filters: 4×4
+    np.testing.assert_array_equal(
+        last.maps, lab.model.activations(lab.last_run.data.validation[0][10], "conv")["conv"][0])
+    assert "0 vs 2 on conv" in lab.ranking_label.value
+    lab.plan_controls["decode_layer"].set_state({"index": options.index("conv")})  # the next run's plan
+    assert "0 vs 2 on conv" in lab.ranking_label.value and lab.replay.frames[-1].decoded.shape[1] == 4
