@@ -372,3 +372,24 @@ def test_a_failing_cell_is_reported_with_its_error(tmp_path):
     with pytest.raises(RuntimeError, match="broken.ipynb: a cell failed: ValueError: no data here"):
         build_slides(tmp_path / "broken.ipynb", tmp_path / "deck.html")
     assert not (tmp_path / "deck.html").exists()
+
+
+def test_saved_outputs_make_a_deck_without_running_anything(tmp_path):
+    """``--no-execute``: the notebook's saved pictures and widget state, no kernel."""
+    from cnn_widgets.slides import build_slides
+
+    png = {"output_type": "display_data", "metadata": {},
+           "data": {"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Image>"}}
+    widget = {"output_type": "display_data", "metadata": {},
+              "data": {_WIDGET_MIME: {"model_id": "box", "version_major": 2, "version_minor": 0}, "text/plain": "X"}}
+    notebook = _executed(("raise SystemExit('never run')", [png]), ("Explorer()", [widget]))
+    title = nbformat.v4.new_markdown_cell("# Maps & more", metadata={"slideshow": {"slide_type": "slide"}})
+    notebook.cells.insert(0, title)
+    notebook.cells[2].metadata["slideshow"] = {"slide_type": "slide"}
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": _widget_state(), "version_major": 2, "version_minor": 0}}
+    nbformat.write(notebook, tmp_path / "saved.ipynb")
+    page = build_slides(tmp_path / "saved.ipynb", tmp_path / "out" / "deck.html", execute=False).read_text()
+    assert page.count('src="data:image/png;base64,') == 2 and "cnnw-static" in page
+    assert "Maps &amp; more" in page and "never run" not in page
+    assert page.count("<section") >= 2 and "Reveal.initialize(" in page
