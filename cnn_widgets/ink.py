@@ -7,9 +7,14 @@ in a few microseconds — no canvas pixels ever travel back from the browser.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
-__all__ = ["Ink", "draw_segment"]
+__all__ = ["Ink", "draw_segment", "draw_polyline"]
+
+#: Segments whose window is wider than this are drawn one by one (rare: pens move a few px per event).
+_BATCH_WINDOW = 96
 
 
 def draw_segment(raster: np.ndarray, start: tuple[float, float], end: tuple[float, float],
@@ -41,6 +46,53 @@ def draw_segment(raster: np.ndarray, start: tuple[float, float], end: tuple[floa
     coverage = np.clip(radius + 0.5 - distance, 0.0, 1.0)
     window = raster[r_lo:r_hi, c_lo:c_hi]
     np.maximum(window, coverage, out=window)
+
+
+def draw_polyline(raster: np.ndarray, points: Sequence[tuple[float, float]], width: float) -> None:
+    """Draw the segments between consecutive ``points`` into ``raster`` (in place).
+
+    The same pixels as :func:`draw_segment` on each segment in turn, bit for bit, but
+    all short segments are computed at once: a batch of a pointer's points costs one
+    vectorised pass instead of one per segment.
+    """
+    if len(points) < 2:
+        return
+    ends = np.asarray(points, np.float64)
+    a, b = ends[:-1], ends[1:]
+    radius = width / 2.0
+    lo = np.floor(np.minimum(a, b) - radius - 1).astype(np.int64)
+    hi = np.ceil(np.maximum(a, b) + radius + 1).astype(np.int64)
+    short = (hi - lo).max(axis=1) <= _BATCH_WINDOW
+    for k in np.flatnonzero(~short):
+        draw_segment(raster, (float(a[k, 0]), float(a[k, 1])), (float(b[k, 0]), float(b[k, 1])), width)
+    if not short.any():
+        return
+    a, b, lo, hi = a[short], b[short], lo[short], hi[short]
+    side = int((hi - lo).max())
+    steps = np.arange(side)
+    # pixel centres of each segment's window, as draw_segment makes them (float32)
+    px = (lo[:, 0, None] + steps[None, :]).astype(np.float32)[:, None, :] + np.float32(0.5)
+    py = (lo[:, 1, None] + steps[None, :]).astype(np.float32)[:, :, None] + np.float32(0.5)
+    d = b - a
+    length2 = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]
+    x0, y0 = (a[:, 0].astype(np.float32)[:, None, None], a[:, 1].astype(np.float32)[:, None, None])
+    dx, dy = d[:, 0].astype(np.float32)[:, None, None], d[:, 1].astype(np.float32)[:, None, None]
+    moving = length2 > 0
+    t = np.zeros((len(a), side, side), np.float32)
+    if moving.any():
+        t[moving] = np.clip(((px[moving] - x0[moving]) * dx[moving] + (py[moving] - y0[moving]) * dy[moving])
+                            / length2[moving].astype(np.float32)[:, None, None], 0.0, 1.0)
+    distance = np.hypot(px - (x0 + t * dx), py - (y0 + t * dy))
+    coverage = np.clip(np.float32(radius + 0.5) - distance, 0.0, 1.0)
+    height, breadth = raster.shape
+    for k in range(len(a)):
+        c_lo, r_lo = max(int(lo[k, 0]), 0), max(int(lo[k, 1]), 0)
+        c_hi, r_hi = min(int(hi[k, 0]), breadth), min(int(hi[k, 1]), height)
+        if c_lo >= c_hi or r_lo >= r_hi:
+            continue
+        window = raster[r_lo:r_hi, c_lo:c_hi]
+        np.maximum(window, coverage[k, r_lo - lo[k, 1]:r_hi - lo[k, 1], c_lo - lo[k, 0]:c_hi - lo[k, 0]],
+                   out=window)
 
 
 class Ink:
@@ -106,6 +158,17 @@ class Ink:
         self.version += 1
         return previous
 
+    def extend_many(self, points: Sequence[tuple[float, float]]) -> None:
+        """Continue the current stroke through ``points`` (the same ink as :meth:`extend`
+        on each point, computed in one pass). Does nothing when no stroke is under way."""
+        if not self.strokes or not len(points):
+            return
+        width, path = self.strokes[-1]
+        new = [(float(x), float(y)) for x, y in points]
+        draw_polyline(self.raster, [path[-1], *new], width)
+        path.extend(new)
+        self.version += 1
+
     def undo(self) -> bool:
         """Remove the last stroke; returns False when there was none."""
         if not self.strokes:
@@ -113,8 +176,8 @@ class Ink:
         self.strokes.pop()
         self.raster[...] = self.base
         for width, points in self.strokes:
-            for a, b in zip(points[:1] + points[:-1], points):
-                draw_segment(self.raster, a, b, width)
+            draw_segment(self.raster, points[0], points[0], width)
+            draw_polyline(self.raster, points, width)
         self.version += 1
         return True
 

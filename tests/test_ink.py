@@ -66,3 +66,23 @@ def test_any_number_type_draws_the_same_ink():
         inks.append(ink.raster)
     for raster in inks[1:]:
         np.testing.assert_array_equal(raster, inks[0])
+
+
+def test_a_batch_of_points_draws_exactly_what_point_by_point_draws():
+    """extend_many (a frame's points at once) and extend (one by one) give the same ink, bit for bit."""
+    rng = np.random.default_rng(3)
+    for trial in range(12):
+        width = float(rng.uniform(1, 64))
+        step = rng.uniform(0, 60)  # up to long jumps, drawn one by one inside extend_many
+        points = np.cumsum(rng.normal(0, step, (int(rng.integers(1, 120)), 2)), axis=0) + 140
+        points = [(float(x), float(y)) for x, y in points]
+        if trial % 4 == 0:
+            points = [points[0]] * 3 + points  # repeated points: zero-length segments
+        one, batch = Ink(280, 280), Ink(280, 280)
+        for ink in (one, batch):
+            ink.begin(100.5, 120.25, width)
+        for point in points:
+            one.extend(*point)
+        batch.extend_many(points)
+        np.testing.assert_array_equal(batch.raster, one.raster)
+        assert batch.strokes == one.strokes

@@ -191,8 +191,7 @@ class DigitPad(widgets.VBox):
             self._open = None
             for width, array in checked:
                 self.ink.begin(array[0, 0], array[0, 1], width)
-                for x, y in array[1:]:
-                    self.ink.extend(x, y)
+                self.ink.extend_many(array[1:].tolist())
                 self._ids.append(self._new_id())
             self._sync_canvas(base=True)
         self._show("")
@@ -329,8 +328,7 @@ class DigitPad(widgets.VBox):
                 self._open = stroke_id
                 array = array[1:]
             if self._open == stroke_id:
-                for x, y in array:
-                    self.ink.extend(x, y)
+                self.ink.extend_many(array.tolist())
                 if end:
                     self._open = None
                     self._sync_canvas()

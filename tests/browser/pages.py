@@ -191,13 +191,23 @@ def pad_box(page) -> dict[str, float]:
     return canvas.bounding_box()
 
 
+_BLANK = """() => { const c = document.querySelector('canvas.cnnw-pad-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > 0) return false;
+  return true; }"""
+
+
 def clear(page) -> None:
-    page.locator(".cnnw-pad-tools .cnnw-clear").click()
+    """Click the pad's clear button; wait until the pad is blank."""
+    page.locator(".cnnw-clear").first.click()
+    page.wait_for_function(_BLANK)
 
 
 def set_brush(page, width: int) -> None:
-    """Set the brush with the pad's slider, as a user does."""
-    page.locator(".cnnw-pad-brush input").fill(str(int(width)))
+    """Set the brush with the pad's slider, as a user does (a pad without one keeps its brush)."""
+    slider = page.locator(".cnnw-pad-brush input")
+    if slider.count():
+        slider.fill(str(int(width)))
 
 
 def draw_strokes(page, strokes: Iterable[list[tuple[float, float]]], steps: int = 3) -> None:
@@ -287,7 +297,7 @@ def stroke_latencies(page, moves: int = 40) -> list[float]:
     clear(page)
     box = pad_box(page)
     page.evaluate(_PROBES)
-    path = _fresh_points(moves + 2, 12)
+    path = _fresh_points(moves + 2, 20)
     page.mouse.move(box["x"] + path[0][0], box["y"] + path[0][1])
     page.mouse.down()
     samples = []

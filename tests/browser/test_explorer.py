@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .conftest import ARTIFACTS, save_screenshot
-from .pages import draw_digit, stroke_latencies, summary
+from .pages import clear, draw_digit, stroke_latencies, summary
 
 
 def test_drawing_a_digit_updates_prediction_and_maps(explorer_page):
@@ -18,7 +18,7 @@ def test_drawing_a_digit_updates_prediction_and_maps(explorer_page):
     assert conv1.get_attribute("src") != before
     save_screenshot(explorer_page, "explorer_drawn_7")
 
-    explorer_page.locator(".cnnw-clear").click()
+    clear(explorer_page)
     draw_digit(explorer_page, 3, left=120, top=150, size=90)  # small, in a corner: to_mnist recentres it
     expect(explorer_page.locator(".cnnw-predicted-class")).to_have_text("3", timeout=15_000)
 
