@@ -82,6 +82,15 @@ def main() -> None:
     print(f"  time: atlas {atlas_s:.2f} s without data, {data_s:.2f} s with the data rescue "
           "(statistics of the 10,000 digits kept per model version)")
 
+    print("  every layer (100 steps, seed 0, with the data rescue):")
+    for layer in model.spatial_layers:
+        grown = optimize(model, layer, steps=steps, seed=0, data=digits)
+        live_on_data = layer_statistics(model, layer, digits)[0].max(axis=0) > 0
+        ways = {how: grown.revival.count(how) for how in ("wavelength", "pre-activation", "data")}
+        print(f"    {layer:6s} {len(grown.maps):3d} maps: fire on data {int(live_on_data.sum()):3d}, of those with a "
+              f"positive OIP {int(np.sum((grown.history[-1] > 0) & live_on_data)):3d}; revived {ways}; "
+              f"no pattern {grown.dead}")
+
     # 2. series -------------------------------------------------------------------
     seeds, lengths = list(range(8)), [2.0, 4.0, 7.0, 14.0]
     series(model, "conv3", args.map, seeds=2, wavelengths=[7.0], steps=2)
