@@ -113,9 +113,9 @@ class TrainingLab(SessionView, widgets.VBox):
             "batch_size": widgets.IntText(description="batch", layout=size("150px")),
             "learning_rate": widgets.FloatText(description="learning rate", layout=size("190px"),
                                                style={"description_width": "85px"}),
-            "momentum": widgets.FloatText(description="momentum", layout=size("180px"),
-                                          style={"description_width": "75px"}),
-            "l2": widgets.FloatText(description="L2", layout=size("150px")),
+            "momentum": widgets.FloatText(description="momentum", layout=size("190px"),
+                                          style={"description_width": "initial"}),
+            "l2": widgets.FloatText(description="L2", layout=size("170px"), style={"description_width": "30px"}),
             "seed": widgets.IntText(description="seed", layout=size("150px")),
             "images": widgets.IntText(description="images", layout=size("170px"),
                                       tooltip="0 = all training images"),
@@ -130,8 +130,8 @@ class TrainingLab(SessionView, widgets.VBox):
         self.data_label = widgets.HTML("&nbsp;")
 
         # ---- curves
-        self.loss_figure, self.loss_train, self.loss_val = self._figure("loss", ".2f")
-        self.accuracy_figure, self.accuracy_train, self.accuracy_val = self._figure("accuracy", ".0%")
+        self.loss_figure, self.loss_train, self.loss_val = self._figure("loss", ".2f", "bottom-left")
+        self.accuracy_figure, self.accuracy_train, self.accuracy_val = self._figure("accuracy", ".0%", "top-left")
 
         # ---- replay
         self.play = widgets.Play(0, min=0, max=0, interval=600, description="replay")
@@ -139,6 +139,7 @@ class TrainingLab(SessionView, widgets.VBox):
                                               readout=False)
         widgets.jslink((self.play, "value"), (self.frame_slider, "value"))
         self.frame_label = widgets.HTML("&nbsp;")
+        self.frame_label.add_class("cnnw-replay-frame-label")
         self.pictures = {kind: widgets.Image(format="png") for kind in KINDS}
         self.ranking_label = widgets.HTML("&nbsp;")
         self.gif_picker = widgets.Dropdown(options=[(title, kind) for kind, (title, _) in KINDS.items()],
@@ -340,6 +341,8 @@ class TrainingLab(SessionView, widgets.VBox):
         self.train_button.disabled, self.pause_button.disabled, self.cancel_button.disabled = True, False, False
         self.pause_button.description, self.pause_button.icon = "Pause", "pause"
         self._curves = {name: ([], []) for name in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        for mark in (self.loss_train, self.accuracy_train):
+            mark.scales["x"].max = float(settings["epochs"])
         self._draw_curves()
         self.progress.value = 0.0
         self._say("loading the training data …")
@@ -522,16 +525,16 @@ class TrainingLab(SessionView, widgets.VBox):
 
     # ------------------------------------------------------------------ parts
     @staticmethod
-    def _figure(title: str, tick_format: str) -> tuple[bqplot.Figure, bqplot.Lines, bqplot.Lines]:
-        x_scale = bqplot.LinearScale(min=0.0)
-        y_scale = bqplot.LinearScale(min=0.0, max=1.0) if title == "accuracy" else bqplot.LinearScale(min=0.0)
+    def _figure(title: str, tick_format: str, legend: str) -> tuple[bqplot.Figure, bqplot.Lines, bqplot.Lines]:
+        x_scale = bqplot.LinearScale(min=0.0, max=1.0, allow_padding=False)
+        y_scale = bqplot.LinearScale(min=0.0, max=1.0 if title == "accuracy" else None, allow_padding=False)
         train = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": y_scale}, colors=["#3182bd"],
                              labels=["training"], display_legend=True)
         validation = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": y_scale}, colors=["#e6550d"],
                                   marker="circle", marker_size=24, labels=["validation"], display_legend=True)
         figure = bqplot.Figure(
-            marks=[train, validation], title=title, animation_duration=0, legend_location="top-right",
-            axes=[bqplot.Axis(scale=x_scale, label="epoch", num_ticks=5),
+            marks=[train, validation], title=title, animation_duration=0, legend_location=legend,
+            axes=[bqplot.Axis(scale=x_scale, label="epoch", num_ticks=5, tick_format=".3~g"),
                   bqplot.Axis(scale=y_scale, side="left", tick_format=tick_format, num_ticks=5)],
             fig_margin={"top": 30, "bottom": 40, "left": 50, "right": 10}, layout=size("330px", "230px"))
         figure.add_class(f"cnnw-training-{title}")
