@@ -153,8 +153,16 @@ class Worker:
             on_progress: Called with the job at each :meth:`Job.report`.
 
         Raises:
+            TypeError: ``work`` or a callback is not callable, or ``name`` is not a string.
             RuntimeError: The worker is closed.
         """
+        if not callable(work):
+            raise TypeError(f"work must be a function taking the job; got {type(work).__name__}")
+        if not isinstance(name, str) or not name.strip():
+            raise TypeError(f"name must be a non-empty string saying what the job does; got {name!r}")
+        for what, callback in (("on_done", on_done), ("on_error", on_error), ("on_progress", on_progress)):
+            if callback is not None and not callable(callback):
+                raise TypeError(f"{what} must be a function or None; got {type(callback).__name__}")
         job = Job(work, name, key, on_done, on_error, on_progress)
         with self._condition:
             if self._closed:
@@ -476,10 +484,10 @@ class Session(traitlets.HasTraits):
         self._closers.append(callback)
 
     # ------------------------------------------------------------------ status
-    def say(self, message: str, error: bool = False) -> None:
-        """Put one line in the status channel (plain text; views escape it)."""
+    def say(self, message: str | None, error: bool = False) -> None:
+        """Put one line in the status channel (plain text; views escape it); None clears it."""
         with self.hold_trait_notifications():
-            self.status = " ".join(str(message).split())
+            self.status = "" if message is None else " ".join(str(message).split())
             self.status_error = bool(error)
 
     def _job_changed(self, job: Job) -> None:

@@ -23,6 +23,8 @@ def test_wheel_contains_the_weights_and_metadata(tmp_path):
     with zipfile.ZipFile(wheel) as archive, archive.open("cnn_widgets/assets/mnist_test.npz") as data, \
             zipfile.ZipFile(data) as arrays:
         assert sorted(arrays.namelist()) == ["x_test.npy", "y_test.npy"]
+    assert {"cnn_widgets/assets/slides/reveal.js", "cnn_widgets/assets/slides/LICENSE"} <= set(names)
+    assert {"cnn_widgets/widgets/digit_pad.js"} <= set(names)  # the pad's own frontend module
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "License-Expression: MIT AND CC-BY-SA-3.0" in text

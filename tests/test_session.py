@@ -99,6 +99,17 @@ def test_progress_and_cancel_between_steps():
     worker.close()
 
 
+def test_bad_jobs_are_refused_at_submit():
+    worker = Worker()
+    for work, name, message in ((5, "x", "work must be a function"), (lambda job: None, 3, "name must be"),
+                                (lambda job: None, " ", "name must be")):
+        with pytest.raises(TypeError, match=message):
+            worker.submit(work, name=name)
+    with pytest.raises(TypeError, match="on_done must be a function"):
+        worker.submit(lambda job: None, name="x", on_done="print")
+    assert not worker.alive  # nothing was started
+
+
 def test_close_ends_the_thread_and_refuses_new_work():
     worker = Worker()
     worker.submit(lambda job: None, name="one").wait(30)
@@ -179,6 +190,8 @@ def test_status_is_one_plain_line(tiny):
     assert session.status_error and session.status.startswith("FCP <4> vs 9 failed: ZeroDivisionError")
     session.say("line one\nline two")
     assert session.status == "line one line two" and not session.status_error
+    session.say(None)
+    assert session.status == ""
 
 
 def test_close_detaches_every_observer_and_ends_the_worker(tiny):
