@@ -177,6 +177,19 @@ def main() -> None:
               f"{atlas_cpu:.2f} s against {batch_cpu:.2f} s) and reaches "
               f"{ours_all / max(theirs_all, 1e-9):.2f}× its mean activation ({ours_all:.3f}) on those maps")
 
+        # and with its default input modifiers and regularisers (jitter, rotation, total variation, norm)
+        maximize(batched, seed_input=seeds, steps=2, input_range=(low, high))
+        start, cpu = time.perf_counter(), time.process_time()
+        grown = maximize(batched, seed_input=seeds, steps=steps, input_range=(low, high))
+        default_s, default_cpu = time.perf_counter() - start, time.process_time() - cpu
+        images = np.clip(model.unstandardize(np.asarray(grown)), 0.0, 1.0)
+        reached = model.activations(images, "conv3")["conv3"].mean(axis=(1, 2))[np.arange(128), atlas.maps]
+        theirs_default = float(np.mean(reached[alive]))
+        print(f"  tf-keras-vis, 128 maps, its defaults {default_s:6.2f} s   {default_s / 128 * 1000:7.1f} ms per map   "
+              f"mean activation {theirs_default:.3f}")
+        print(f"  → optimize is {default_s / atlas_s:.1f}× faster per map ({default_cpu / atlas_cpu:.1f}× in CPU time) "
+              f"and reaches {ours_all / max(theirs_default, 1e-9):.2f}× its mean activation")
+
     finals, start = [], time.perf_counter()
     for position in picked:
         map_index = int(atlas.maps[position])
