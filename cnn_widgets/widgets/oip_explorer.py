@@ -331,6 +331,7 @@ class OIPExplorer(SessionView, widgets.VBox):
                 "series": f"a series of {layer} map {map_index}", "nodes": f"every node of {layer} map {map_index}"}
         self._say(f"growing {what[mode]} …")
         self._live_picture = self._live_view(mode, layer)
+        self._last_draw = 0.0  # the first step of a run is always shown
 
         self._generation += 1
         generation = self._generation
@@ -536,14 +537,14 @@ class _Listener:
         self.view, self.job, self.steps = view, job, steps
 
     def on_step(self, step: int, images: np.ndarray, objectives: np.ndarray) -> None:
+        now = time.monotonic()
+        if now - self.view._last_draw < _REFRESH_S:  # progress and picture ~10 times a second, not every step
+            return
+        self.view._last_draw = now
         try:
             self.job.report((step + 1) / self.steps, f"step {step + 1} of {self.steps}")
         except Cancelled:
             return  # the run sees the cancel event before its next step and ends with what it has
-        now = time.monotonic()
-        if now - self.view._last_draw < _REFRESH_S:
-            return
-        self.view._last_draw = now
         self.view.progress.value = step + 1
         self.view._draw_live(images)
 
