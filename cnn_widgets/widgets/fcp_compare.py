@@ -129,7 +129,7 @@ class FCPCompare(SessionView, widgets.VBox):
         traitlets.link((self, "class_a"), (self.a_picker, "value"))
         traitlets.link((self, "class_b"), (self.b_picker, "value"))
         for picture in self.pictures:
-            picture.on_pointer(click=self._mosaic_clicked)
+            picture.on_pointer(click=self._mosaic_clicked, refused=lambda message: self._say(message, error=True))
         self.add_a.on_click(lambda _: self.add_drawing(self.class_a))
         self.add_b.on_click(lambda _: self.add_drawing(self.class_b))
         self.clear_drawings.on_click(lambda _: self.remove_drawings())

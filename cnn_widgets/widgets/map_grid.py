@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import threading
 from typing import Any
 
@@ -86,7 +87,7 @@ class MapGrid(SessionView, widgets.VBox):
         traitlets.link((self, "layer"), (self.layer_picker, "value"))
         traitlets.link((self, "normalize"), (self.normalize_picker, "value"))
         traitlets.link((self, "colormap"), (self.colormap_picker, "value"))
-        self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave)
+        self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave, refused=self._refused)
         self._watch(live, self._activations_changed, "activations")
         self.render()
 
@@ -143,6 +144,10 @@ class MapGrid(SessionView, widgets.VBox):
         value = float(self._maps[row, col, index])
         self.hovered = f"{self.layer} · map {index} · cell ({row}, {col}) · {value:.3f}"
         self.hover_label.value = self.hovered
+
+    def _refused(self, message: str) -> None:
+        self.hovered = ""
+        self.hover_label.value = f'<span class="cnnw-error">{html.escape(message)}</span>'
 
     def _leave(self) -> None:
         self.hovered = ""

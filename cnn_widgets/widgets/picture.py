@@ -90,13 +90,17 @@ class Picture(widgets.GridBox):
 
     def on_pointer(self, move: Callable[[float, float], None] | None = None,
                    click: Callable[[float, float], None] | None = None,
-                   leave: Callable[[], None] | None = None) -> None:
+                   leave: Callable[[], None] | None = None,
+                   refused: Callable[[str], None] | None = None) -> None:
         """Register callbacks; coordinates are in picture pixels (not screen pixels).
 
         Events whose coordinates are not finite numbers (JSON's null for a NaN, e.g.
-        from a canvas of zero size) or lie outside the picture are ignored: they
-        cannot name a pixel.
+        from a canvas of zero size) cannot name a pixel: they reach no callback, and
+        ``refused`` (e.g. a view's status line) is told why. Events outside the
+        picture are dropped quietly (the pointer is on a margin).
         """
+        if refused is not None:
+            self._refused = refused
         if move is not None:
             self.overlay.on_mouse_move(lambda x, y: self._pointer(move, x, y))
         if click is not None:
@@ -106,6 +110,9 @@ class Picture(widgets.GridBox):
 
     def _pointer(self, callback: Callable[[float, float], None], x: object, y: object) -> None:
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y)):
+            refused = getattr(self, "_refused", None)
+            if refused is not None:
+                refused(f"ignored a pointer event without a position on the picture (x={x!r:.12}, y={y!r:.12})")
             return
         px, py = float(x) / self.zoom, float(y) / self.zoom  # type: ignore[arg-type]
         if 0 <= px < self.size[0] and 0 <= py < self.size[1]:

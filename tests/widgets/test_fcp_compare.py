@@ -82,7 +82,7 @@ def test_bad_pointer_events_and_bar_clicks_are_ignored(session):
     picture = fcp.pictures[0]
     for x, y in ((None, None), (float("nan"), 1.0), (float("inf"), 0.0), (-5.0, -5.0), (1e9, 1e9)):
         canvas_event(picture.overlay, "mouse_down", x, y)
-    assert fcp.selected_map == -1
+    assert fcp.selected_map == -1 and "ignored a pointer event without a position" in fcp.status
     for index in (99, -1, None, "2"):
         fcp.bars._handle_custom_msgs(fcp.bars, {"event": "element_click", "data": {"index": index}}, [])
     assert fcp.selected_map == -1

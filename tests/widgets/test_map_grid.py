@@ -160,3 +160,13 @@ def test_a_closed_grid_sends_nothing_on_the_next_stroke(live, wire):
     assert not closed_ids & senders
     assert other.picture.image.model_id in senders  # the others still follow
     assert grid.closed and grid.picture.image.comm is None
+
+
+def test_pointer_events_without_a_position_are_refused_with_a_message(live):
+    grid = MapGrid(live, "conv2")
+    for x, y in ((None, 3.0), (float("nan"), float("nan")), (float("-inf"), 1.0)):
+        canvas_event(grid.picture.overlay, "mouse_down", x, y)
+        canvas_event(grid.picture.overlay, "mouse_move", x, y)
+    assert grid.selected_map == -1 and "ignored a pointer event" in grid.hover_label.value
+    canvas_event(grid.picture.overlay, "mouse_down", 2 * grid.picture.zoom, 2 * grid.picture.zoom)
+    assert grid.selected_map == 0  # still usable
