@@ -111,6 +111,7 @@ class DigitPad(widgets.VBox):
         self._loaded_version = -1
         self._picture_version = -1
         self._samples: Any = None
+        self._base_picture: np.ndarray | None = None  # a loaded picture at its own size (for the browser)
         self._rng = np.random.default_rng()
         self._lock = threading.RLock()
         self._closed = False
@@ -342,11 +343,9 @@ class DigitPad(widgets.VBox):
                    for stroke_id, (width, points) in zip(self._ids, self.ink.strokes)]
         with self.canvas.hold_sync():
             if base:
-                self.canvas.base = to_png(scale(self._small_base(), 0.0, 1.0), "grey") if self.ink.base.any() else b""
+                loaded = self.ink.base.any() and self._base_picture is not None
+                self.canvas.base = to_png(scale(self._base_picture, 0.0, 1.0), "grey") if loaded else b""
             self.canvas.strokes = strokes
-
-    def _small_base(self) -> np.ndarray:
-        return self._base_picture if getattr(self, "_base_picture", None) is not None else self.ink.base
 
     def _prepare(self, picture: Any) -> tuple[np.ndarray, np.ndarray]:
         """A picture as (pad-sized ink, the picture in [0, 1]); remembers the small one for the browser."""
