@@ -80,7 +80,7 @@ class FiltersTakeShape(SessionView, widgets.VBox):
         x_scale, y_scale = bqplot.LinearScale(min=0.0), bqplot.LinearScale(min=-1.0, max=1.0)
         self.curves = bqplot.Lines(x=[0.0, 1.0], y=[[0.0, 0.0]], scales={"x": x_scale, "y": y_scale}, colors=_COLOURS)
         self.chart = bqplot.Figure(
-            marks=[self.curves], title="how alike each filter and the image are (correlation)",
+            marks=[self.curves], title="each filter vs the image (correlation)",
             animation_duration=0,
             axes=[bqplot.Axis(scale=x_scale, label="step"),
                   bqplot.Axis(scale=y_scale, side="left", tick_format=".1f", num_ticks=5)],
@@ -94,6 +94,7 @@ class FiltersTakeShape(SessionView, widgets.VBox):
                       *self.product_views]:
             image.add_class("cnnw-pixelated")
         for item, css in ((self.run_button, "cnnw-shapes-run"), (self.trained_view, "cnnw-shapes-trained"),
+                          (self.drawing_button, "cnnw-shapes-drawing"), (self.status_line, "cnnw-shapes-line"),
                           (self.emerging_view, "cnnw-shapes-emerging"), (self.sum_label, "cnnw-shapes-sum"),
                           (self.play, "cnnw-shapes-play")):
             item.add_class(css)

@@ -56,7 +56,9 @@ class TrainingLab(SessionView, widgets.VBox):
             downloader, else the shipped test images (the widget says which).
         plan: What the snapshots record (default: fitted to the model).
         fresh: Start every run from fresh weights drawn with ``seed``; default
-            True for the lab's own untrained model, False for a model given.
+            True for the lab's own untrained model, False for a model given (then
+            the learning rate starts at 0.005 unless given: a trained model goes on
+            from where its schedule ended).
         **settings: Initial values of the settings (``epochs``, ``batch_size``,
             ``learning_rate``, ``momentum``, ``l2``, ``seed``, ``images``).
 
@@ -126,6 +128,7 @@ class TrainingLab(SessionView, widgets.VBox):
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
         self.progress = widgets.FloatProgress(0.0, min=0.0, max=1.0, layout=size("360px"))
         self.progress_label = widgets.HTML("&nbsp;")
+        self.progress_label.add_class("cnnw-train-progress-label")
         self.status_line = StatusLine("cnnw-training-status")
         self.data_label = widgets.HTML("&nbsp;")
 
@@ -203,6 +206,10 @@ class TrainingLab(SessionView, widgets.VBox):
                     raise TypeError(f"unknown setting {name!r}; the settings are: {', '.join(self._SETTINGS)}")
                 setattr(self, name, value)
             self.fresh = own_model if fresh is None else bool(fresh)
+            if not self.fresh and "learning_rate" not in settings:
+                # going on from trained weights: about where the recipe's schedule ends
+                # (0.05 × 0.8^11), not where it starts, which would undo much of the training
+                self.learning_rate = 0.005
         for name in self._SETTINGS:
             self._bind(self.controls[name], name)
         self._bind(self.fresh_box, "fresh")
