@@ -229,3 +229,13 @@ def test_what_the_snapshots_record_is_chosen_in_the_widget():
     assert "0 vs 2 on conv" in lab.ranking_label.value
     lab.plan_controls["decode_layer"].set_state({"index": options.index("conv")})  # the next run's plan
     assert "0 vs 2 on conv" in lab.ranking_label.value and lab.replay.frames[-1].decoded.shape[1] == 4
+
+
+def test_a_model_mnist_does_not_fit_needs_data_and_says_so():
+    model = CNNModel(make_tiny_cnn(filters=4))
+    lab = TrainingLab(Session(model, data=False), plan=SnapshotPlan.for_model(model, oip_steps=3))
+    assert not lab.fresh and lab.learning_rate == 0.005  # a given model goes on from its weights
+    lab.train(wait=True)
+    lab.session.worker.wait()
+    assert lab.status_line.error and "MNIST does not fit it" in lab.status and "give data=" in lab.status
+    assert not lab.running and not lab.train_button.disabled  # usable again
