@@ -25,6 +25,7 @@ from .view import SessionView, StatusLine
 __all__ = ["TrainingLab"]
 
 _REFRESH_S = 0.25  # shortest time between two live curve updates
+_CURVE_POINTS = 400  # most points sent per curve (a few KB per update, however long the run)
 _PICTURE_WIDTH = {"kernels": 200, "decoded": 260, "oip": 140, "maps": 320, "ranking": 260, "confusion": 140}
 
 
@@ -443,8 +444,10 @@ class TrainingLab(SessionView, widgets.VBox):
         for mark, name in ((self.loss_train, "loss"), (self.loss_val, "val_loss"),
                            (self.accuracy_train, "accuracy"), (self.accuracy_val, "val_accuracy")):
             xs, ys = curves.get(name, ([], []))
-            with mark.hold_sync():
-                mark.x, mark.y = np.asarray(xs, float), np.asarray(ys, float)
+            stride = -(-len(xs) // _CURVE_POINTS) if len(xs) > _CURVE_POINTS else 1
+            picks = sorted(set(range(0, len(xs), stride)) | ({len(xs) - 1} if xs else set()))
+            with mark.hold_sync():  # every batch up to _CURVE_POINTS, then every stride-th (and the last)
+                mark.x, mark.y = np.asarray(xs, float)[picks], np.asarray(ys, float)[picks]
 
     def _snapshot(self, snapshot: Any, replay: Replay) -> None:
         follow = self.replay is None or self.frame >= len(self.replay) - 1

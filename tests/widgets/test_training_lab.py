@@ -239,3 +239,24 @@ def test_a_model_mnist_does_not_fit_needs_data_and_says_so():
     lab.session.worker.wait()
     assert lab.status_line.error and "MNIST does not fit it" in lab.status and "give data=" in lab.status
     assert not lab.running and not lab.train_button.disabled  # usable again
+
+
+def test_long_runs_send_at_most_a_few_hundred_points_per_curve(wire):
+    from cnn_widgets.model import TrainingProgress
+
+    lab = _lab()
+    lab._curves = {name: ([], []) for name in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    steps = 469
+    for epoch in (1, 2, 3):  # what train() reports over three epochs of 60,000 images
+        for step in range(1, steps + 1):
+            lab._progress(TrainingProgress(epoch, 3, step, steps, {"loss": 1.0 / (epoch * step), "accuracy": 0.5},
+                                           False, 1.0))
+        lab._progress(TrainingProgress(epoch, 3, steps, steps, {"loss": 0.1, "accuracy": 0.9, "val_loss": 0.2,
+                                                                "val_accuracy": 0.8}, True, 1.0))
+    mark = wire.mark()
+    lab._draw_curves()
+    assert len(lab._curves["loss"][0]) == 3 * steps  # every batch kept
+    assert 300 <= len(lab.loss_train.x) <= 400 and lab.loss_train.x[-1] == 3.0 and lab.loss_train.x[0] > 0
+    assert len(lab.loss_val.x) == 3
+    sent = sum(m.size for m in wire.since(mark))
+    assert sent < 40_000
