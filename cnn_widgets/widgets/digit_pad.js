@@ -149,19 +149,33 @@ function render({ model, el }) {
   }
 
   // ------------------------------------------------------------------ sending
+  // At most one message per animation frame: the first points of a frame leave at
+  // once (no wait for the frame), later ones with the next frame.
+  let frameUsed = false;
+
   function schedule() {
-    if (!frame) frame = requestAnimationFrame(flush);
+    if (!frame) frame = requestAnimationFrame(tick);
+  }
+
+  function tick() {
+    frame = 0;
+    frameUsed = false;
+    if (flush()) { frameUsed = true; schedule(); }
+  }
+
+  function send() {
+    if (frameUsed) { schedule(); return; }
+    if (flush()) { frameUsed = true; schedule(); }
   }
 
   function flush() {
-    frame = 0;
     // the oldest stroke with points still to send: finished ones first, in order
     const stroke = pending.find((s) => !s.ended) || (live && !live.ended ? live : null);
-    if (!stroke) return;
+    if (!stroke) return false;
     const from = stroke.sent;
     const to = Math.min(stroke.points.length, from + 2 * MAX_POINTS);
     const done = stroke.finished && to === stroke.points.length;
-    if (to === from && !done && stroke.started) return;
+    if (to === from && !done && stroke.started) return false;
     model.send({
       type: "stroke", id: stroke.id, width: stroke.width,
       points: stroke.points.slice(from, to), start: !stroke.started, end: done,
@@ -171,7 +185,7 @@ function render({ model, el }) {
     stroke.sent = to;
     stroke.started = true;
     if (done) stroke.ended = true;
-    if (pending.some((s) => !s.ended) || (live && live.sent < live.points.length)) schedule();
+    return true;
   }
 
   // ------------------------------------------------------------------ pointer
@@ -196,7 +210,7 @@ function render({ model, el }) {
     ctx.fillStyle = ctx.strokeStyle = "#fff";
     ctx.lineCap = ctx.lineJoin = "round";
     dot(x, y, live.width);
-    schedule();
+    send();
   }
 
   function onMove(event) {
@@ -210,7 +224,7 @@ function render({ model, el }) {
       segment(p[n - 2], p[n - 1], x, y, live.width);
       p.push(x, y);
     }
-    schedule();
+    send();
   }
 
   function onUp(event) {
@@ -221,7 +235,7 @@ function render({ model, el }) {
       live.finished = true;
       pending.push(live);
       live = null;
-      schedule();
+      send();
     }
   }
 
