@@ -340,3 +340,14 @@ def test_an_exported_notebook_carries_the_last_drawing(tmp_path):
     ink.begin(40, 140, 24)
     ink.extend(240, 140)
     assert np.abs(shown - ink.raster[::2, ::2]).max() <= 1 / 255 + 1e-6
+
+
+def test_the_pad_alone_never_imports_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom cnn_widgets.widgets import DigitPad\npad = DigitPad()\npad.load_sample(3)\n"
+            "pad.set_strokes([(20, [(50, 50), (200, 200)])])\npad.updates.wait(10)\n"
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules), pad.status)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
+    assert out.stdout.startswith("[] "), out.stdout
