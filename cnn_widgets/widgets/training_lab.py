@@ -53,10 +53,12 @@ class TrainingLab(SessionView, widgets.VBox):
             place), a model, or None for a fresh, untrained seed CNN
             (:func:`cnn_widgets.mnist_cnn`) in a session of its own.
         data: What to train on (see :func:`cnn_widgets.training.training_data`);
-            default MNIST: the training split from ``$CNN_WIDGETS_MNIST`` or the
-            downloader, else the shipped test images (the widget says which).
+            default MNIST: the training split from ``path``, ``$CNN_WIDGETS_MNIST``
+            or the downloader, else the shipped test images (the widget says which).
+        path: A local MNIST ``.npz`` file (when ``data`` is not given).
         plan: What the snapshots record (default: fitted to the model).
-        fresh: Start every run from fresh weights drawn with ``seed``; default
+        fresh: Start every run from fresh weights drawn with ``seed`` (and the
+            standardisation measured on the training images); default
             True for the lab's own untrained model, False for a model given (then
             the learning rate starts at 0.005 unless given: a trained model goes on
             from where its schedule ended).
@@ -86,8 +88,8 @@ class TrainingLab(SessionView, widgets.VBox):
 
     _SETTINGS = ("epochs", "batch_size", "learning_rate", "momentum", "l2", "seed", "images")
 
-    def __init__(self, session: Any = None, *, data: Any = None, plan: SnapshotPlan | None = None,
-                 fresh: bool | None = None, **settings: Any) -> None:
+    def __init__(self, session: Any = None, *, data: Any = None, path: Any = None,
+                 plan: SnapshotPlan | None = None, fresh: bool | None = None, **settings: Any) -> None:
         own_model = session is None
         if own_model:
             from ..model import mnist_cnn
@@ -101,6 +103,7 @@ class TrainingLab(SessionView, widgets.VBox):
         self.plan = plan or SnapshotPlan.for_model(model)
         self._run_plan = self.plan  # the plan of the replay shown
         self._given = data
+        self._path = path
         self._data: TrainingData | None = None
         self._data_limit: int | None = None
         self._job: Job | None = None
@@ -390,7 +393,7 @@ class TrainingLab(SessionView, widgets.VBox):
     def _work(self, job: Job, settings: dict[str, Any], fresh: bool, limit: int | None,
               plan: SnapshotPlan) -> TrainingRun:
         if self._data is None or self._data_limit != limit:  # loaded once per image count
-            self._data = training_data(self.model, self._given, limit=limit, seed=0)
+            self._data = training_data(self.model, self._given, path=self._path, limit=limit, seed=0)
             self._data_limit = limit
         data = self._data
         self.set_trait("data_source", data.source)

@@ -149,8 +149,8 @@ def test_gif_export_is_a_data_uri_with_one_frame_per_snapshot():
 
 
 def test_without_a_training_split_the_lab_says_what_it_trained_on(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNN_WIDGETS_MNIST", str(tmp_path / "missing.npz"))
-    lab = TrainingLab(epochs=1, images=256, batch_size=64)
+    monkeypatch.delenv("CNN_WIDGETS_MNIST", raising=False)
+    lab = TrainingLab(epochs=1, images=256, batch_size=64, path=tmp_path / "missing.npz")
     assert lab.fresh and lab.model.keras_model.name == "mnist_cnn"
     lab.train(wait=True)
     assert lab.last_run.data.fallback
