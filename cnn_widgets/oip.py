@@ -49,12 +49,16 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from .paths import checked_output
 from .render import contrast, mosaic
 
 __all__ = ["OIPResult", "OIPSeries", "NodeSweep", "OIPCallbacks", "optimize", "series", "node_sweep",
            "consistency", "pattern_picture", "wavelength_noise", "check_enhance",
            "layer_statistics"]
 
+#: Largest pixel enlargement of a saved picture, and largest side of one, in pixels.
+MAX_ZOOM = 64
+MAX_SIDE = 8192
 _MONOTONE = {"relu", "relu6", "elu", "selu", "leaky_relu", "sigmoid", "tanh", "softplus", "hard_sigmoid"}  # activations f with max(f(z)) = f(max z): a max-pool commutes with them
 
 
@@ -94,7 +98,7 @@ def check_enhance(enhance: Any) -> float:
     """
     if isinstance(enhance, (bool, np.bool_)) or not isinstance(enhance, numbers.Real) \
             or not math.isfinite(enhance) or enhance < 0:
-        raise ValueError(f"contrast must be a finite number ≥ 0 (0 = plain); got {enhance!r}")
+        raise ValueError(f"enhance (the display contrast) must be a finite number ≥ 0 (0 = plain); got {enhance!r}")
     return float(enhance)
 
 
@@ -243,6 +247,10 @@ class OIPResult:
             enhance: Contrast enhancement (display only; see :func:`cnn_widgets.render.contrast`).
             columns: Mosaic columns.
         """
+        count = len(self.frames)
+        if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, numbers.Integral) \
+                or not -count <= frame < count:
+            raise ValueError(f"frame must be a whole number in 0–{count - 1} (or -1 for the last); got {frame!r}")
         images, marked, corner = self.frames[frame], ~self.alive, self.never_fires & self.alive
         if map_index is not None:
             position = self._position(map_index)
@@ -253,7 +261,7 @@ class OIPResult:
     def save_png(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
                  zoom: int = 8, columns: int | None = None) -> Path:
         """Save one map's pattern, or the mosaic of all images (``map_index=None``), as PNG."""
-        path = Path(path)
+        path = checked_output(path, (".png",), "PNG path")
         path.write_bytes(self.png_bytes(map_index, enhance=enhance, zoom=zoom, columns=columns))
         return path
 
@@ -277,7 +285,7 @@ class OIPResult:
             hold_ms: Time the last frame stays before the loop restarts.
             columns: Mosaic columns.
         """
-        path = Path(path)
+        path = checked_output(path, (".gif",), "GIF path")
         path.write_bytes(self.gif_bytes(map_index, enhance=enhance, zoom=zoom, duration_ms=duration_ms,
                                         hold_ms=hold_ms, columns=columns))
         return path
@@ -285,9 +293,9 @@ class OIPResult:
     def gif_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8,
                   duration_ms: int = 120, hold_ms: int = 1200, columns: int | None = None) -> bytes:
         """The emergence GIF as bytes (Pillow writes it)."""
+        durations = _durations(duration_ms, hold_ms, len(self.frames))
         frames = [_grey_image(self.picture(map_index, frame=index, enhance=enhance, columns=columns), zoom)
                   for index in range(len(self.frames))]
-        durations = [duration_ms] * (len(frames) - 1) + [hold_ms]
         buffer = io.BytesIO()
         frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
                        duration=durations, loop=0)
@@ -348,17 +356,17 @@ class OIPSeries:
 
     def save_png(self, path: str | Path, enhance: float = 0.0, zoom: int = 4) -> Path:
         """Save the grid as PNG."""
-        path = Path(path)
+        path = checked_output(path, (".png",), "PNG path")
         path.write_bytes(self.png_bytes(enhance, zoom))
         return path
 
     def gif_bytes(self, enhance: float = 0.0, zoom: int = 4, duration_ms: int = 120,
                   hold_ms: int = 1200) -> bytes:
         """The grid's emergence as GIF bytes."""
+        durations = _durations(duration_ms, hold_ms, len(self.result.frames))
         frames = [_grey_image(self.picture(enhance, frame=index), zoom) for index in range(len(self.result.frames))]
         buffer = io.BytesIO()
-        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
-                       duration=[duration_ms] * (len(frames) - 1) + [hold_ms], loop=0)
+        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
         return buffer.getvalue()
 
     def summary(self) -> list[str]:
@@ -414,17 +422,17 @@ class NodeSweep:
 
     def save_png(self, path: str | Path, enhance: float = 0.0, zoom: int = 4) -> Path:
         """Save the picture as PNG."""
-        path = Path(path)
+        path = checked_output(path, (".png",), "PNG path")
         path.write_bytes(self.png_bytes(enhance, zoom))
         return path
 
     def gif_bytes(self, enhance: float = 0.0, zoom: int = 4, duration_ms: int = 120,
                   hold_ms: int = 1200) -> bytes:
         """The emergence of every node's pattern as GIF bytes."""
+        durations = _durations(duration_ms, hold_ms, len(self.result.frames))
         frames = [_grey_image(self.picture(enhance, frame=index), zoom) for index in range(len(self.result.frames))]
         buffer = io.BytesIO()
-        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
-                       duration=[duration_ms] * (len(frames) - 1) + [hold_ms], loop=0)
+        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
         return buffer.getvalue()
 
 
@@ -470,6 +478,10 @@ def pattern_picture(images: np.ndarray, enhance: float = 0.0, *, columns: int | 
         ValueError: ``enhance`` is NaN, infinite or negative.
     """
     enhance = check_enhance(enhance)
+    images = np.asarray(images)
+    if images.ndim != 4 or images.dtype.kind not in "uif" or 0 in images.shape:
+        raise ValueError(f"images must be an (n, height, width, channels) array of numbers; got shape "
+                         f"{images.shape}, dtype {images.dtype}")
     grey = images[..., 0] if images.shape[-1] == 1 else images.mean(-1)
     tiles_grey = []
     for i, image in enumerate(grey):
@@ -515,9 +527,20 @@ def _grey_image(grey: np.ndarray, zoom: int) -> Any:
     """Grey levels in [0, 1] → a Pillow image enlarged ``zoom`` times without smoothing."""
     from PIL import Image
 
-    zoom = _whole(zoom, "zoom", 1, "a whole number ≥ 1")
+    zoom = _whole(zoom, "zoom", 1, f"a whole number, 1–{MAX_ZOOM}", MAX_ZOOM)
+    height, width = grey.shape[:2]
+    if max(height, width) * zoom > MAX_SIDE:
+        raise ValueError(f"zoom {zoom} makes a {width * zoom}×{height * zoom} px picture; at most {MAX_SIDE} px a "
+                         f"side: use zoom ≤ {max(1, MAX_SIDE // max(height, width))}")
     picture = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8), mode="L")
     return picture.resize((picture.width * zoom, picture.height * zoom), Image.Resampling.NEAREST)
+
+
+def _durations(duration_ms: Any, hold_ms: Any, frames: int) -> list[int]:
+    """GIF frame times: ``duration_ms`` per frame, ``hold_ms`` on the last (whole ms, 1–60,000)."""
+    duration = _whole(duration_ms, "duration_ms", 1, "a whole number of milliseconds, 1–60000", 60_000)
+    hold = _whole(hold_ms, "hold_ms", 1, "a whole number of milliseconds, 1–60000", 60_000)
+    return [duration] * (frames - 1) + [hold]
 
 
 def wavelength_noise(shape: tuple[int, int, int], wavelength: float, *, octaves: int = 1,
@@ -750,6 +773,8 @@ def node_sweep(
     if positions is None:
         where = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), -1).reshape(-1, 2)
     else:
+        if isinstance(positions, (str, bytes)) or not isinstance(positions, (Sequence, np.ndarray)):
+            raise TypeError(f"positions must be a list of (row, col) nodes, or None for all; got {positions!r:.60}")
         where = np.asarray([_check_node(p, layer, rows, cols) for p in positions], np.int32).reshape(-1, 2)
         if not len(where):
             raise ValueError("positions must not be empty")
@@ -768,6 +793,8 @@ def _run(model: Any, layer: str, maps: np.ndarray, nodes: np.ndarray, seeds: np.
     """Every item (map, node, seed, wavelength) in one batch: rescue the dead, then ascend."""
     import tensorflow as tf
 
+    if cancel is not None and not callable(getattr(cancel, "is_set", None)):
+        raise TypeError(f"cancel must be a threading.Event (or None); got {type(cancel).__name__}")
     data = _as_data(model, data)
     listeners = [] if callbacks is None else (
         list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks])

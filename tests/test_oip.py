@@ -467,7 +467,7 @@ def test_fuzzed_contrast_gives_a_picture_or_a_clear_error(enhance):
     try:
         picture = pattern_picture(images, enhance)
     except ValueError as error:
-        assert "contrast must be a finite number ≥ 0" in str(error)
+        assert "enhance (the display contrast) must be a finite number ≥ 0" in str(error)
     else:
         assert np.all(np.isfinite(picture)) and 0 <= picture.min() and picture.max() <= 1
 
@@ -485,3 +485,37 @@ def test_a_node_dead_from_noise_starts_from_the_image_where_that_node_fires():
     assert not np.allclose(corner.images, far.images)
     nowhere = optimize(model, "conv", [1], node=(5, 0), **settings)
     assert nowhere.revival == ["dead"] and nowhere.dead == [1] and nowhere.silent == []  # the map fires elsewhere
+
+
+def test_exports_check_path_format_and_size_before_any_work(tiny, tmp_path):
+    result = optimize(tiny, "conv", steps=2, frame_every=1)
+    (tmp_path / "afile").write_text("x")
+    for path, message in [("/dev/null/x.gif", "is a file, not a folder"), (tmp_path / "x.png", "must end in '.gif'"),
+                          (tmp_path / "afile" / "x.gif", "is a file, not a folder")]:
+        with pytest.raises(ValueError, match=message):
+            result.save_gif(path)
+    with pytest.raises(ValueError, match="must end in '.png'"):
+        result.save_png(tmp_path / "x.gif")
+    with pytest.raises(TypeError, match="must be a file path"):
+        result.save_gif(None)
+    assert not (tmp_path / "x.png").exists()
+    for zoom in (10 ** 4, 0, 2.5, True):
+        with pytest.raises(ValueError, match="zoom"):
+            result.png_bytes(zoom=zoom)
+    with pytest.raises(ValueError, match="duration_ms must be a whole number of milliseconds"):
+        result.gif_bytes(duration_ms=float("nan"))
+    with pytest.raises(ValueError, match="hold_ms"):
+        result.gif_bytes(hold_ms=-5)
+    for frame in (99, 1.5):
+        with pytest.raises(ValueError, match="frame must be a whole number"):
+            result.picture(frame=frame)
+    assert result.save_gif(tmp_path / "ok.gif").stat().st_size > 0  # and good calls still work
+
+
+def test_bad_cancel_positions_and_images_are_refused(tiny):
+    with pytest.raises(TypeError, match="cancel must be a threading.Event"):
+        optimize(tiny, "conv", steps=2, cancel="yes")
+    with pytest.raises(TypeError, match="positions must be a list of"):
+        node_sweep(tiny, "conv", 0, steps=2, positions=5)
+    with pytest.raises(ValueError, match=r"images must be an \(n, height, width, channels\) array"):
+        pattern_picture(np.zeros(5))
