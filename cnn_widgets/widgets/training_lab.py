@@ -512,7 +512,8 @@ class TrainingLab(SessionView, widgets.VBox):
                 width = zoom_for(indices.shape[1], _PICTURE_WIDTH[kind]) * indices.shape[1]
                 picture.layout.width, picture.layout.display = f"{width}px", None
                 picture.value = to_png(indices, colormap)
-            accuracy = f"accuracy on {int(snapshot.confusion.sum()):,} validation images {100 * snapshot.accuracy:.1f} %"
+            accuracy = (f"accuracy on {int(snapshot.confusion.sum()):,} validation images "
+                        f"{100 * snapshot.accuracy:.1f} %")
             self.frame_label.value = html.escape(f"{index + 1}/{len(replay)}: {snapshot.label} — {accuracy}")
             if snapshot.scores is not None:
                 a, b = self._run_plan.classes
