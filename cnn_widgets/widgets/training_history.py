@@ -20,7 +20,7 @@ class TrainingHistory(SessionView, widgets.VBox):
 
     For the embedded model these are the curves of its 12 training epochs on the
     60,000 MNIST training images (``cnn_widgets/assets/mnist_cnn.json``); after
-    :meth:`CNNModel.train` (e.g. in a :class:`TrainingLab`) call :meth:`refresh`.
+    :meth:`CNNModel.train` call :meth:`refresh`, or :meth:`follow` a :class:`TrainingLab`.
 
     Args:
         session: The session whose model to describe (or a model, or None for the
@@ -54,6 +54,14 @@ class TrainingHistory(SessionView, widgets.VBox):
         super().__init__([self.figure, self.recipe], **kwargs)
         self.add_class("cnnw-training-history")
         self.refresh()
+
+    def follow(self, lab: Any) -> None:
+        """Show the new history whenever a :class:`TrainingLab` on this model ends a run."""
+        def ended(change: dict[str, Any]) -> None:
+            if not change["new"]:
+                self.refresh()
+
+        self._watch(lab, ended, "running")
 
     def refresh(self) -> None:
         """Show the model's recorded history and recipe (again)."""

@@ -199,8 +199,8 @@ def test_history_panel_follows_a_training_run_and_says_when_there_is_none():
     lab = _lab(epochs=2)
     panel = TrainingHistory(lab.session)
     assert "no training history is recorded" in panel.recipe.value and panel.figure.layout.display == "none"
+    panel.follow(lab)
     lab.train(wait=True)
-    panel.refresh()
     np.testing.assert_allclose(panel.loss.y, lab.last_run.history["loss"], rtol=1e-4)
     np.testing.assert_allclose(panel.validation.y, lab.last_run.history["val_accuracy"], rtol=1e-4)
     assert "2 epochs on 256 training images" in panel.recipe.value
