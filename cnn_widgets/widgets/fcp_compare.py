@@ -14,7 +14,7 @@ from ..fcp import ClassPattern, FCPComparison, class_patterns, compare_patterns,
 from ..render import mosaic
 from ..session import Job, Session
 from .picture import Picture, size, style
-from .view import SessionView, StatusLine
+from .view import SessionView, StatusLine, keep_in_step
 
 __all__ = ["FCPCompare"]
 
@@ -125,9 +125,9 @@ class FCPCompare(SessionView, widgets.VBox):
 
         with self.hold_trait_notifications():
             self.layer, self.class_a, self.class_b = layer, int(classes[0]), int(classes[1])
-        traitlets.link((self, "layer"), (self.layer_picker, "value"))
-        traitlets.link((self, "class_a"), (self.a_picker, "value"))
-        traitlets.link((self, "class_b"), (self.b_picker, "value"))
+        keep_in_step(self, "layer", self.layer_picker)
+        keep_in_step(self, "class_a", self.a_picker)
+        keep_in_step(self, "class_b", self.b_picker)
         for picture in self.pictures:
             picture.on_pointer(click=self._mosaic_clicked, refused=lambda message: self._say(message, error=True))
         self.add_a.on_click(lambda _: self.add_drawing(self.class_a))

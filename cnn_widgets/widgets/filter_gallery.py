@@ -13,9 +13,8 @@ from ..decode import (UNPOOL_MODES, DecodedFilters, decode_filters, decoded_top_
                       top_images)
 from ..render import mosaic, scale
 from ..session import DataSet, Job
-from .oip_explorer import keep_in_step
 from .picture import Picture, size, style
-from .view import SessionView, StatusLine
+from .view import SessionView, StatusLine, keep_in_step
 
 __all__ = ["FilterGallery", "ReceptiveField"]
 

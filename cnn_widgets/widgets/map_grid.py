@@ -12,7 +12,7 @@ import traitlets
 
 from ..render import COLORMAPS, Mosaic, mosaic
 from .picture import Picture, style
-from .view import SessionView
+from .view import SessionView, keep_in_step
 
 __all__ = ["MapGrid"]
 
@@ -83,10 +83,10 @@ class MapGrid(SessionView, widgets.VBox):
         self.add_class("cnnw-map-grid")
         with self.hold_trait_notifications():
             self.layer, self.colormap, self.normalize = layer, colormap, normalize
-        # link() copies the first side onto the second: the widget's settings win.
-        traitlets.link((self, "layer"), (self.layer_picker, "value"))
-        traitlets.link((self, "normalize"), (self.normalize_picker, "value"))
-        traitlets.link((self, "colormap"), (self.colormap_picker, "value"))
+        # The widget's settings win; a choice the trait refuses puts the picker back.
+        keep_in_step(self, "layer", self.layer_picker)
+        keep_in_step(self, "normalize", self.normalize_picker)
+        keep_in_step(self, "colormap", self.colormap_picker)
         self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave, refused=self._refused)
         self._watch(live, self._activations_changed, "activations")
         self.render()
@@ -144,6 +144,10 @@ class MapGrid(SessionView, widgets.VBox):
         value = float(self._maps[row, col, index])
         self.hovered = f"{self.layer} · map {index} · cell ({row}, {col}) · {value:.3f}"
         self.hover_label.value = self.hovered
+
+    def _say(self, message: str, error: bool = False) -> None:
+        """A refused choice, shown where the hover line is."""
+        self._refused(message)
 
     def _refused(self, message: str) -> None:
         self.hovered = ""

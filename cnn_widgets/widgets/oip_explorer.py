@@ -18,7 +18,7 @@ from ..oip import NodeSweep, OIPResult, OIPSeries, node_sweep, optimize, pattern
 from ..render import mosaic, scale, to_png
 from ..session import Cancelled, Job
 from .picture import size, style
-from .view import SessionView, StatusLine
+from .view import SessionView, StatusLine, keep_in_step
 
 __all__ = ["OIPExplorer"]
 
@@ -51,37 +51,6 @@ def _parse_wavelengths(text: str, limit: int) -> list[float]:
     if bad:
         raise ValueError(f"each wavelength must be > 0 and at most the image size ({limit} px); got {bad[0]:g}")
     return values
-
-
-def keep_in_step(owner: Any, name: str, picker: widgets.Widget) -> None:
-    """Two-way link of ``owner.name`` and ``picker.value`` that never lets them part.
-
-    A value the trait refuses (its ``@validate`` raises), or no value at all (a
-    Dropdown sent ``{"index": null}``), puts the picker back on the trait's value
-    and says why in the owner's status line; ``traitlets.link`` would leave the
-    picker showing what was refused.
-    """
-    def picked(change: dict[str, Any]) -> None:
-        value = change["new"]
-        if value == getattr(owner, name):
-            return
-        try:
-            if value is None:
-                raise traitlets.TraitError(f"no {name} chosen")
-            setattr(owner, name, value)
-        except traitlets.TraitError as error:
-            picker.value = getattr(owner, name)
-            say = getattr(owner, "_say", None)
-            if say is not None:
-                say(str(error), error=True)
-
-    def changed(change: dict[str, Any]) -> None:
-        if picker.value != change["new"]:
-            picker.value = change["new"]
-
-    picker.value = getattr(owner, name)
-    picker.observe(picked, "value")
-    owner.observe(changed, name)
 
 
 class _Index(traitlets.Int):

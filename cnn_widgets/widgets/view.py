@@ -6,10 +6,11 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
 
 from ..session import Session
 
-__all__ = ["SessionView", "StatusLine", "close_tree"]
+__all__ = ["SessionView", "StatusLine", "close_tree", "keep_in_step"]
 
 
 class StatusLine(widgets.HTML):
@@ -95,3 +96,34 @@ class SessionView:
 
     def _closing(self) -> None:
         """Hook: stop what only this view runs (jobs, timers)."""
+
+
+def keep_in_step(owner: Any, name: str, picker: widgets.Widget) -> None:
+    """Two-way link of ``owner.name`` and ``picker.value`` that never lets them part.
+
+    A value the trait refuses (its ``@validate`` raises), or no value at all (a
+    Dropdown sent ``{"index": null}``), puts the picker back on the trait's value
+    and says why in the owner's status line; ``traitlets.link`` would leave the
+    picker showing what was refused.
+    """
+    def picked(change: dict[str, Any]) -> None:
+        value = change["new"]
+        if value == getattr(owner, name):
+            return
+        try:
+            if value is None:
+                raise traitlets.TraitError(f"no {name} chosen (an empty choice); kept {getattr(owner, name)!r}")
+            setattr(owner, name, value)
+        except traitlets.TraitError as error:
+            picker.value = getattr(owner, name)
+            say = getattr(owner, "_say", None)
+            if say is not None:
+                say(str(error), error=True)
+
+    def changed(change: dict[str, Any]) -> None:
+        if picker.value != change["new"]:
+            picker.value = change["new"]
+
+    picker.value = getattr(owner, name)
+    picker.observe(picked, "value")
+    owner.observe(changed, name)

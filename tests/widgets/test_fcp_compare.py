@@ -199,3 +199,15 @@ def test_a_closed_widget_computes_and_sends_nothing(session, data, wire):
     session.live.image = images[0]
     assert wire.since(mark) == []
     assert fcp.update() is None and session.worker.done == 1
+
+
+def test_an_empty_choice_from_the_frontend_keeps_the_pickers_in_step(session):
+    fcp = shown(FCPCompare(session, classes=(0, 1)))
+    for picker in (fcp.a_picker, fcp.layer_picker):
+        picker.set_state({"index": None})  # what the ipywidgets 8 frontend sends for no selection
+    assert (fcp.class_a, fcp.layer) == (0, "maps")
+    assert (fcp.a_picker.value, fcp.layer_picker.value) == (0, "maps")
+    assert "no layer chosen" in fcp.status
+    choose(fcp.a_picker, 2)
+    shown(fcp)
+    assert fcp.comparison.a.label == 2  # still usable

@@ -170,3 +170,14 @@ def test_pointer_events_without_a_position_are_refused_with_a_message(live):
     assert grid.selected_map == -1 and "ignored a pointer event" in grid.hover_label.value
     canvas_event(grid.picture.overlay, "mouse_down", 2 * grid.picture.zoom, 2 * grid.picture.zoom)
     assert grid.selected_map == 0  # still usable
+
+
+def test_an_empty_choice_from_the_frontend_keeps_the_pickers_on_the_settings(live):
+    grid = MapGrid(live, "conv2", colormap="grey")
+    for picker in (grid.layer_picker, grid.colormap_picker):
+        picker.set_state({"index": None})  # what the ipywidgets 8 frontend sends for no selection
+    assert (grid.layer, grid.colormap) == ("conv2", "grey")
+    assert (grid.layer_picker.value, grid.colormap_picker.value) == ("conv2", "grey")
+    assert "no colormap chosen" in grid.hover_label.value
+    choose(grid.layer_picker, "conv1")
+    assert grid.layer == "conv1"  # still usable
