@@ -149,23 +149,39 @@ function render({ model, el }) {
   }
 
   // ------------------------------------------------------------------ sending
-  // At most one message per animation frame: the first points of a frame leave at
-  // once (no wait for the frame), later ones with the next frame.
+  // At most one message per animation frame, and no more often than the kernel
+  // updates its image (`rate` a second: every message also costs the page two kernel
+  // status messages). The first points after a pause leave at once.
   let frameUsed = false;
+  let lastSent = -Infinity;
+  const gap = () => 1000 / Math.max(1, Number(model.get("rate")) || 30) - 2;
 
   function schedule() {
     if (!frame) frame = requestAnimationFrame(tick);
   }
 
+  function trySend() {
+    if (frameUsed || performance.now() - lastSent < gap()) return false;
+    if (!flush()) return false;
+    frameUsed = true;
+    lastSent = performance.now();
+    return true;
+  }
+
   function tick() {
     frame = 0;
     frameUsed = false;
-    if (flush()) { frameUsed = true; schedule(); }
+    trySend();
+    if (frameUsed || hasUnsent()) schedule(); // the next frame: reset, or send the rest
   }
 
   function send() {
-    if (frameUsed) { schedule(); return; }
-    if (flush()) { frameUsed = true; schedule(); }
+    trySend();
+    schedule(); // the next frame frees the frame's message, or sends what waits
+  }
+
+  function hasUnsent() {
+    return pending.some((s) => !s.ended) || Boolean(live && (live.sent < live.points.length || !live.started));
   }
 
   function flush() {

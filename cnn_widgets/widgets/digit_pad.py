@@ -58,6 +58,7 @@ class InkCanvas(anywidget.AnyWidget):
     _css = _HERE / "digit_pad.css"
     size = traitlets.Int(280, help="side of the square pad, pixels").tag(sync=True)
     brush = traitlets.Int(20, help="brush width, pad pixels").tag(sync=True)
+    rate = traitlets.Float(30.0, help="most stroke messages a second (the kernel's update rate)").tag(sync=True)
     brush_min = traitlets.Int(BRUSH_MIN).tag(sync=True)
     brush_max = traitlets.Int(BRUSH_MAX).tag(sync=True)
     strokes = traitlets.List(help="[{id, width, points: [x0, y0, x1, y1, ...]}] in pad pixels").tag(sync=True)
@@ -117,7 +118,7 @@ class DigitPad(widgets.VBox):
         self._closed = False
         self.updates = LatestWins(self._update, rate=rate, on_error=self._worker_failed)
 
-        self.canvas = InkCanvas(size=self.size, brush=brush)
+        self.canvas = InkCanvas(size=self.size, brush=brush, rate=float(rate))
         self.canvas.on_msg(self._on_message)
         side = f"{self.size}px"
         # The ink as a PNG under the live canvas: what a saved or exported notebook shows.

@@ -182,6 +182,7 @@ def test_size_and_rate_are_checked():
         DigitPad(size=0)
     with pytest.raises(ValueError, match="rate"):
         DigitPad(rate=float("nan"))
+    assert DigitPad(rate=12).canvas.rate == 12  # the browser sends no more often than the kernel updates
 
 
 def test_load_from_the_session_test_set(mnist_model):
