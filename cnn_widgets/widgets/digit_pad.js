@@ -3,7 +3,8 @@
 // The ink is drawn here, in the browser, on every pointer event (mouse, touch,
 // pen; coalesced events for fast strokes), so it stays under the pen whatever the
 // distance to the kernel. Stroke points are batched and sent to the kernel at most
-// once per animation frame; the kernel rasterises them (Ink / to_mnist) and stays
+// once per animation frame (and no more often than the kernel updates its image,
+// the `rate` trait); the kernel rasterises them (Ink / to_mnist) and stays
 // the single source of truth: its `strokes` and `base` traits are what a (re)loaded
 // page shows, and they replace the local drawing whenever they change.
 //
