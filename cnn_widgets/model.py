@@ -63,7 +63,7 @@ def _import_tensorflow() -> tuple[Any, Any]:
 keras, tf = _import_tensorflow()
 
 from .layers import LayerInfo, describe_layers  # noqa: E402  (layers imports keras: after the quiet import)
-from .paths import as_path, checked_output  # noqa: E402
+from .paths import MissingFile, as_path, checked_output  # noqa: E402
 
 __all__ = ["CNNModel", "TrainingProgress", "mnist_cnn"]
 
@@ -314,14 +314,14 @@ class CNNModel:
         and class names; without it the model takes pixels as they are.
 
         Raises:
-            FileNotFoundError: No such file.
+            FileNotFoundError: No such file (a :class:`~cnn_widgets.paths.MissingFile`, also a ValueError).
             ValueError: Not a ``.keras`` file, or a corrupt or truncated one.
         """
         path = as_path(path, "path")
         if path.suffix != ".keras":
             raise ValueError(f"{path}: only Keras 3 '.keras' files are accepted (got {path.suffix!r})")
         if not path.is_file():
-            raise FileNotFoundError(f"no model file at {path}")
+            raise MissingFile(f"no model file at {path}" + (" (it is a folder)" if path.is_dir() else ""))
         if not zipfile.is_zipfile(path):
             raise ValueError(f"{path} is not a valid .keras file (a .keras file is a zip archive); "
                              "it may be truncated or corrupt")
@@ -857,13 +857,22 @@ class CNNModel:
                 or images and labels that do not fit the model or each other.
         """
         _check_training_settings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                                 lr_decay=lr_decay, momentum=momentum, l2=l2, shift=shift)
+                                 lr_decay=lr_decay, momentum=momentum, l2=l2, shift=shift, seed=seed)
+        if not isinstance(standardize, (bool, np.bool_)):
+            raise TypeError(f"standardize must be True or False; got {standardize!r}")
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress must be a function of a TrainingProgress (or None); got {type(progress).__name__}")
+        for name, event in (("cancel", cancel), ("pause", pause)):
+            if event is not None and not callable(getattr(event, "is_set", None)):
+                raise TypeError(f"{name} must be a threading.Event (or None); got {type(event).__name__}")
+        if validation is not None and (isinstance(validation, (str, bytes)) or not isinstance(
+                validation, (tuple, list)) or len(validation) != 2):
+            raise TypeError(f"validation must be a pair (images, labels) or None; got {type(validation).__name__}"
+                            + (f" of {len(validation)}" if isinstance(validation, (tuple, list)) else ""))
         x = self.prepare(images)
-        y = np.asarray(labels).reshape(-1)
-        if y.shape[0] != x.shape[0]:
-            raise ValueError(f"{x.shape[0]} images but {y.shape[0]} labels")
-        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= self.classes:
-            raise ValueError(f"labels must be integers in 0..{self.classes - 1}")
+        if x.shape[0] == 0:
+            raise ValueError("no training images: give at least one image")
+        y = self._train_labels(labels, x.shape[0], "labels")
         if standardize:
             axes = (0, 1, 2)
             self.mean = x.mean(axis=axes).astype(np.float32)
@@ -882,7 +891,8 @@ class CNNModel:
         data = _ShiftedBatches(self.standardize(x), y, batch_size, shift, seed, background)
         val = None
         if validation is not None:
-            val = (self.standardize(self.prepare(validation[0])), np.asarray(validation[1]).reshape(-1))
+            val_x = self.prepare(validation[0])
+            val = (self.standardize(val_x), self._train_labels(validation[1], val_x.shape[0], "validation labels"))
         callback = _ProgressCallback(epochs, steps, progress, cancel, pause)
         try:
             # shuffle=False: the batches are already shuffled, by the seed; Keras' own
@@ -911,6 +921,19 @@ class CNNModel:
         return result
 
 
+    def _train_labels(self, labels: Any, count: int, what: str) -> np.ndarray:
+        """``labels`` as ``count`` integer classes of this model, or a ValueError/TypeError saying why not."""
+        y = np.asarray(labels)
+        if y.dtype == np.bool_ or not np.issubdtype(y.dtype, np.integer):
+            raise TypeError(f"{what} must be integer class indices in 0..{self.classes - 1}; got {y.dtype}")
+        y = y.reshape(-1)
+        if y.shape[0] != count:
+            raise ValueError(f"{count} images but {y.shape[0]} {what}")
+        if y.size and (y.min() < 0 or y.max() >= self.classes):
+            raise ValueError(f"{what} must be integers in 0..{self.classes - 1}; got {y.min()}..{y.max()}")
+        return y
+
+
 def _check_training_settings(**settings: Any) -> None:
     """ValueError naming the allowed range for any setting of :meth:`CNNModel.train` outside it."""
     ranges = {
@@ -921,6 +944,7 @@ def _check_training_settings(**settings: Any) -> None:
         "lr_decay": ("a number in (0, 1]", lambda v: 0 < v <= 1, False),
         "momentum": ("a number in [0, 1)", lambda v: 0 <= v < 1, False),
         "l2": ("a number ≥ 0", lambda v: v >= 0, False),
+        "seed": ("a whole number ≥ 0", lambda v: v >= 0, True),
     }
     for name, value in settings.items():
         allowed, ok, integral = ranges[name]

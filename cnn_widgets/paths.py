@@ -6,7 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["as_path", "checked_output"]
+__all__ = ["MissingFile", "as_path", "checked_output"]
+
+
+class MissingFile(FileNotFoundError, ValueError):
+    """An input file that does not exist: a FileNotFoundError that is also a ValueError
+    (a bad argument, caught with the others)."""
 
 
 def as_path(value: Any, what: str = "path") -> Path:

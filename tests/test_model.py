@@ -490,3 +490,33 @@ def test_default_model_accuracy_on_the_real_test_set(mnist_path):
 def test_the_seed_network_refuses_bad_settings(kwargs, error, message):
     with pytest.raises(error, match=message):
         mnist_cnn(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(seed=-1), ValueError, "seed must be a whole number ≥ 0; got -1"),
+        (dict(validation=("x",)), TypeError, "validation must be a pair"),
+        (dict(progress=5), TypeError, "progress must be a function"),
+        (dict(cancel="yes"), TypeError, "cancel must be a threading.Event"),
+        (dict(pause=1), TypeError, "pause must be a threading.Event"),
+        (dict(standardize="no"), TypeError, "standardize must be True or False"),
+        (dict(validation=(np.zeros((4, 8, 8)), [0, 1])), ValueError, "4 images but 2 validation labels"),
+        (dict(validation=(np.zeros((2, 8, 8)), [0.5, 1])), TypeError, "validation labels must be integer"),
+    ],
+)
+def test_training_refuses_bad_settings_before_any_step(tiny_keras, rng, kwargs, error, message):
+    model = CNNModel(tiny_keras)
+    version = model.version
+    with pytest.raises(error, match=message):
+        model.train(rng.random((4, 8, 8)), [0, 1, 2, 0], epochs=1, **kwargs)
+    assert model.version == version  # nothing trained
+
+
+def test_a_missing_model_file_is_also_a_value_error(tmp_path):
+    for path in (tmp_path / "absent.keras", tmp_path / "folder.keras"):
+        with pytest.raises(ValueError, match="no model file at"):
+            CNNModel.load(path)
+    (tmp_path / "real_folder.keras").mkdir()
+    with pytest.raises(ValueError, match="it is a folder"):
+        CNNModel.load(tmp_path / "real_folder.keras")
