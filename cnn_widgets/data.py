@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .paths import MissingFile
+
 __all__ = ["load_mnist", "load_fashion_mnist", "mnist_test_split", "MNIST_ENV", "FASHION_MNIST_ENV",
            "DOWNLOAD_TIMEOUT", "MNIST_SOURCE"]
 
@@ -133,7 +135,7 @@ def _local_path(path: str | os.PathLike[str] | None, env: str) -> Path | None:
         source = "path"
     local = Path(path).expanduser()
     if not local.is_file():
-        raise FileNotFoundError(f"no data file at {local} (given by {source})")
+        raise MissingFile(f"no data file at {local} (given by {source})" + (" (it is a folder)" if local.is_dir() else ""))
     return local
 
 
@@ -154,6 +156,12 @@ def _read_npz(path: Path, name: str) -> tuple[Split, Split]:
                     f"holds the arrays {', '.join(_KEYS)}"
                 )
             arrays = {key: archive[key] for key in _KEYS}
+            not_arrays = [key for key, value in arrays.items() if not isinstance(value, np.ndarray)]
+            if not_arrays:  # NumPy hands back the raw bytes of a member that is no .npy file
+                raise ValueError(
+                    f"{path}: the members {not_arrays} are not NumPy arrays (not .npy data); an {name} .npz "
+                    f"holds the arrays {', '.join(_KEYS)}"
+                )
     except ValueError as error:
         if "allow_pickle" in str(error):
             raise ValueError(

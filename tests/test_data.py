@@ -131,3 +131,20 @@ def test_the_real_file_when_present(mnist_path):
     (x_train, y_train), (x_test, y_test) = load_mnist(mnist_path)
     assert x_train.shape == (60_000, 28, 28) and x_test.shape == (10_000, 28, 28)
     assert np.bincount(y_test, minlength=10).min() > 800
+
+
+def test_a_missing_file_is_also_a_value_error(tmp_path):
+    for path in (tmp_path / "nope.npz", tmp_path):
+        with pytest.raises(ValueError, match="no data file at"):
+            load_fashion_mnist(path)
+
+
+def test_members_that_are_no_npy_data_get_a_clear_error(tmp_path):
+    import zipfile
+
+    path = tmp_path / "text_members.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key in ("x_train", "y_train", "x_test", "y_test"):
+            archive.writestr(f"{key}.npy", "hello")  # named .npy, but not NumPy data
+    with pytest.raises(ValueError, match=r"are not NumPy arrays \(not .npy data\)"):
+        load_mnist(path)
