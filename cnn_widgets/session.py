@@ -408,6 +408,12 @@ class Session(traitlets.HasTraits):
 
     def __init__(self, model: Any = None, *, data: Any = None, live: Any = None) -> None:
         super().__init__()
+        from .live import LiveModel
+
+        if live is not None and not isinstance(live, LiveModel):
+            raise TypeError(f"live must be a LiveModel (or None for a new one); got {type(live).__name__}")
+        if live is not None and model is not None and live.model is not model:
+            raise ValueError("live is a LiveModel of another model; give the model it wraps, or no model")
         if model is None:
             model = live.model if live is not None else None
         if model is None:
@@ -415,8 +421,6 @@ class Session(traitlets.HasTraits):
 
             model = CNNModel.default()
         _check_model(model)
-        from .live import LiveModel
-
         self.model = model
         self.live = live if live is not None else LiveModel(model)
         if getattr(self.live, "session", None) is None:
@@ -463,6 +467,11 @@ class Session(traitlets.HasTraits):
             names: Trait names, as for ``observe``.
             view: The view the observer belongs to (for :meth:`unwatch`).
         """
+        if not callable(getattr(owner, "observe", None)):
+            raise TypeError(f"owner must have traits to observe (a HasTraits, e.g. a widget); got "
+                            f"{type(owner).__name__}")
+        if not callable(handler):
+            raise TypeError(f"handler must be a function of a change; got {type(handler).__name__}")
         owner.observe(handler, names)
         self._observers.append((owner, handler, names, view))
 

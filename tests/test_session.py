@@ -225,3 +225,21 @@ def test_retraining_makes_the_oip_follow_the_new_standardisation(rng):
     assert again.images.min() < 0.1 and again.images.max() > 0.9
     assert np.allclose(model.activations(again.images, "conv")["conv"].mean(axis=(1, 2))[np.arange(3), np.arange(3)],
                        again.history[-1], atol=1e-4)
+
+
+def test_bad_live_models_and_observers_are_refused(tiny):
+    from cnn_widgets.live import LiveModel
+
+    with pytest.raises(TypeError, match="live must be a LiveModel"):
+        Session(tiny, live=5)
+    from cnn_widgets import CNNModel
+
+    other = LiveModel(CNNModel(make_tiny_cnn()))
+    with pytest.raises(ValueError, match="LiveModel of another model"):
+        Session(tiny, live=other)
+    with Session(tiny) as session:
+        with pytest.raises(TypeError, match="owner must have traits"):
+            session.watch(5, lambda change: None)
+        with pytest.raises(TypeError, match="handler must be a function"):
+            session.watch(session.live, 5)
+        session.watch(session.live, lambda change: None, "image")  # still usable
