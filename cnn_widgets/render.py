@@ -177,6 +177,10 @@ def mosaic(
             low, high = value_range
         except (TypeError, ValueError):
             raise ValueError(f"value_range must be (low, high); got {value_range!r}") from None
+        if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                   and math.isfinite(v) for v in (low, high)) or low > high:
+            raise ValueError(f"value_range must be two finite numbers (low, high) with low ≤ high; "
+                             f"got {value_range!r}")
         levels = scale(maps, low, high)
     elif normalize == "layer":
         levels = scale(maps, min(float(maps.min()), 0.0), float(maps.max()))

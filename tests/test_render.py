@@ -1,0 +1,18 @@
+"""render: bad display settings are refused with the setting's name and what is allowed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cnn_widgets.render import mosaic
+
+
+@pytest.mark.parametrize("value_range", [(1.0, 0.0), (math.nan, 1.0), (0.0, math.inf), (True, 1.0), ("0", 1)])
+def test_a_fixed_value_range_must_be_two_finite_numbers_in_order(value_range):
+    maps = np.random.default_rng(0).random((5, 5, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match="value_range must be two finite numbers"):
+        mosaic(maps, value_range=value_range)
+    assert mosaic(maps, value_range=(0.0, 1.0)).count == 4  # a good range still works
