@@ -169,6 +169,8 @@ def class_patterns(
             different number of images and labels.
     """
     model.layer(layer)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function of the fraction done (or None); got {type(progress).__name__}")
     labels = _check_labels(model, images, labels)
     if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
         raise ValueError(f"classes must be a list of class indices, e.g. (4, 9); got {classes!r}")

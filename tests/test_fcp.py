@@ -126,3 +126,9 @@ def test_bad_batch_size_is_a_clear_error(lights, rng):
     for bad in (0, -1, 2.5):
         with pytest.raises(ValueError, match="batch_size must be a whole number"):
             class_patterns(lights, images, labels, "maps", (0, 1), batch_size=bad)
+
+
+def test_a_progress_that_is_no_function_is_refused_before_any_batch(lights, rng):
+    images, labels = _data(rng)
+    with pytest.raises(TypeError, match="progress must be a function of the fraction done"):
+        class_patterns(lights, images, labels, "maps", (0, 1), progress=5)
