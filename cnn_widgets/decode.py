@@ -228,7 +228,10 @@ def place(model: Any, decoded: DecodedFilters, map_index: int, row: int = 0, col
     """
     info = model.layer(decoded.layer)
     rows, cols = info.output_shape[0], info.output_shape[1]
-    if not (_is_index(row) and _is_index(col) and 0 <= row < rows and 0 <= col < cols):
+    if not (_is_index(row) and _is_index(col)):
+        raise ValueError(f"row and col must be whole numbers (rows 0–{rows - 1}, cols 0–{cols - 1}); "
+                         f"got ({row!r}, {col!r})")
+    if not (0 <= row < rows and 0 <= col < cols):
         raise ValueError(f"cell ({row!r}, {col!r}) is outside the {rows}×{cols} maps of {decoded.layer!r}")
     height, width, channels = model.input_shape
     canvas = np.zeros((height, width, channels), np.float32)
@@ -357,6 +360,7 @@ def decoded_top_images(model: Any, decoded: DecodedFilters, map_index: int, imag
     """Fig. 4d of the paper: indices of the ``k`` images whose correlation with the decoded
     filter of ``map_index`` is strongest at some cell (images contrast-normalised)."""
     k = _check_k(k)
+    images = _check_images(images)
     position = decoded.position(map_index)
     one = DecodedFilters(decoded.layer, decoded.filters[position:position + 1], decoded.unpool,
                          decoded.maps[position:position + 1])
@@ -390,6 +394,14 @@ def raw_kernels(model: Any, layer: str, channel: int = 0) -> np.ndarray:
     return kernel[:, :, int(channel), :].astype(np.float32)
 
 
+def _check_images(images: Any) -> Any:
+    if images is None or isinstance(images, (str, bytes)) or not hasattr(images, "__len__") \
+            or not hasattr(images, "__getitem__"):
+        raise TypeError(f"images must be an array of images (N, height, width[, channels]); got "
+                        f"{type(images).__name__}")
+    return images
+
+
 def _check_k(k: Any) -> int:
     if not _is_index(k) or k < 1:
         raise ValueError(f"k must be a whole number ≥ 1; got {k!r}")
@@ -412,5 +424,5 @@ def top_images(model: Any, layer: str, map_index: int, images: Any, k: int = 4,
     if not _is_index(map_index) or not 0 <= map_index < count:
         raise ValueError(f"map {map_index!r} is out of range: {layer} has {count} maps (0–{count - 1})")
     k = _check_k(k)
-    peaks, _ = layer_statistics(model, layer, images, batch_size=batch_size)
+    peaks, _ = layer_statistics(model, layer, _check_images(images), batch_size=batch_size)
     return np.argsort(-peaks[:, int(map_index)], kind="stable")[:k]

@@ -199,3 +199,16 @@ def test_top_images_are_those_with_the_strongest_cell():
     best = top_images(model, "conv1", 3, images, k=20)
     peaks = model.activations(images, "conv1")["conv1"][..., 3].reshape(20, -1).max(axis=1)
     np.testing.assert_array_equal(best, np.argsort(-peaks, kind="stable"))
+
+
+def test_cells_and_images_of_the_wrong_kind_are_clear_errors():
+    model = CNNModel.default()
+    decoded = decode_filters(model, "conv2", maps=[1, 3])
+    with pytest.raises(ValueError, match=r"row and col must be whole numbers \(rows 0–10, cols 0–10\); got \(1.5, 0\)"):
+        place(model, decoded, 1, row=1.5)
+    with pytest.raises(ValueError, match=r"cell \(99, 0\) is outside the 11×11 maps"):
+        place(model, decoded, 1, row=99)
+    for find in (lambda: top_images(model, "conv2", 0, None), lambda: decoded_top_images(model, decoded, 1, None)):
+        with pytest.raises(TypeError, match=r"images must be an array of images"):
+            find()
+    assert place(model, decoded, 1, row=2, col=3).shape == (28, 28, 1)  # good calls still work
