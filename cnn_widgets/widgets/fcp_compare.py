@@ -14,7 +14,7 @@ from ..fcp import ClassPattern, FCPComparison, class_patterns, compare_patterns,
 from ..render import mosaic
 from ..session import Job, Session
 from .picture import Picture, size, style
-from .view import SessionView, StatusLine, keep_in_step
+from .view import Picker, SessionView, StatusLine, keep_in_step
 
 __all__ = ["FCPCompare"]
 
@@ -79,9 +79,9 @@ class FCPCompare(SessionView, widgets.VBox):
         self.computed = 0  # class patterns computed so far (each change computes what is new)
 
         names = [(f"{i} ({n})" if n != str(i) else n, i) for i, n in enumerate(model.class_names)]
-        self.a_picker = widgets.Dropdown(options=names, description="class A", layout=size("170px"))
-        self.b_picker = widgets.Dropdown(options=names, description="class B", layout=size("170px"))
-        self.layer_picker = widgets.Dropdown(options=model.layer_names[:-1], description="layer",
+        self.a_picker = Picker(options=names, description="class A", layout=size("170px"))
+        self.b_picker = Picker(options=names, description="class B", layout=size("170px"))
+        self.layer_picker = Picker(options=model.layer_names[:-1], description="layer",
                                              layout=size("190px"))
         self.add_a = widgets.Button(description="add drawing to A", layout=size("140px"))
         self.add_b = widgets.Button(description="add drawing to B", layout=size("140px"))

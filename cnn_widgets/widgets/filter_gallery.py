@@ -14,7 +14,7 @@ from ..decode import (UNPOOL_MODES, DecodedFilters, decode_filters, decoded_top_
 from ..render import mosaic, scale
 from ..session import DataSet, Job
 from .picture import Picture, size, style
-from .view import SessionView, StatusLine, keep_in_step
+from .view import Picker, SessionView, StatusLine, Toggles, keep_in_step
 
 __all__ = ["FilterGallery", "ReceptiveField"]
 
@@ -95,15 +95,15 @@ class FilterGallery(SessionView, widgets.VBox):
 
         self.what = widgets.HTML()
         self.what.add_class("cnnw-filter-what")
-        self.kernel_layer_picker = widgets.Dropdown(options=self._convs, description="kernels of",
+        self.kernel_layer_picker = Picker(options=self._convs, description="kernels of",
                                                     layout=size("200px"))
         self.channel_picker = widgets.BoundedIntText(0, min=0, max=0, description="input channel",
                                                      style={"description_width": "90px"}, layout=size("180px"))
         self.kernels = Picture("cnnw-filter-kernels")
         self.kernels_title = widgets.HTML()
-        self.layer_picker = widgets.Dropdown(options=model.spatial_layers, description="layer", layout=size("190px"))
-        self.unpool_picker = widgets.ToggleButtons(options=list(UNPOOL_MODES), style={"button_width": "70px"})
-        self.view_picker = widgets.ToggleButtons(options=list(VIEWS), style={"button_width": "90px"})
+        self.layer_picker = Picker(options=model.spatial_layers, description="layer", layout=size("190px"))
+        self.unpool_picker = Toggles(options=list(UNPOOL_MODES), style={"button_width": "70px"})
+        self.view_picker = Toggles(options=list(VIEWS), style={"button_width": "90px"})
         self.decoded_picture = Picture("cnnw-filter-decoded")
         self.title = widgets.HTML()
         self.top = Picture("cnnw-filter-top")

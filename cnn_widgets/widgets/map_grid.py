@@ -12,7 +12,7 @@ import traitlets
 
 from ..render import COLORMAPS, Mosaic, mosaic
 from .picture import Picture, style
-from .view import SessionView, keep_in_step
+from .view import Picker, SessionView, Toggles, keep_in_step
 
 __all__ = ["MapGrid"]
 
@@ -60,11 +60,11 @@ class MapGrid(SessionView, widgets.VBox):
 
         self.title = widgets.HTML()
         self.title.add_class("cnnw-grid-title")
-        self.layer_picker = widgets.Dropdown(options=choices, description="layer",
+        self.layer_picker = Picker(options=choices, description="layer",
                                              layout=widgets.Layout(width="180px"))
         # every colour map on offer, so the picker follows whatever the grid starts with
-        self.colormap_picker = widgets.Dropdown(options=list(COLORMAPS), layout=widgets.Layout(width="90px"))
-        self.normalize_picker = widgets.ToggleButtons(options=[("shared scale", "layer"), ("per map", "map")],
+        self.colormap_picker = Picker(options=list(COLORMAPS), layout=widgets.Layout(width="90px"))
+        self.normalize_picker = Toggles(options=[("shared scale", "layer"), ("per map", "map")],
                                                       style={"button_width": "100px"})
         self.picture = Picture("cnnw-grid-picture")
         self.hover_label = widgets.HTML("&nbsp;")

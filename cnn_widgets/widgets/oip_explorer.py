@@ -18,7 +18,7 @@ from ..oip import NodeSweep, OIPResult, OIPSeries, node_sweep, optimize, pattern
 from ..render import mosaic, scale, to_png
 from ..session import Cancelled, Job
 from .picture import size, style
-from .view import SessionView, StatusLine, keep_in_step
+from .view import Picker, SessionView, StatusLine, Toggles, keep_in_step
 
 __all__ = ["OIPExplorer"]
 
@@ -114,9 +114,9 @@ class OIPExplorer(SessionView, widgets.VBox):
         self._frames = 0
         self._live_picture: Callable[[np.ndarray, float], np.ndarray] | None = None
 
-        self.layer_picker = widgets.Dropdown(options=spatial, description="layer", layout=size("180px"))
+        self.layer_picker = Picker(options=spatial, description="layer", layout=size("180px"))
         self.map_picker = widgets.BoundedIntText(0, min=0, max=1, description="map", layout=size("150px"))
-        self.mode_picker = widgets.ToggleButtons(
+        self.mode_picker = Toggles(
             options=[("one map", "map"), ("atlas", "atlas"), ("series", "series"), ("nodes", "nodes")],
             style={"button_width": "76px"})
         self.use_node = widgets.Checkbox(False, description="one node of the map", indent=False,

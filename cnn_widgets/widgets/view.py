@@ -10,7 +10,7 @@ import traitlets
 
 from ..session import Session
 
-__all__ = ["SessionView", "StatusLine", "close_tree", "keep_in_step"]
+__all__ = ["Picker", "SessionView", "StatusLine", "Toggles", "close_tree", "keep_in_step"]
 
 
 class StatusLine(widgets.HTML):
@@ -127,3 +127,29 @@ def keep_in_step(owner: Any, name: str, picker: widgets.Widget) -> None:
     picker.value = getattr(owner, name)
     picker.observe(picked, "value")
     owner.observe(changed, name)
+
+
+def _checked_index(picker: widgets.widget_selection._Selection, index: Any) -> Any:
+    labels = picker._options_labels
+    if index is None or (isinstance(index, int) and 0 <= index < len(labels)):
+        return index
+    what = picker.description or "the picker"
+    raise traitlets.TraitError(f"{what}: choice {index!r} is out of range; choose 0–{len(labels) - 1} "
+                               f"({', '.join(labels[:12])}{', …' if len(labels) > 12 else ''})")
+
+
+class Picker(widgets.Dropdown):
+    """A Dropdown whose refusal of an index out of range (from a frontend out of step)
+    names the choices, not just "index out of bounds"."""
+
+    @traitlets.validate("index")
+    def _validate_index(self, proposal: Any) -> Any:
+        return _checked_index(self, proposal["value"])
+
+
+class Toggles(widgets.ToggleButtons):
+    """ToggleButtons whose refusal of an index out of range names the choices."""
+
+    @traitlets.validate("index")
+    def _validate_index(self, proposal: Any) -> Any:
+        return _checked_index(self, proposal["value"])

@@ -181,3 +181,12 @@ def test_an_empty_choice_from_the_frontend_keeps_the_pickers_on_the_settings(liv
     assert "no colormap chosen" in grid.hover_label.value
     choose(grid.layer_picker, "conv1")
     assert grid.layer == "conv1"  # still usable
+
+
+def test_an_index_out_of_range_from_the_frontend_names_the_choices(live):
+    grid = MapGrid(live, "conv2")
+    for picker in (grid.layer_picker, grid.normalize_picker):
+        for index in (99, -2):
+            with pytest.raises(traitlets.TraitError, match=r"choice .* is out of range; choose 0–"):
+                picker.set_state({"index": index})
+    assert (grid.layer, grid.layer_picker.value, grid.normalize_picker.value) == ("conv2", "conv2", "layer")
