@@ -200,6 +200,9 @@ class FCPCompare(SessionView, widgets.VBox):
         except (TypeError, ValueError) as error:
             self._say(f"the drawing cannot be added: {error}", error=True)
             return
+        if float(np.ptp(prepared)) == 0.0:
+            self._say("the drawing is empty (one flat colour): draw a digit first, then add it", error=True)
+            return
         self._own.setdefault(int(label), []).append(prepared)
         self.clear_drawings.disabled = False
         self._describe()

@@ -211,3 +211,13 @@ def test_an_empty_choice_from_the_frontend_keeps_the_pickers_in_step(session):
     choose(fcp.a_picker, 2)
     shown(fcp)
     assert fcp.comparison.a.label == 2  # still usable
+
+
+def test_an_empty_drawing_is_not_added(session):
+    fcp = shown(FCPCompare(session, classes=(0, 1)))
+    counts = (fcp.comparison.a.count, fcp.comparison.b.count)
+    session.live.image = np.zeros(session.model.input_shape, np.float32)  # a cleared pad
+    click(fcp.add_a)
+    shown(fcp)
+    assert "the drawing is empty" in fcp.status and fcp._own == {} and fcp.clear_drawings.disabled
+    assert (fcp.comparison.a.count, fcp.comparison.b.count) == counts
