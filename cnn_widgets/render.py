@@ -79,6 +79,10 @@ def _finite(values: object, what: str) -> np.ndarray:
     return array
 
 
+#: Widest gap between the tiles of a mosaic, pixels.
+MAX_GAP = 64
+
+
 def _whole(value: object, what: str, least: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{what} must be a whole number ≥ {least}; got {value!r}")
@@ -169,6 +173,8 @@ def mosaic(
     if normalize not in ("layer", "map"):
         raise ValueError(f"normalize must be 'layer' or 'map'; got {normalize!r}")
     gap = _whole(gap, "gap", 0)
+    if gap > MAX_GAP:
+        raise ValueError(f"gap must be 0–{MAX_GAP} pixels between tiles; got {gap}")
     if columns is not None:
         columns = _whole(columns, "columns", 1)
     h, w, count = maps.shape
@@ -187,7 +193,7 @@ def mosaic(
     else:
         low = np.minimum(maps.min(axis=(0, 1)), 0.0)
         levels = scale(maps, low, maps.max(axis=(0, 1)))
-    columns = columns or default_columns(count, (h, w))
+    columns = min(columns, max(count, 1)) if columns else default_columns(count, (h, w))  # no empty columns
     rows = math.ceil(count / columns)
     picture = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), _GAP, np.uint8)
     for index in range(count):

@@ -16,3 +16,11 @@ def test_a_fixed_value_range_must_be_two_finite_numbers_in_order(value_range):
     with pytest.raises(ValueError, match="value_range must be two finite numbers"):
         mosaic(maps, value_range=value_range)
     assert mosaic(maps, value_range=(0.0, 1.0)).count == 4  # a good range still works
+
+
+def test_a_huge_gap_is_refused_and_extra_columns_leave_no_empty_space():
+    maps = np.random.default_rng(0).random((5, 5, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match="gap must be 0–64 pixels"):
+        mosaic(maps, gap=10 ** 6)
+    tiles = mosaic(maps, columns=10 ** 6, gap=1)
+    assert tiles.columns == 4 and tiles.indices.shape == (5, 4 * 6 - 1)
