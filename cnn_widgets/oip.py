@@ -999,6 +999,11 @@ def layer_statistics(model: Any, layer: str, data: Any, batch_size: int = 256) -
     Returns:
         ``(peaks, means)``, each ``(len(data), maps)``.
     """
+    if data is None or isinstance(data, (str, bytes)) or not hasattr(data, "__len__"):
+        raise TypeError(f"data must be an array of images; got {type(data).__name__}")
+    if len(data) == 0:
+        raise ValueError("data must hold at least one image")
+    _whole(batch_size, "batch_size", 1, "a whole number ≥ 1")
     key = (model.version, layer, id(data), len(data))
     with _FIRING_LOCK:
         kept = _FIRING.setdefault(model, {})

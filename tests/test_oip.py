@@ -519,3 +519,10 @@ def test_bad_cancel_positions_and_images_are_refused(tiny):
         node_sweep(tiny, "conv", 0, steps=2, positions=5)
     with pytest.raises(ValueError, match=r"images must be an \(n, height, width, channels\) array"):
         pattern_picture(np.zeros(5))
+
+
+def test_layer_statistics_of_no_images_is_a_clear_error(tiny):
+    with pytest.raises(ValueError, match="data must hold at least one image"):
+        layer_statistics(tiny, "conv", np.zeros((0, 12, 12, 1), np.float32))
+    with pytest.raises(TypeError, match="data must be an array of images"):
+        layer_statistics(tiny, "conv", None)
