@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import threading
 import time
@@ -894,14 +895,22 @@ class CNNModel:
             val_x = self.prepare(validation[0])
             val = (self.standardize(val_x), self._train_labels(validation[1], val_x.shape[0], "validation labels"))
         callback = _ProgressCallback(epochs, steps, progress, cancel, pause)
+        before = self.keras_model.get_weights()
         try:
             # shuffle=False: the batches are already shuffled, by the seed; Keras' own
             # shuffle of the batch order is unseeded and would make runs differ.
             history = self.keras_model.fit(
                 data, epochs=epochs, validation_data=val, callbacks=[callback], verbose=0, shuffle=False
             )
+            if callback.diverged is not None:
+                self.keras_model.set_weights(before)  # never leave a model that answers NaN
         finally:
             self.changed()  # new weights (also after a cancel): every cache is stale
+        if callback.diverged is not None:
+            epoch, step = callback.diverged
+            raise ValueError(f"training diverged: the loss stopped being a finite number at epoch {epoch}, step "
+                             f"{step}; the weights from before training are kept. Use a smaller learning_rate "
+                             f"(got {learning_rate:g}) or l2 (got {l2:g})")
         self.metadata["training"] = {
             "recipe": "SGD with Nesterov momentum, exponential LR decay per epoch, L2 weight decay",
             "epochs": epochs,
@@ -1004,6 +1013,7 @@ class _ProgressCallback(keras.callbacks.Callback):
         self.epoch = self.step = 0
         self._start = time.perf_counter()
         self._paused = 0.0
+        self.diverged: tuple[int, int] | None = None  # (epoch, step) where the loss stopped being finite
 
     def _report(self, logs: dict | None, epoch_done: bool) -> None:
         if self.progress is not None:
@@ -1023,6 +1033,11 @@ class _ProgressCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.step = batch + 1
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.diverged = (self.epoch, self.step)
+            self.model.stop_training = True
+            return
         self._report(logs, False)
         if self.pause is not None and self.pause.is_set() and not self._stopped():
             began = time.perf_counter()

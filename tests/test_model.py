@@ -520,3 +520,15 @@ def test_a_missing_model_file_is_also_a_value_error(tmp_path):
     (tmp_path / "real_folder.keras").mkdir()
     with pytest.raises(ValueError, match="it is a folder"):
         CNNModel.load(tmp_path / "real_folder.keras")
+
+
+def test_training_that_diverges_is_an_error_and_keeps_the_weights(tiny_keras, rng):
+    model = CNNModel(tiny_keras)
+    images = rng.random((16, 8, 8)).astype(np.float32)
+    weights = [w.copy() for w in model.keras_model.get_weights()]
+    before = model.predict(images)
+    with pytest.raises(ValueError, match="training diverged: the loss stopped being a finite number"):
+        model.train(images, rng.integers(0, 3, 16), epochs=2, batch_size=4, learning_rate=1e30, shift=0)
+    for kept, old in zip(model.keras_model.get_weights(), weights):
+        np.testing.assert_array_equal(kept, old)
+    np.testing.assert_allclose(model.predict(images), before, rtol=1e-6)  # still answers, no NaN
