@@ -318,7 +318,7 @@ def _oip_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blur", type=_whole(0), default=0, metavar="EVERY",
                         help="damp high frequencies: blur every EVERY steps (default 0: never)")
     parser.add_argument("--blur-sigma", type=_number(0.0, above=True), default=0.5, help="width of that blur, px")
-    parser.add_argument("--contrast", type=_number(0.0), default=1.0, help="display contrast (0: plain)")
+    parser.add_argument("--contrast", type=_number(0.0, 20.0), default=1.0, help="display contrast, 0–20 (0: plain)")
     parser.add_argument("--zoom", type=_whole(0), default=0, help="pixel enlargement (default 8, atlas 3, series 4)")
     parser.add_argument("--restandardize", action="store_true", help="the seed's per-step re-standardisation")
     parser.add_argument("--no-data", action="store_true",

@@ -50,7 +50,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from .paths import checked_output
-from .render import contrast, mosaic
+from .render import MAX_ENHANCE, contrast, mosaic
 
 __all__ = ["OIPResult", "OIPSeries", "NodeSweep", "OIPCallbacks", "optimize", "series", "node_sweep",
            "consistency", "pattern_picture", "wavelength_noise", "check_enhance",
@@ -91,14 +91,15 @@ def _positive(value: Any, what: str) -> float:
 
 
 def check_enhance(enhance: Any) -> float:
-    """A display contrast: a finite number ≥ 0 (0 = plain).
+    """A display contrast: a number in 0–``MAX_ENHANCE`` (0 = plain).
 
     Raises:
         ValueError: NaN, infinite, negative or not a number.
     """
     if isinstance(enhance, (bool, np.bool_)) or not isinstance(enhance, numbers.Real) \
-            or not math.isfinite(enhance) or enhance < 0:
-        raise ValueError(f"enhance (the display contrast) must be a finite number ≥ 0 (0 = plain); got {enhance!r}")
+            or not math.isfinite(enhance) or not 0 <= enhance <= MAX_ENHANCE:
+        raise ValueError(f"enhance (the display contrast) must be a finite number ≥ 0, at most {MAX_ENHANCE} "
+                         f"(0 = plain); got {enhance!r}")
     return float(enhance)
 
 

@@ -79,6 +79,9 @@ def _finite(values: object, what: str) -> np.ndarray:
     return array
 
 
+#: Strongest contrast enhancement: beyond it every pixel that is not black shows white.
+MAX_ENHANCE = 20
+
 #: Widest gap between the tiles of a mosaic, pixels.
 MAX_GAP = 64
 
@@ -236,8 +239,8 @@ def contrast(image: np.ndarray, enhance: float = 0.0) -> np.ndarray:
         raise ValueError("the image is empty")
     if isinstance(enhance, (bool, np.bool_)) or not isinstance(enhance, (int, float, np.integer, np.floating)):
         raise TypeError(f"enhance must be a number ≥ 0; got {enhance!r}")
-    if not math.isfinite(enhance) or enhance < 0:
-        raise ValueError(f"enhance must be a finite number ≥ 0 (0: plain); got {enhance}")
+    if not math.isfinite(enhance) or not 0 <= enhance <= MAX_ENHANCE:
+        raise ValueError(f"enhance must be a number in 0–{MAX_ENHANCE} (0: plain); got {enhance}")
     low, high = float(image.min()), float(image.max())
     wide = image.astype(np.float64)  # no overflow between float32 extremes
     unit = ((wide - low) / (high - low)).astype(np.float32) if high > low else np.zeros_like(image)

@@ -234,3 +234,13 @@ def test_a_training_file_that_cannot_be_written_fails_before_training(tmp_path):
     )
     assert run.returncode == 2 and "epoch" not in run.stdout
     assert run.stderr.strip().endswith("a_file is a file, not a folder")
+
+
+def test_a_contrast_over_20_exits_2_in_one_line_before_any_work(tmp_path, capsys):
+    from cnn_widgets.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["oip", "--map", "0", "--contrast", "1e308", "--out", str(tmp_path / "a.png")])
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 2 and len(err.splitlines()) == 1 and "--contrast" in err and "[0, 20]" in err
+    assert not (tmp_path / "a.png").exists()

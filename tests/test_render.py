@@ -24,3 +24,13 @@ def test_a_huge_gap_is_refused_and_extra_columns_leave_no_empty_space():
         mosaic(maps, gap=10 ** 6)
     tiles = mosaic(maps, columns=10 ** 6, gap=1)
     assert tiles.columns == 4 and tiles.indices.shape == (5, 4 * 6 - 1)
+
+
+@pytest.mark.parametrize("enhance", [20.5, 1e308, -0.1, math.nan])
+def test_a_contrast_beyond_what_shows_anything_is_refused(enhance):
+    from cnn_widgets.render import contrast
+
+    image = np.linspace(0, 1, 64).reshape(8, 8)
+    with pytest.raises(ValueError, match="enhance must be a number in 0–20"):
+        contrast(image, enhance)
+    assert 0 < float(contrast(image, 20).mean()) < 1  # the strongest allowed still shows a picture
