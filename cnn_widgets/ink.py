@@ -15,6 +15,23 @@ __all__ = ["Ink", "draw_segment", "draw_polyline"]
 
 #: Segments whose window is wider than this are drawn one by one (rare: pens move a few px per event).
 _BATCH_WINDOW = 96
+#: Largest coordinate (pixels, either sign) and brush width a stroke may have.
+LIMIT = 1e6
+MAX_WIDTH = 1e4
+
+
+def _number(value: object, what: str, limit: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what} must be a number; got {type(value).__name__}")
+    number = float(value)
+    if not np.isfinite(number) or abs(number) > limit:
+        raise ValueError(f"{what} must be a finite number within ±{limit:g}; got {value!r}")
+    return number
+
+
+def _point(x: object, y: object) -> tuple[float, float]:
+    """``(x, y)`` as plain floats, or a ValueError/TypeError naming what is allowed."""
+    return _number(x, "x", LIMIT), _number(y, "y", LIMIT)
 
 
 def draw_segment(raster: np.ndarray, start: tuple[float, float], end: tuple[float, float],
@@ -135,11 +152,17 @@ class Ink:
         self.version += 1
 
     def begin(self, x: float, y: float, width: float) -> None:
-        """Start a stroke at ``(x, y)`` with a brush ``width`` pixels wide (a dot)."""
+        """Start a stroke at ``(x, y)`` with a brush ``width`` pixels wide (a dot).
+
+        Raises:
+            TypeError: A coordinate or the width is not a number.
+            ValueError: NaN, infinite or beyond ±``LIMIT`` pixels; width not in (0, ``MAX_WIDTH``].
+        """
+        width = _number(width, "brush width", MAX_WIDTH)
         if not width > 0:
             raise ValueError(f"brush width must be > 0 pixels; got {width}")
         # plain floats: the same arithmetic whatever number type the caller has
-        point, width = (float(x), float(y)), float(width)
+        point = _point(x, y)
         self.strokes.append((width, [point]))
         draw_segment(self.raster, point, point, width)
         self.version += 1
@@ -147,12 +170,13 @@ class Ink:
     def extend(self, x: float, y: float) -> tuple[float, float] | None:
         """Continue the current stroke to ``(x, y)``; returns the previous point.
 
-        Does nothing (returns ``None``) when no stroke is under way.
+        Does nothing (returns ``None``) when no stroke is under way. A point that
+        names no pixel (as for :meth:`begin`) is refused and nothing is kept.
         """
         if not self.strokes:
             return None
         width, points = self.strokes[-1]
-        previous, point = points[-1], (float(x), float(y))
+        previous, point = points[-1], _point(x, y)
         points.append(point)
         draw_segment(self.raster, previous, point, width)
         self.version += 1
@@ -164,7 +188,7 @@ class Ink:
         if not self.strokes or not len(points):
             return
         width, path = self.strokes[-1]
-        new = [(float(x), float(y)) for x, y in points]
+        new = [_point(x, y) for x, y in points]  # all or nothing
         draw_polyline(self.raster, [path[-1], *new], width)
         path.extend(new)
         self.version += 1

@@ -86,3 +86,29 @@ def test_a_batch_of_points_draws_exactly_what_point_by_point_draws():
         batch.extend_many(points)
         np.testing.assert_array_equal(batch.raster, one.raster)
         assert batch.strokes == one.strokes
+
+
+@pytest.mark.parametrize("x, y, error", [
+    (float("nan"), 5.0, ValueError), (5.0, float("-inf"), ValueError), (0.0, 7.5e36, ValueError),
+    (10**12, 3, ValueError), (None, 3.0, TypeError), ("4", 3.0, TypeError), (True, 3.0, TypeError),
+])
+def test_a_point_that_names_no_pixel_is_refused_and_nothing_is_kept(x, y, error):
+    ink = Ink(56, 56)
+    ink.begin(10, 10, 6)
+    before, version = ink.raster.copy(), ink.version
+    with pytest.raises(error, match="must be"):
+        ink.extend(x, y)
+    with pytest.raises(error, match="must be"):
+        ink.extend_many([(20, 20), (x, y)])  # all or nothing
+    with pytest.raises(error, match="must be"):
+        ink.begin(x, y, 6)
+    np.testing.assert_array_equal(ink.raster, before)
+    assert ink.strokes == [(6.0, [(10.0, 10.0)])] and ink.version == version
+
+
+@pytest.mark.parametrize("width", [float("nan"), float("inf"), -3, 0, 1e9, None])
+def test_a_brush_width_that_is_no_size_is_refused(width):
+    ink = Ink(20, 20)
+    with pytest.raises((ValueError, TypeError), match="brush width"):
+        ink.begin(5, 5, width)
+    assert ink.empty
