@@ -902,6 +902,8 @@ class CNNModel:
             history = self.keras_model.fit(
                 data, epochs=epochs, validation_data=val, callbacks=[callback], verbose=0, shuffle=False
             )
+            if callback.diverged is None and not self._answers_finitely(x[:16]):
+                callback.diverged = (callback.epoch, callback.step)  # the last step's update overflowed
             if callback.diverged is not None:
                 self.keras_model.set_weights(before)  # never leave a model that answers NaN
         finally:
@@ -929,6 +931,12 @@ class CNNModel:
         self.metadata["history"] = {k: [round(v, 5) for v in vals] for k, vals in result.items()}
         return result
 
+
+    def _answers_finitely(self, batch: np.ndarray) -> bool:
+        """Finite weights, and finite outputs on ``batch`` (pixels, not standardised)."""
+        if not all(np.all(np.isfinite(w)) for w in self.keras_model.get_weights()):
+            return False
+        return bool(np.all(np.isfinite(np.asarray(self.keras_model(self.standardize(batch), training=False)))))
 
     def _train_labels(self, labels: Any, count: int, what: str) -> np.ndarray:
         """``labels`` as ``count`` integer classes of this model, or a ValueError/TypeError saying why not."""

@@ -532,3 +532,12 @@ def test_training_that_diverges_is_an_error_and_keeps_the_weights(tiny_keras, rn
     for kept, old in zip(model.keras_model.get_weights(), weights):
         np.testing.assert_array_equal(kept, old)
     np.testing.assert_allclose(model.predict(images), before, rtol=1e-6)  # still answers, no NaN
+
+
+def test_a_single_step_that_overflows_the_weights_is_caught_too(tiny_keras, rng):
+    model = CNNModel(tiny_keras)
+    images = rng.random((8, 8, 8)).astype(np.float32)
+    before = model.predict(images)
+    with pytest.raises(ValueError, match="training diverged"):  # one step: its loss is finite, its update is not
+        model.train(images, rng.integers(0, 3, 8), epochs=1, batch_size=8, learning_rate=1e38, shift=0)
+    np.testing.assert_allclose(model.predict(images), before, rtol=1e-6)
