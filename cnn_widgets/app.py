@@ -15,7 +15,7 @@ import traitlets
 from .session import Session
 from .widgets import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
                       ReceptiveField)
-from .widgets.view import SessionView, StatusLine
+from .widgets.view import SessionView, StatusLine, Tabs
 
 __all__ = ["Explorer"]
 
@@ -90,7 +90,7 @@ class Explorer(SessionView, widgets.VBox):
             self.receptive_field.follow(grid)  # ... and the cell's field is outlined
         # The other panels are built when their tab is first opened: a faster start
         # (fewer widgets for the page to draw), less memory, fewer messages per stroke.
-        self.tabs = widgets.Tab([self.oip], titles=("OIP",))
+        self.tabs = Tabs([self.oip], titles=("OIP",))
         self.tabs.add_class("cnnw-explorer-tabs")
         self._panels: dict[str, Any] = {"OIP": self.oip}
         self._builders: dict[str, Callable[[], widgets.Widget]] = {}

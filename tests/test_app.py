@@ -11,6 +11,7 @@ import numpy as np
 from cnn_widgets import CNNModel, Explorer, MapGrid
 
 import pytest
+import traitlets
 
 from cnn_widgets.session import Session
 
@@ -131,4 +132,15 @@ def test_panels_are_built_when_their_tab_opens():
         explorer.add_panel("FCP", lambda: None)
     with pytest.raises(ValueError, match="no panel 'Nope'"):
         explorer.panel("Nope")
+    explorer.close()
+
+
+def test_a_tab_that_does_not_exist_is_refused_with_the_tabs_named():
+    explorer = Explorer()
+    for index in (99, -3):
+        with pytest.raises(traitlets.TraitError, match=r"tab .* does not exist; choose 0–\d+ \(OIP, FCP, Filters"):
+            explorer.tabs.set_state({"selected_index": index})  # a frontend out of step
+    assert explorer.tabs.selected_index == 0
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("Filters")})
+    assert explorer.tabs.children[2] is explorer.filters  # still usable
     explorer.close()

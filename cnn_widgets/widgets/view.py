@@ -10,7 +10,7 @@ import traitlets
 
 from ..session import Session
 
-__all__ = ["Picker", "SessionView", "StatusLine", "Toggles", "close_tree", "keep_in_step"]
+__all__ = ["Picker", "SessionView", "StatusLine", "Tabs", "Toggles", "close_tree", "keep_in_step"]
 
 
 class StatusLine(widgets.HTML):
@@ -153,3 +153,15 @@ class Toggles(widgets.ToggleButtons):
     @traitlets.validate("index")
     def _validate_index(self, proposal: Any) -> Any:
         return _checked_index(self, proposal["value"])
+
+
+class Tabs(widgets.Tab):
+    """A Tab whose refusal of a tab index that does not exist names the tabs."""
+
+    @traitlets.validate("selected_index")
+    def _validated_index(self, proposal: Any) -> Any:
+        index, count = proposal["value"], len(self.children)
+        if index is None or 0 <= index < count:
+            return index
+        raise traitlets.TraitError(f"tab {index!r} does not exist; choose 0–{count - 1} "
+                                   f"({', '.join(str(t) for t in self.titles)})")
