@@ -61,7 +61,7 @@ class DenseView(SessionView, widgets.VBox):
         super().__init__([style(), self.title, self.picture, self.hover_label], **kwargs)
         self.add_class("cnnw-dense-view")
         self.layer = layer
-        self.picture.on_pointer(move=self._hover, leave=self._leave)
+        self.picture.on_pointer(move=self._hover, leave=self._leave, refused=self._refused)
         self._watch(live, self._changed, "activations")
 
     def _check_layer(self, name: str) -> None:
@@ -120,3 +120,7 @@ class DenseView(SessionView, widgets.VBox):
     def _leave(self) -> None:
         self.hovered = ""
         self.hover_label.value = "&nbsp;"
+
+    def _refused(self, message: str) -> None:
+        self.hovered = ""
+        self.hover_label.value = f'<span class="cnnw-error">{html.escape(message)}</span>'

@@ -82,3 +82,13 @@ def test_views_close_and_stop_following(mnist_model, wire):
     image[4:20, 10:14] = 1.0
     live.image = image
     assert wire.since(mark) == []
+
+
+def test_dense_view_refuses_a_pointer_without_a_position_with_a_message(mnist_model):
+    view = DenseView(LiveModel(mnist_model))
+    for x, y in ((None, 3.0), (float("nan"), 1.0), (float("inf"), 2.0)):
+        canvas_event(view.picture.overlay, "mouse_move", x, y)
+        assert view.hovered == "" and "ignored a pointer event without a position" in view.hover_label.value
+    zoom = view.picture.zoom
+    canvas_event(view.picture.overlay, "mouse_move", 0.5 * zoom, 0.5 * zoom)
+    assert view.hovered.startswith("dense · unit 0 · ")  # still usable
