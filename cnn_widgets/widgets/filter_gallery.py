@@ -134,7 +134,7 @@ class FilterGallery(SessionView, widgets.VBox):
         keep_in_step(self, "view", self.view_picker)
         keep_in_step(self, "kernel_layer", self.kernel_layer_picker)
         keep_in_step(self, "kernel_channel", self.channel_picker)
-        self.decoded_picture.on_pointer(click=self._clicked)
+        self.decoded_picture.on_pointer(click=self._clicked, refused=lambda message: self._say(message, error=True))
         self._watch(self.live, self._drawing_changed, "activations")
         self._describe()
         self._show_kernels()

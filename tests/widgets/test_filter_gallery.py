@@ -100,6 +100,7 @@ def test_bad_traits_never_land(session):
     assert gallery.layer_picker.value == gallery.layer == "conv3"
     canvas_event(gallery.decoded_picture.overlay, "mouse_down", float("nan"), 3.0)
     assert gallery.selected_map == -1
+    assert "ignored a pointer event without a position" in gallery.status and gallery.status_line.error
     gallery.close()
 
 
