@@ -132,6 +132,8 @@ class Picture(widgets.GridBox):
         self.highlight([(x, y, tiles.tile[1], tiles.tile[0], colour)])
 
     def _draw(self) -> None:
+        if self.overlay.comm is None:  # closed: a canvas without a frontend draws nothing
+            return
         with hold_canvas():
             self.overlay.clear()
             if self._rects:

@@ -190,3 +190,17 @@ def test_an_index_out_of_range_from_the_frontend_names_the_choices(live):
             with pytest.raises(traitlets.TraitError, match=r"choice .* is out of range; choose 0–"):
                 picker.set_state({"index": index})
     assert (grid.layer, grid.layer_picker.value, grid.normalize_picker.value) == ("conv2", "conv2", "layer")
+
+
+def test_a_closed_grid_takes_late_events_without_failing(live, wire, caplog):
+    grid, other = MapGrid(live, "conv2"), MapGrid(live, "conv1")
+    overlay = grid.picture.overlay.model_id
+    grid.close()
+    other.selected_map = 1  # another canvas draws: the next command on the closed one must switch canvas
+    mark = wire.mark()
+    with caplog.at_level("WARNING"):
+        canvas_event(grid.picture.overlay, "mouse_down", 2 * grid.picture.zoom, 2 * grid.picture.zoom)
+        grid.layer_picker.set_state({"index": 0})  # a message already on its way when the page closed it
+        grid.selected_map = 3
+    assert not [r for r in caplog.records if r.exc_info]  # no exception swallowed by a callback
+    assert overlay not in {m.comm_id for m in wire.since(mark)}
