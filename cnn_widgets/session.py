@@ -128,6 +128,8 @@ class Worker:
 
     def __init__(self, name: str = "cnn-widgets-worker",
                  on_change: Callable[[Job], Any] | None = None) -> None:
+        if on_change is not None and not callable(on_change):
+            raise TypeError(f"on_change must be a function of a Job (or None); got {type(on_change).__name__}")
         self._name = name
         self._on_change = on_change
         self._queue: list[Job] = []
@@ -305,7 +307,13 @@ class DataSet:
         return int(self.images.shape[0])
 
     def of_class(self, label: int) -> np.ndarray:
-        """Indices of the images of class ``label``."""
+        """Indices of the images of class ``label``.
+
+        Raises:
+            TypeError: ``label`` is not a whole number (a class index).
+        """
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+            raise TypeError(f"label must be a class index (a whole number); got {label!r}")
         return np.flatnonzero(self.labels == label)
 
 

@@ -243,3 +243,13 @@ def test_bad_live_models_and_observers_are_refused(tiny):
         with pytest.raises(TypeError, match="handler must be a function"):
             session.watch(session.live, 5)
         session.watch(session.live, lambda change: None, "image")  # still usable
+
+
+def test_a_worker_callback_and_a_class_label_of_the_wrong_kind_are_refused(tiny, rng):
+    with pytest.raises(TypeError, match="on_change must be a function of a Job"):
+        Worker(on_change=5)
+    data = DataSet(rng.random((6, 8, 8)).astype(np.float32), np.array([0, 1, 2, 0, 1, 2]), "test")
+    for label in ("4", 1.0, True):
+        with pytest.raises(TypeError, match="label must be a class index"):
+            data.of_class(label)
+    assert data.of_class(2).tolist() == [2, 5]
