@@ -283,6 +283,8 @@ class CNNModel:
         self.std = _as_channel_vector(std, channels, "std")
         if np.any(self.std <= 0):
             raise ValueError(f"std must be > 0; got {self.std.tolist()}")
+        if not isinstance(jit_compile, (bool, np.bool_)):
+            raise TypeError(f"jit_compile must be True or False; got {jit_compile!r}")
         self.jit_compile = bool(jit_compile)
         if metadata is not None and not isinstance(metadata, dict):
             raise TypeError(f"metadata must be a dict; got {type(metadata).__name__}")
@@ -576,6 +578,8 @@ class CNNModel:
         if labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(f"labels must be integer class indices; got {labels.dtype}")
         labels = labels.reshape(-1)
+        if labels.size and (labels.min() < 0 or labels.max() >= self.classes):
+            raise ValueError(f"labels must be class indices in 0..{self.classes - 1}; got {labels.min()}..{labels.max()}")
         probabilities = self.predict(images, batch_size=batch_size)
         if labels.shape[0] != probabilities.shape[0]:
             raise ValueError(f"{probabilities.shape[0]} images but {labels.shape[0]} labels")
@@ -790,6 +794,8 @@ class CNNModel:
         a, b = self._class_index(class_a, "class A"), self._class_index(class_b, "class B")
         if int(samples) < 1 or not np.isfinite(noise) or noise < 0:
             raise ValueError(f"samples must be ≥ 1 and noise ≥ 0; got samples={samples}, noise={noise}")
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a whole number ≥ 0; got {seed!r}")
         batch = self.prepare(images)
         _, gradient = self._logit_calls()
         count = batch.shape[0]
@@ -873,6 +879,8 @@ class CNNModel:
         x = self.prepare(images)
         if x.shape[0] == 0:
             raise ValueError("no training images: give at least one image")
+        if shift > min(x.shape[1:3]) // 2:
+            raise ValueError(f"shift must be at most {min(x.shape[1:3]) // 2} pixels (half the image side); got {shift}")
         y = self._train_labels(labels, x.shape[0], "labels")
         if standardize:
             axes = (0, 1, 2)

@@ -541,3 +541,17 @@ def test_a_single_step_that_overflows_the_weights_is_caught_too(tiny_keras, rng)
     with pytest.raises(ValueError, match="training diverged"):  # one step: its loss is finite, its update is not
         model.train(images, rng.integers(0, 3, 8), epochs=1, batch_size=8, learning_rate=1e38, shift=0)
     np.testing.assert_allclose(model.predict(images), before, rtol=1e-6)
+
+
+def test_labels_out_of_range_seeds_shifts_and_jit_flags_are_refused(tiny_keras, rng):
+    model = CNNModel(tiny_keras)
+    images = rng.random((4, 8, 8)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"labels must be class indices in 0..2; got 3..3"):
+        model.evaluate(images, [3, 3, 3, 3])  # was an accuracy of 0
+    with pytest.raises(ValueError, match="seed must be a whole number ≥ 0; got -1"):
+        model.logit_gradient(images[:1], 0, 1, seed=-1)
+    with pytest.raises(ValueError, match=r"shift must be at most 4 pixels \(half the image side\); got 100"):
+        model.train(images, [0, 1, 2, 0], epochs=1, shift=100)
+    with pytest.raises(TypeError, match="jit_compile must be True or False"):
+        CNNModel(tiny_keras, jit_compile="yes")
+    assert 0 <= model.evaluate(images, [0, 1, 2, 0]) <= 1
