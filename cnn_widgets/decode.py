@@ -83,7 +83,15 @@ class DecodedFilters:
 
     def thresholded(self, fraction: float = 0.3) -> np.ndarray:
         """The paper's threshold view: +1 / −1 where a filter exceeds ``fraction`` of
-        its largest magnitude (positive / negative), 0 elsewhere."""
+        its largest magnitude (positive / negative), 0 elsewhere.
+
+        Raises:
+            ValueError: ``fraction`` is not a number in [0, 1].
+        """
+        if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) \
+                or not 0 <= fraction <= 1:
+            raise ValueError(f"fraction must be a number in [0, 1] (of each filter's largest magnitude); "
+                             f"got {fraction!r}")
         peak = np.abs(self.filters).max(axis=(1, 2, 3), keepdims=True)
         limit = fraction * np.maximum(peak, 1e-12)
         return (np.sign(self.filters) * (np.abs(self.filters) >= limit)).astype(np.float32)

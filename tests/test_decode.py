@@ -212,3 +212,11 @@ def test_cells_and_images_of_the_wrong_kind_are_clear_errors():
         with pytest.raises(TypeError, match=r"images must be an array of images"):
             find()
     assert place(model, decoded, 1, row=2, col=3).shape == (28, 28, 1)  # good calls still work
+
+
+def test_a_threshold_outside_0_to_1_is_refused():
+    decoded = decode_filters(CNNModel.default(), "conv1")
+    for fraction in (float("nan"), 2.0, -0.1, True):
+        with pytest.raises(ValueError, match=r"fraction must be a number in \[0, 1\]"):
+            decoded.thresholded(fraction)
+    assert set(np.unique(decoded.thresholded(0.3))) <= {-1.0, 0.0, 1.0}
