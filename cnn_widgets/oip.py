@@ -799,6 +799,10 @@ def _run(model: Any, layer: str, maps: np.ndarray, nodes: np.ndarray, seeds: np.
     data = _as_data(model, data)
     listeners = [] if callbacks is None else (
         list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks])
+    for listener in listeners:
+        if not any(callable(getattr(listener, name, None)) for name in ("on_begin", "on_step", "on_end")):
+            raise TypeError(f"callbacks must have on_begin, on_step or on_end methods (an OIPCallbacks); got "
+                            f"{type(listener).__name__}")
     shape = tuple(int(s) for s in model.input_shape)
     info = model.layer(layer)
     rows, cols = int(info.output_shape[0]), int(info.output_shape[1])

@@ -526,3 +526,8 @@ def test_layer_statistics_of_no_images_is_a_clear_error(tiny):
         layer_statistics(tiny, "conv", np.zeros((0, 12, 12, 1), np.float32))
     with pytest.raises(TypeError, match="data must be an array of images"):
         layer_statistics(tiny, "conv", None)
+
+
+def test_callbacks_without_any_callback_method_are_refused(tiny):
+    with pytest.raises(TypeError, match="callbacks must have on_begin, on_step or on_end methods"):
+        optimize(tiny, "conv", steps=2, callbacks=5)
