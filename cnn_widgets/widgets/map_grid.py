@@ -172,6 +172,20 @@ class MapGrid(SessionView, widgets.VBox):
             raise traitlets.TraitError(f"map {value} is out of range: {self.layer} has {count} maps (0–{count - 1})")
         return value
 
+    @traitlets.validate("selected_cell")
+    def _valid_cell(self, proposal: dict[str, Any]) -> tuple[int, ...]:
+        cell = tuple(proposal["value"])
+        if cell == ():
+            return cell
+        shape = self.live.activations.get(self.layer, np.zeros((0, 0, 0))).shape
+        rows, cols = (shape[0], shape[1]) if len(shape) == 3 else (0, 0)
+        if len(cell) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                                     for v in cell) or not (0 <= cell[0] < rows and 0 <= cell[1] < cols):
+            raise traitlets.TraitError(f"selected_cell must be (row, col) inside the {rows}×{cols} maps of "
+                                       f"{self.layer} (rows 0–{rows - 1}, cols 0–{cols - 1}), or () for none; "
+                                       f"got {cell!r}")
+        return int(cell[0]), int(cell[1])
+
     @traitlets.observe("selected_map")
     def _selection_changed(self, change: dict[str, Any]) -> None:
         self._outline()

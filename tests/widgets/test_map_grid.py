@@ -204,3 +204,13 @@ def test_a_closed_grid_takes_late_events_without_failing(live, wire, caplog):
         grid.selected_map = 3
     assert not [r for r in caplog.records if r.exc_info]  # no exception swallowed by a callback
     assert overlay not in {m.comm_id for m in wire.since(mark)}
+
+
+def test_a_selected_cell_outside_the_maps_never_lands(live):
+    grid = MapGrid(live, "conv2")
+    for cell in ((99, 99), (1.5, 1), (1,), (-1, 0), (True, 0)):
+        with pytest.raises(traitlets.TraitError, match=r"selected_cell must be \(row, col\) inside the 11×11 maps"):
+            grid.selected_cell = cell
+    assert grid.selected_cell == ()
+    canvas_event(grid.picture.overlay, "mouse_down", 2 * grid.picture.zoom, 3 * grid.picture.zoom)
+    assert grid.selected_map == 0 and grid.selected_cell == (3, 2)  # a click still selects
