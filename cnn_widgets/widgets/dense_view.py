@@ -51,6 +51,9 @@ class DenseView(SessionView, widgets.VBox):
         self._check_layer(layer)
         if colormap not in COLORMAPS:
             raise ValueError(f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
+        if columns is not None and (isinstance(columns, bool) or not isinstance(columns, (int, np.integer))
+                                    or columns < 1):
+            raise ValueError(f"columns must be a whole number ≥ 1 (units per row), or None; got {columns!r}")
         self.colormap, self._columns = colormap, columns
         self._lock = threading.Lock()
         self._values = np.zeros(0, np.float32)

@@ -92,3 +92,9 @@ def test_dense_view_refuses_a_pointer_without_a_position_with_a_message(mnist_mo
     zoom = view.picture.zoom
     canvas_event(view.picture.overlay, "mouse_move", 0.5 * zoom, 0.5 * zoom)
     assert view.hovered.startswith("dense · unit 0 · ")  # still usable
+
+
+def test_dense_view_refuses_columns_that_are_no_count(mnist_model):
+    for columns in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="columns must be a whole number ≥ 1"):
+            DenseView(LiveModel(mnist_model), columns=columns)
