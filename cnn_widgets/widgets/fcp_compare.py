@@ -73,6 +73,8 @@ class FCPCompare(SessionView, widgets.VBox):
         if len(classes) != 2 or any(not isinstance(c, (int, np.integer)) or not 0 <= int(c) < model.classes
                                     for c in classes):
             raise ValueError(f"classes must be two class indices in 0–{model.classes - 1}; got {classes}")
+        if int(classes[0]) == int(classes[1]):
+            raise ValueError(f"classes must be two different classes; got {classes}")
         self._own: dict[int, list[np.ndarray]] = {}  # drawings added per class
         self._cache: dict[tuple[Any, ...], ClassPattern] = {}
         self._tiles: Any = None

@@ -221,3 +221,8 @@ def test_an_empty_drawing_is_not_added(session):
     shown(fcp)
     assert "the drawing is empty" in fcp.status and fcp._own == {} and fcp.clear_drawings.disabled
     assert (fcp.comparison.a.count, fcp.comparison.b.count) == counts
+
+
+def test_two_equal_classes_are_refused_when_built(session):
+    with pytest.raises(ValueError, match="classes must be two different classes"):
+        FCPCompare(session, classes=(1, 1))
