@@ -308,10 +308,16 @@ class FCPCompare(SessionView, widgets.VBox):
             self.selected_map = where[0]
 
     def _bar_clicked(self, bars: Any, event: dict[str, Any]) -> None:
-        index = (event.get("data") or {}).get("index")
+        data = event.get("data") if isinstance(event, dict) else None
+        index = data.get("index") if isinstance(data, dict) else None
         c = self.comparison
-        if isinstance(index, int) and c is not None and 0 <= index < min(12, len(c.map_ranking)):
+        if c is None:
+            return
+        count = min(12, len(c.map_ranking))
+        if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < count:
             self.selected_map = int(c.map_ranking[index])
+        else:
+            self._say(f"ignored a click on bar {index!r:.12}: the chart has bars 0–{count - 1}", error=True)
 
     @traitlets.observe("selected_map")
     def _map_changed(self, change: dict[str, Any]) -> None:

@@ -83,8 +83,12 @@ def test_bad_pointer_events_and_bar_clicks_are_ignored(session):
     for x, y in ((None, None), (float("nan"), 1.0), (float("inf"), 0.0), (-5.0, -5.0), (1e9, 1e9)):
         canvas_event(picture.overlay, "mouse_down", x, y)
     assert fcp.selected_map == -1 and "ignored a pointer event without a position" in fcp.status
-    for index in (99, -1, None, "2"):
+    for index in (99, -1, None, "2", True, 1.5):
+        fcp._say("")
         fcp.bars._handle_custom_msgs(fcp.bars, {"event": "element_click", "data": {"index": index}}, [])
+        assert fcp.selected_map == -1 and "ignored a click on bar" in fcp.status and fcp.status_line.error
+    for data in (None, [1, 2], "x"):
+        fcp.bars._handle_custom_msgs(fcp.bars, {"event": "element_click", "data": data}, [])
     assert fcp.selected_map == -1
     element_click(fcp.bars, 0)
     assert fcp.selected_map == 1  # still usable
