@@ -18,7 +18,7 @@ from ..oip import NodeSweep, OIPResult, OIPSeries, node_sweep, optimize, pattern
 from ..render import mosaic, scale, to_png
 from ..session import Cancelled, Job
 from .picture import size, style
-from .view import Picker, SessionView, StatusLine, Toggles, keep_in_step
+from .view import Picker, SessionView, StatusLine, Toggles, finite_only, keep_in_step
 
 __all__ = ["OIPExplorer"]
 
@@ -207,6 +207,8 @@ class OIPExplorer(SessionView, widgets.VBox):
         keep_in_step(self, "layer", self.layer_picker)
         keep_in_step(self, "map", self.map_picker)
         keep_in_step(self, "mode", self.mode_picker)
+        for slider in (self.wavelength, self.blur_sigma, self.contrast):
+            finite_only(slider, self._say)
         self.run_button.on_click(lambda _: self.run())
         self.cancel_button.on_click(lambda _: self.cancel())
         self.gif_button.on_click(lambda _: self._offer("gif"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 import ipywidgets as widgets
@@ -10,7 +11,7 @@ import traitlets
 
 from ..session import Session
 
-__all__ = ["Picker", "SessionView", "StatusLine", "Tabs", "Toggles", "close_tree", "keep_in_step"]
+__all__ = ["Picker", "SessionView", "StatusLine", "Tabs", "Toggles", "close_tree", "finite_only", "keep_in_step"]
 
 
 class StatusLine(widgets.HTML):
@@ -165,3 +166,18 @@ class Tabs(widgets.Tab):
             return index
         raise traitlets.TraitError(f"tab {index!r} does not exist; choose 0–{count - 1} "
                                    f"({', '.join(str(t) for t in self.titles)})")
+
+
+def finite_only(slider: widgets.FloatSlider, say: Any = None) -> None:
+    """Put ``slider`` back on its last value when the frontend sends NaN (ipywidgets'
+    FloatSlider keeps it; ±inf it clamps), and say why through ``say(text, error=True)``."""
+    def check(change: dict[str, Any]) -> None:
+        value = change["new"]
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            return
+        slider.value = change["old"]
+        if say is not None:
+            say(f"ignored {slider.description} = {value!r}: it must be a number in {slider.min:g}–{slider.max:g}",
+                error=True)
+
+    slider.observe(check, "value")

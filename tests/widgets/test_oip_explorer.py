@@ -297,3 +297,16 @@ def _fuzz_target(session):
         oip.run(wait=True)
         _TARGETS[session] = oip
     return _TARGETS[session]
+
+
+def test_a_slider_sent_nan_or_inf_goes_back_and_says_why(session):
+    oip = OIPExplorer(session)
+    for slider in (oip.wavelength, oip.blur_sigma, oip.contrast):
+        before = slider.value
+        slider.set_state({"value": float("nan")})  # ipywidgets' FloatSlider itself keeps NaN
+        assert slider.value == before and f"ignored {slider.description}" in oip.status and oip.status_line.error
+    oip.blur_sigma.set_state({"value": float("inf")})
+    assert oip.blur_sigma.value == oip.blur_sigma.max  # ±inf: the slider's own clamp
+    oip.steps.set_state({"value": 5})
+    oip.run(wait=True)
+    assert oip.result is not None and not oip.status_line.error  # the settings were never NaN
