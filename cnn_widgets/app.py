@@ -14,7 +14,7 @@ import traitlets
 
 from .session import Session
 from .widgets import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
-                      ReceptiveField)
+                      ReceptiveField, TrainingHistory)
 from .widgets.view import SessionView, StatusLine, Tabs
 
 __all__ = ["Explorer"]
@@ -24,7 +24,8 @@ class Explorer(SessionView, widgets.VBox):
     """Drawing pad, what the network sees, class probabilities, a map grid for every
     conv and pooling layer and the dense layer, all updating while you draw; below,
     the OIP explorer for the map clicked last, the FCP comparison of two classes
-    (4 vs 9 on conv3 to start with, your drawing among them) and the decoded filters.
+    (4 vs 9 on conv3 to start with, your drawing among them), the decoded filters
+    and how the model was trained (its recorded loss and accuracy per epoch).
     Clicking a cell of a map outlines its receptive field on the image.
 
     Args:
@@ -96,6 +97,7 @@ class Explorer(SessionView, widgets.VBox):
         self._builders: dict[str, Callable[[], widgets.Widget]] = {}
         self.add_panel("FCP", lambda: FCPCompare(session, lazy=True))
         self.add_panel("Filters", lambda: FilterGallery(session))
+        self.add_panel("Training", lambda: TrainingHistory(session))  # how this model was trained
         self.tabs.observe(self._tab_changed, "selected_index")
         self._watch(session, self._status_changed, ["status", "status_error"])
         self._watch(self.live, self._live_error, "error")

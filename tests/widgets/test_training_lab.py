@@ -260,3 +260,16 @@ def test_long_runs_send_at_most_a_few_hundred_points_per_curve(wire):
     assert len(lab.loss_val.x) == 3
     sent = sum(m.size for m in wire.since(mark))
     assert sent < 40_000
+
+
+def test_the_explorer_has_a_panel_on_how_its_model_was_trained():
+    from cnn_widgets import Explorer
+    from cnn_widgets.widgets import TrainingHistory
+
+    explorer = Explorer()
+    assert "Training" in explorer.titles
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("Training")})  # as the frontend sends it
+    panel = explorer.panel("Training")
+    assert isinstance(panel, TrainingHistory) and panel.session is explorer.session
+    assert len(panel.loss.y) == 12 and "12 epochs on 60,000 MNIST training images" in panel.recipe.value
+    explorer.close()
