@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import traceback
@@ -96,6 +97,9 @@ class Job:
         """Record progress (0–1) and what is being done; raises :class:`Cancelled` when cancelled."""
         self.check()
         if progress is not None:
+            if isinstance(progress, bool) or not isinstance(progress, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(progress):
+                raise ValueError(f"progress must be a number in [0, 1] (the fraction done); got {progress!r}")
             self.progress = min(max(float(progress), 0.0), 1.0)
         if message is not None:
             self.message = message

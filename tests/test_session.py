@@ -253,3 +253,16 @@ def test_a_worker_callback_and_a_class_label_of_the_wrong_kind_are_refused(tiny,
         with pytest.raises(TypeError, match="label must be a class index"):
             data.of_class(label)
     assert data.of_class(2).tolist() == [2, 5]
+
+
+def test_a_job_reporting_nan_progress_fails_with_a_clear_error():
+    worker = Worker()
+    try:
+        job = worker.submit(lambda job: job.report(float("nan"), "half"), name="nan progress")
+        job.wait()
+        assert job.state == "failed" and "progress must be a number in [0, 1]" in str(job.error)
+        good = worker.submit(lambda job: job.report(0.5) or 7, name="fine")
+        good.wait()
+        assert good.state == "done" and good.result == 7  # the worker goes on
+    finally:
+        worker.close()
