@@ -15,6 +15,7 @@ import traitlets
 from .session import Session
 from .widgets import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
                       ReceptiveField, TrainingHistory)
+from .widgets import CellInspector, ConfusionBrowser, SaliencyView  # looking inside
 from .widgets.view import SessionView, StatusLine, Tabs
 
 __all__ = ["Explorer"]
@@ -109,6 +110,15 @@ class Explorer(SessionView, widgets.VBox):
             **kwargs,
         )
         self.add_class("cnnw-explorer")
+        # Looking inside: the arithmetic of the cell clicked last on any grid, what the network
+        # gets wrong (click a mistake: it becomes the drawing), "A rather than B" for the drawing
+        # with the FCP tab's pair.
+        self._clicked: tuple[str, tuple[int, ...]] | None = None  # where the inspector opens
+        for grid in self.grids:
+            self._watch(grid, lambda change, g=grid: self._cell_clicked(g), ["selected_cell", "selected_map"])
+        self.add_panel("Inside a cell", self._inspector)
+        self.add_panel("Mistakes", lambda: ConfusionBrowser(session))
+        self.add_panel("A rather than B", self._saliency)
 
     # ------------------------------------------------------------------ panels
     def add_panel(self, title: str, build: Callable[[], widgets.Widget]) -> None:
@@ -160,6 +170,37 @@ class Explorer(SessionView, widgets.VBox):
     def filters(self) -> FilterGallery:
         """The filters panel (built on first use)."""
         return self.panel("Filters")  # type: ignore[return-value]
+
+    @property
+    def inspector(self) -> CellInspector:
+        """The cell inspector panel (built on first use)."""
+        return self.panel("Inside a cell")  # type: ignore[return-value]
+
+    @property
+    def confusion(self) -> ConfusionBrowser:
+        """The confusion-matrix panel (built on first use)."""
+        return self.panel("Mistakes")  # type: ignore[return-value]
+
+    @property
+    def saliency(self) -> SaliencyView:
+        """The "A rather than B" panel (built on first use)."""
+        return self.panel("A rather than B")  # type: ignore[return-value]
+
+    def _cell_clicked(self, grid: MapGrid) -> None:
+        if grid.selected_map >= 0 and len(grid.selected_cell) == 2:
+            self._clicked = (grid.layer, (*grid.selected_cell, grid.selected_map))
+
+    def _inspector(self) -> CellInspector:
+        layer, cell = self._clicked or (None, None)
+        inspector = CellInspector(self.session, layer, cell)  # opens on the cell clicked last
+        for grid in self.grids:
+            inspector.follow(grid)
+        return inspector
+
+    def _saliency(self) -> SaliencyView:
+        view = SaliencyView(self.session, lazy=True)  # computes once its tab shows it
+        view.follow(self.fcp)  # A and B: the FCP tab's pair
+        return view
 
     def _tab_changed(self, change: dict[str, Any]) -> None:
         index = change["new"]

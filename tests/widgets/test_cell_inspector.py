@@ -225,3 +225,23 @@ def test_hovering_a_patch_or_window_entry_tells_its_numbers(session):
     window = inspector.window
     canvas_event(window.overlay, "mouse_move", (winner[1] + 0.5) * window.zoom, (winner[0] + 0.5) * window.zoom)
     assert "the winner" in inspector.window_hover.value
+
+
+def test_in_the_explorer_it_opens_on_the_cell_clicked_last_and_follows_while_shown(wire):
+    from cnn_widgets import Explorer
+
+    explorer = Explorer()
+    assert "Inside a cell" in explorer.titles and "Inside a cell" not in explorer._panels  # built when opened
+    grids = {grid.layer: grid for grid in explorer.grids}
+    x, y = grids["conv2"]._mosaic.origin(3)
+    click_picture(grids["conv2"].picture, x + 1, y + 1)
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("Inside a cell")})  # as the frontend sends it
+    inspector = explorer.inspector
+    assert (inspector.layer, inspector.cell) == ("conv2", (1, 1, 3)) and inspector.follow_drawing
+    x, y = grids["pool2"]._mosaic.origin(7)
+    click_picture(grids["pool2"].picture, x + 2, y)
+    assert (inspector.layer, inspector.cell) == ("pool2", (0, 2, 7))
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("OIP")})
+    assert not inspector.follow_drawing
+    explorer.close()
+    assert inspector.closed

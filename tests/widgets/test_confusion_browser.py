@@ -159,3 +159,20 @@ def test_colour_images_are_shown_in_colour(session, rgb):
     first = rgb[1].images[browser._shown[0]]
     np.testing.assert_array_equal(picture[:8, :8], first)
     assert browser.images.zoom == 7  # 8×8 images enlarged to about 56 px
+
+
+def test_in_the_explorer_a_mistake_clicked_becomes_the_drawing():
+    from cnn_widgets import Explorer
+
+    explorer = Explorer()
+    assert "Mistakes" not in explorer._panels and explorer.session.worker.done == 0
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("Mistakes")})
+    browser = shown(explorer.confusion)
+    assert browser.confusion.total == 10_000
+    cell_click(browser, 4, 9)
+    x, y = browser._tiles.origin(0)
+    zoom = browser.images.zoom
+    canvas_event(browser.images.overlay, "mouse_down", (x + 5) * zoom, (y + 5) * zoom)
+    assert browser.picked == int(browser.confusion.indices(4, 9)[0])
+    assert explorer.probabilities.prediction == "9"  # every view shows the 4 read as 9
+    explorer.close()

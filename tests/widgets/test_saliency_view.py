@@ -150,3 +150,21 @@ def test_same_drawing_is_computed_once_per_model_version(session):
     view.update()
     shown(view)
     assert view.computed == computed + 1
+
+
+def test_in_the_explorer_it_takes_the_fcp_pair_and_computes_only_while_shown():
+    from cnn_widgets import Explorer
+
+    explorer = Explorer()
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("A rather than B")})
+    view = shown(explorer.saliency)
+    assert view.computed == 1 and (view.class_a, view.class_b) == (explorer.fcp.class_a, explorer.fcp.class_b)
+    choose(explorer.fcp.b_picker, 7)
+    shown(view)
+    assert view.result.class_b == 7
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("OIP")})
+    computed = view.computed
+    explorer.session.live.image = np.zeros((28, 28), np.float32)
+    shown(view)
+    assert view.computed == computed and not view.follow_drawing
+    explorer.close()
