@@ -31,7 +31,8 @@ class TrainingHistory(SessionView, widgets.VBox):
         self._attach(session)
         self.model = self.session.model
         x_scale = bqplot.LinearScale()
-        loss_scale, accuracy_scale = bqplot.LinearScale(min=0.0), bqplot.LinearScale()
+        loss_scale = bqplot.LinearScale(min=0.0, allow_padding=False)
+        accuracy_scale = bqplot.LinearScale()
         self.loss = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": loss_scale}, colors=["#3182bd"],
                                  marker="circle", marker_size=16, labels=["loss"], display_legend=True)
         self.accuracy = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": accuracy_scale},
