@@ -117,3 +117,25 @@ def test_bad_views_are_refused(digits):
         run.multiply_and_sum(0, frame=3)
     with pytest.raises(ValueError, match="must be 28×28 like the trained one"):
         run.multiply_and_sum(0, image=np.zeros((8, 8)))
+
+
+def test_any_image_and_settings_give_a_run_or_a_clear_error():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    values = st.floats(allow_nan=True, allow_infinity=True, width=32)
+    images = arrays(np.float32, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=values)
+
+    @settings(max_examples=60, deadline=None)
+    @given(images, st.integers(-2, 12), st.integers(-1, 6), st.floats(allow_nan=True, allow_infinity=True))
+    def check(image, label, steps, rate):
+        try:
+            run = filters_take_shape(image, label, steps=steps, learning_rate=rate, frame_every=1)
+        except ValueError as error:
+            assert any(word in str(error) for word in ("image", "pixels", "label", "steps", "learning_rate"))
+            return
+        assert np.all(np.isfinite(run.frames)) and run.frames.shape[2:] == image.shape
+        assert np.all(np.abs(run.similarity) <= 1 + 1e-5)
+
+    check()

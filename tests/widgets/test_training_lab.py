@@ -273,3 +273,24 @@ def test_the_explorer_has_a_panel_on_how_its_model_was_trained():
     assert isinstance(panel, TrainingHistory) and panel.session is explorer.session
     assert len(panel.loss.y) == 12 and "12 epochs on 60,000 MNIST training images" in panel.recipe.value
     explorer.close()
+
+
+def test_whatever_the_fields_send_only_valid_settings_land():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    lab = _lab()
+    numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6))
+
+    @settings(max_examples=80, deadline=None)
+    @given(st.sampled_from(["learning_rate", "momentum", "l2"]), numbers)
+    def check(name, value):
+        before = getattr(lab, name)
+        lab.controls[name].set_state({"value": float(value)})
+        now = getattr(lab, name)
+        assert np.isfinite(now)
+        assert now == before or now == float(value)
+        assert (now == float(value)) or lab.status_line.error
+
+    check()
+    assert 0 < lab.learning_rate <= 10 and 0 <= lab.momentum < 1 and 0 <= lab.l2 <= 1
