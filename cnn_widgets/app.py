@@ -119,6 +119,7 @@ class Explorer(SessionView, widgets.VBox):
         self.add_panel("Inside a cell", self._inspector)
         self.add_panel("Mistakes", lambda: ConfusionBrowser(session))
         self.add_panel("A rather than B", self._saliency)
+        self.tabs.observe(self._pair, "selected_index")  # after the panel is built (observers run in order)
 
     # ------------------------------------------------------------------ panels
     def add_panel(self, title: str, build: Callable[[], widgets.Widget]) -> None:
@@ -199,8 +200,15 @@ class Explorer(SessionView, widgets.VBox):
 
     def _saliency(self) -> SaliencyView:
         view = SaliencyView(self.session, lazy=True)  # computes once its tab shows it
-        view.follow(self.fcp)  # A and B: the FCP tab's pair
+        self._pair()
         return view
+
+    def _pair(self, change: dict[str, Any] | None = None) -> None:
+        """Once both are built, "A rather than B" takes its pair from the FCP tab (building a
+        panel from another's builder would switch the tab shown)."""
+        fcp, view = self._panels.get("FCP"), self._panels.get("A rather than B")
+        if fcp is not None and view is not None and view.following is None:
+            view.follow(fcp)
 
     def _tab_changed(self, change: dict[str, Any]) -> None:
         index = change["new"]

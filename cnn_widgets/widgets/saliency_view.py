@@ -82,6 +82,7 @@ class SaliencyView(SessionView, widgets.VBox):
         self._running_request: tuple[Any, ...] | None = None
         self._done_request: tuple[Any, ...] | None = None
         self._job: Job | None = None
+        self.following: Any = None  # the FCPCompare whose pair it takes (see follow)
         self.computed = 0
         if classes is None:
             classes = (4, 9) if self.model.classes >= 10 else (0, 1)
@@ -159,6 +160,7 @@ class SaliencyView(SessionView, widgets.VBox):
 
         copy({})
         self._watch(fcp, copy, ["class_a", "class_b"])
+        self.following = fcp
 
     # ------------------------------------------------------------------ computing
     @traitlets.observe("follow_drawing")

@@ -158,10 +158,12 @@ def test_in_the_explorer_it_takes_the_fcp_pair_and_computes_only_while_shown():
     explorer = Explorer()
     explorer.tabs.set_state({"selected_index": explorer.titles.index("A rather than B")})
     view = shown(explorer.saliency)
-    assert view.computed == 1 and (view.class_a, view.class_b) == (explorer.fcp.class_a, explorer.fcp.class_b)
+    assert view.computed == 1 and (view.class_a, view.class_b) == (4, 9) and "FCP" not in explorer._panels
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("FCP")})  # built now: the pair follows it
     choose(explorer.fcp.b_picker, 7)
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("A rather than B")})
     shown(view)
-    assert view.result.class_b == 7
+    assert view.class_b == 7 and view.result.class_b == 7 and view.following is explorer.fcp
     explorer.tabs.set_state({"selected_index": explorer.titles.index("OIP")})
     computed = view.computed
     explorer.session.live.image = np.zeros((28, 28), np.float32)
