@@ -200,7 +200,8 @@ class Explorer(SessionView, widgets.VBox):
 
     def _saliency(self) -> SaliencyView:
         view = SaliencyView(self.session, lazy=True)  # computes once its tab shows it
-        self._pair()
+        if "FCP" in self._panels:
+            view.follow(self._panels["FCP"])  # A and B: the FCP tab's pair (else once it is built)
         return view
 
     def _pair(self, change: dict[str, Any] | None = None) -> None:

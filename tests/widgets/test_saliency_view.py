@@ -170,3 +170,14 @@ def test_in_the_explorer_it_takes_the_fcp_pair_and_computes_only_while_shown():
     shown(view)
     assert view.computed == computed and not view.follow_drawing
     explorer.close()
+
+
+def test_in_the_explorer_an_fcp_opened_first_gives_its_pair_at_once():
+    from cnn_widgets import Explorer
+
+    explorer = Explorer()
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("FCP")})
+    choose(explorer.fcp.a_picker, 3)
+    view = explorer.saliency  # built without a tab change
+    assert view.following is explorer.fcp and (view.class_a, view.class_b) == (3, 9)
+    explorer.close()
