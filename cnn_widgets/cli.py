@@ -210,7 +210,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         notebook = dashboard_notebook(Path(folder) / "00_explorer.ipynb")
         command = [
             sys.executable, "-m", "voila", str(notebook), f"--port={port}",
-            f"--Voila.ip={args.ip}", "--Voila.port_retries=0", VOILA_OPTION,
+            f"--Voila.ip={args.ip}", "--Voila.port_retries=0", VOILA_OPTION, "--preheat_kernel=True", "--pool_size=1",
         ]
         if args.no_browser:
             command.append("--no-browser")
@@ -310,7 +310,7 @@ def _oip_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="a .gif (emergence) or .png (final pattern)")
     parser.add_argument("--model", help="a .keras file saved by cnn_widgets (default: the embedded model)")
     parser.add_argument("--steps", type=int, default=100, help="gradient-ascent steps (≥ 1)")
-    parser.add_argument("--step-size", type=_number(0.0, above=True), default=0.05)
+    parser.add_argument("--step-size", type=_number(0.0, 10.0, above=True), default=0.05)
     parser.add_argument("--wavelength", type=_number(0.0, above=True), default=7.0,
                         help="length scale of the start noise, px")
     parser.add_argument("--octaves", type=_whole(1), default=1)

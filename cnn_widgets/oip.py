@@ -59,6 +59,8 @@ __all__ = ["OIPResult", "OIPSeries", "NodeSweep", "OIPCallbacks", "optimize", "s
 #: Largest pixel enlargement of a saved picture, and largest side of one, in pixels.
 MAX_ZOOM = 64
 MAX_SIDE = 8192
+#: Largest gradient-ascent step, in stds of the training data per pixel.
+MAX_STEP_SIZE = 10.0
 _MONOTONE = {"relu", "relu6", "elu", "selu", "leaky_relu", "sigmoid", "tanh", "softplus", "hard_sigmoid"}  # activations f with max(f(z)) = f(max z): a max-pool commutes with them
 
 
@@ -159,15 +161,22 @@ def _settings(model: Any, *, steps: Any, step_size: Any, wavelength: Any, octave
     wavelength = _positive(wavelength, "wavelength")
     if wavelength > size:
         raise ValueError(f"wavelength must be > 0 and at most the image size ({size} px); got {wavelength!r}")
+    step_size = _positive(step_size, "step_size")
+    if step_size > MAX_STEP_SIZE:  # the pixel range is a few stds: larger steps only jump between its ends
+        raise ValueError(f"step_size must be a finite number in (0, {MAX_STEP_SIZE:g}] (stds of the training data "
+                         f"per step); got {step_size!r}")
+    blur_sigma = _positive(blur_sigma, "blur_sigma")
+    if blur_sigma > size:
+        raise ValueError(f"blur_sigma must be > 0 and at most the image size ({size} px); got {blur_sigma!r}")
     return dict(
         steps=_whole(steps, "steps", 1, "a whole number ≥ 1"),
-        step_size=_positive(step_size, "step_size"),
+        step_size=step_size,
         wavelength=wavelength,
         octaves=_whole(octaves, "octaves", 1, "a whole number 1–8", 8),
         seed=_whole(seed, "seed", 0, "a whole number ≥ 0"),
         frame_every=_whole(frame_every, "frame_every", 1, "a whole number ≥ 1"),
         blur_every=_whole(blur_every, "blur_every", 0, "a whole number ≥ 0 (0: never)"),
-        blur_sigma=_positive(blur_sigma, "blur_sigma"),
+        blur_sigma=blur_sigma,
         rescue_tries=_whole(rescue_tries, "rescue_tries", 0, "a whole number 0–20", 20),
         restandardize=bool(restandardize),
     )

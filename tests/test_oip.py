@@ -361,6 +361,8 @@ def test_wavelength_sets_the_length_scale():
         (dict(steps=2.5), "steps must be a whole number ≥ 1"),
         (dict(data=np.zeros((2, 5, 5))), "this model takes 12×12 images"),
         (dict(wavelength=13), r"at most the image size \(12 px\)"),
+        (dict(step_size=3.4e38), r"step_size must be a finite number in \(0, 10\]"),
+        (dict(blur_sigma=1e38, blur_every=1), r"blur_sigma must be > 0 and at most the image size \(12 px\)"),
     ],
 )
 def test_bad_arguments_get_clear_errors(tiny, kwargs, message):
