@@ -304,6 +304,8 @@ def test_fashion_notebook_runs_every_view_when_the_data_file_is_there(mnist_path
     assert "skipped" not in text
     views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) >= 3  # the lab, filters and maps, OIP and FCP
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # the filters before and after, static
+    assert not [o for o in outputs if o.get("name") == "stderr"]
 
 
 def test_a_touched_pause_gate_holds_training_until_released():
