@@ -70,9 +70,9 @@ class FCPCompare(SessionView, widgets.VBox):
         model.layer(layer)
         if classes is None:
             classes = (4, 9) if model.classes >= 10 else (0, 1)
-        if len(classes) != 2 or any(not isinstance(c, (int, np.integer)) or not 0 <= int(c) < model.classes
-                                    for c in classes):
-            raise ValueError(f"classes must be two class indices in 0–{model.classes - 1}; got {classes}")
+        if not isinstance(classes, (tuple, list, np.ndarray)) or len(classes) != 2 or any(
+                not isinstance(c, (int, np.integer)) or not 0 <= int(c) < model.classes for c in classes):
+            raise ValueError(f"classes must be two class indices in 0–{model.classes - 1}; got {classes!r}")
         if int(classes[0]) == int(classes[1]):
             raise ValueError(f"classes must be two different classes; got {classes}")
         self._own: dict[int, list[np.ndarray]] = {}  # drawings added per class

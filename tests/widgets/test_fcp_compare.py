@@ -230,3 +230,9 @@ def test_an_empty_drawing_is_not_added(session):
 def test_two_equal_classes_are_refused_when_built(session):
     with pytest.raises(ValueError, match="classes must be two different classes"):
         FCPCompare(session, classes=(1, 1))
+
+
+def test_classes_that_are_no_pair_are_refused_when_built(session):
+    for classes in (5, "01", (0, 1, 2), (0, 1.5)):
+        with pytest.raises(ValueError, match="classes must be two class indices in 0–"):
+            FCPCompare(session, classes=classes)
