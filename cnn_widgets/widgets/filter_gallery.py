@@ -83,6 +83,9 @@ class FilterGallery(SessionView, widgets.VBox):
             raise ValueError(f"layer {layer!r} has no maps to decode; choose one of: {', '.join(model.spatial_layers)}")
         if data is not None:
             images = np.asarray(data)
+            if images.ndim < 3 or len(images) == 0:
+                raise ValueError(f"data must be a batch of images (N, height, width[, channels]) with N ≥ 1; got "
+                                 f"shape {images.shape}")
             model.prepare(images[:1])
             self._data: DataSet | None = DataSet(images, np.zeros(len(images), int),
                                                   f"{len(images):,} images given to the gallery")

@@ -180,3 +180,9 @@ def test_fuzzed_frontend_messages_never_corrupt_the_gallery(session, fuzzed, pic
     assert gallery.channel_picker.value == gallery.kernel_channel
     assert -1 <= gallery.selected_map < int(model.layer(gallery.layer).output_shape[-1])
     assert gallery.decoded is not None and gallery.decoded.layer == gallery.layer
+
+
+def test_data_that_is_no_batch_of_images_is_refused(session):
+    for data in (5, np.zeros(10), np.zeros((0, 28, 28))):
+        with pytest.raises(ValueError, match=r"data must be a batch of images \(N, height, width"):
+            FilterGallery(session, data=data)
