@@ -245,3 +245,22 @@ def test_in_the_explorer_it_opens_on_the_cell_clicked_last_and_follows_while_sho
     assert not inspector.follow_drawing
     explorer.close()
     assert inspector.closed
+
+
+def test_any_typed_text_leaves_a_valid_cell(session):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cnn_widgets.cells import check_cell
+
+    inspector = CellInspector(session, "pool1", (3, 4, 5))
+
+    @settings(max_examples=80, deadline=None)
+    @given(st.one_of(st.text(max_size=20), st.lists(st.integers(-50, 50), max_size=4).map(
+        lambda v: ", ".join(map(str, v)))))
+    def check(text):
+        inspector.cell_text.set_state({"value": text})
+        assert check_cell(session.model, inspector.layer, inspector.cell) == inspector.cell
+        assert inspector.explanation.value == pytest.approx(value_of(session, inspector), abs=1e-5)
+
+    check()
