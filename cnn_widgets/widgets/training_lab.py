@@ -111,6 +111,7 @@ class TrainingLab(SessionView, widgets.VBox):
         self._lock = threading.Lock()
         self._curves: dict[str, tuple[list[float], list[float]]] = {}
         self._last_draw = 0.0
+        self._first_report: tuple[float, float] | None = None  # (fraction, elapsed) of a run's first report
         self.last_run: TrainingRun | None = None
 
         # ---- settings
@@ -400,6 +401,7 @@ class TrainingLab(SessionView, widgets.VBox):
         self.data_label.value = (f'<small class="cnnw-training-data">data: {html.escape(data.source)}</small>')
         self._say("training …")
         self._last_draw = 0.0
+        self._first_report = None
 
         def progress(report: Any) -> None:
             self._progress(report)
@@ -433,12 +435,16 @@ class TrainingLab(SessionView, widgets.VBox):
         if report.epoch_done or now - self._last_draw >= _REFRESH_S:
             self._last_draw = now
             fraction = report.fraction
-            left = report.elapsed / fraction * (1 - fraction) if fraction > 0 else 0.0
+            # the rate since the first batch: that one also paid for tracing the training step
+            start_fraction, start_elapsed = self._first_report or (fraction, report.elapsed)
+            self._first_report = (start_fraction, start_elapsed)
+            done = fraction - start_fraction
+            left = (report.elapsed - start_elapsed) / done * (1 - fraction) if done > 0 else None
             with self.hold_sync():
                 self.progress.value = fraction
                 self.progress_label.value = html.escape(
                     f"epoch {report.epoch}/{report.epochs}, batch {report.step}/{report.steps} — "
-                    f"{_duration(left)} left")
+                    + (f"{_duration(left)} left" if left is not None else "measuring the pace …"))
             self._draw_curves()
 
     def _draw_curves(self) -> None:

@@ -294,3 +294,15 @@ def test_whatever_the_fields_send_only_valid_settings_land():
 
     check()
     assert 0 < lab.learning_rate <= 10 and 0 <= lab.momentum < 1 and 0 <= lab.l2 <= 1
+
+
+def test_time_left_is_measured_after_the_first_batch():
+    from cnn_widgets.model import TrainingProgress
+
+    lab = _lab()
+    lab._curves = {name: ([], []) for name in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    lab._progress(TrainingProgress(1, 2, 1, 10, {"loss": 2.0}, False, elapsed=30.0))  # tracing: slow
+    assert "measuring the pace" in lab.progress_label.value
+    lab._last_draw = 0.0
+    lab._progress(TrainingProgress(1, 2, 5, 10, {"loss": 1.0}, False, elapsed=34.0))  # 1 s a batch since
+    assert "15 s left" in lab.progress_label.value  # 15 batches to go at 1 s each
