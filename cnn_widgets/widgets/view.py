@@ -62,6 +62,12 @@ class SessionView:
 
     session: Session
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        unknown = sorted(key for key in kwargs if not self.has_trait(key))
+        if unknown:  # HasTraits would only warn, and a misspelt setting would be lost
+            raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {', '.join(unknown)}")
+        super().__init__(*args, **kwargs)
+
     def _attach(self, source: Any) -> Session:
         from ..live import LiveModel
 

@@ -98,3 +98,14 @@ def test_dense_view_refuses_columns_that_are_no_count(mnist_model):
     for columns in (0, -3, 2.5):
         with pytest.raises(ValueError, match="columns must be a whole number ≥ 1"):
             DenseView(LiveModel(mnist_model), columns=columns)
+
+
+def test_a_misspelt_setting_is_refused_not_dropped(mnist_model):
+    from cnn_widgets.widgets import MapGrid, OIPExplorer
+
+    live = LiveModel(mnist_model)
+    for build in (lambda: MapGrid(live, colourmap="grey"), lambda: OIPExplorer(live, setps=5),
+                  lambda: ProbabilityBars(live, bogus=1)):
+        with pytest.raises(TypeError, match="got unexpected keyword arguments"):
+            build()
+    assert MapGrid(live, colormap="grey", layout={"width": "300px"}).colormap == "grey"  # real traits still pass
