@@ -68,15 +68,17 @@ def scale(values: np.ndarray, low: float | np.ndarray, high: float | np.ndarray)
 def _finite(values: object, what: str) -> np.ndarray:
     """``values`` as a float array, refused when not numeric or not finite."""
     try:
-        array = np.asarray(values, dtype=np.float32) if not isinstance(values, (str, bytes)) else None
+        wide = np.asarray(values, dtype=np.float64) if not isinstance(values, (str, bytes)) else None
     except (TypeError, ValueError):
-        array = None
-    if array is None:
+        wide = None
+    if wide is None:
         raise TypeError(f"{what} must be numbers; got {type(values).__name__}")
-    with np.errstate(over="ignore"):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{what} must be finite numbers; got NaN or infinite values")
-    return array
+    if not np.all(np.isfinite(wide)):
+        raise ValueError(f"{what} must be finite numbers; got NaN or infinite values")
+    largest = float(np.abs(wide).max()) if wide.size else 0.0
+    if largest > np.finfo(np.float32).max:  # finite, but not as float32: say so, not "NaN or infinite"
+        raise ValueError(f"{what} must lie within ±{np.finfo(np.float32).max:.3g} (float32); got {largest:.3g}")
+    return wide.astype(np.float32)
 
 
 #: Strongest contrast enhancement: beyond it every pixel that is not black shows white.

@@ -34,3 +34,12 @@ def test_a_contrast_beyond_what_shows_anything_is_refused(enhance):
     with pytest.raises(ValueError, match="enhance must be a number in 0–20"):
         contrast(image, enhance)
     assert 0 < float(contrast(image, 20).mean()) < 1  # the strongest allowed still shows a picture
+
+
+def test_finite_values_too_large_for_float32_are_named_as_such():
+    from cnn_widgets.render import contrast
+
+    with pytest.raises(ValueError, match=r"image must lie within ±3.4e\+38 \(float32\); got 1e\+39"):
+        contrast(np.full((4, 4), 1e39))
+    with pytest.raises(ValueError, match="must be finite numbers; got NaN"):
+        contrast(np.full((4, 4), np.nan))
