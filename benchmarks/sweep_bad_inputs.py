@@ -630,7 +630,11 @@ def sweep_preprocess_ink() -> None:
                     raise RuntimeError("NaN written into the raster")
             return None
         case(g, label, extend, words=("x",), after=lambda: None)
-    case(g, "load(NaN picture)", lambda: Ink(28, 28).load(np.full((28, 28), np.nan)), words=("picture",))
+    def load_nan() -> Any:
+        ink = Ink(28, 28)
+        ink.load(np.full((28, 28), np.nan))
+        return ink.raster
+    case(g, "load(NaN picture)", load_nan, words=("picture", "finite"), check=finite)
     case(g, "load(wrong shape)", lambda: Ink(28, 28).load(np.zeros((3, 3, 3))), words=("picture",))
     case(g, "extend_many([(1, nan)])", lambda: _ink_many([(1.0, math.nan)]), words=("point", "x", "y"))
 
