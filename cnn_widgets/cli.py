@@ -210,7 +210,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         notebook = dashboard_notebook(Path(folder) / "00_explorer.ipynb")
         command = [
             sys.executable, "-m", "voila", str(notebook), f"--port={port}",
-            f"--Voila.ip={args.ip}", "--Voila.port_retries=0", VOILA_OPTION, "--preheat_kernel=True", "--pool_size=1",
+            f"--Voila.ip={args.ip}", "--Voila.port_retries=0", VOILA_OPTION,
         ]
         if args.no_browser:
             command.append("--no-browser")
