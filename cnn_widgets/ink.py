@@ -18,6 +18,8 @@ _BATCH_WINDOW = 96
 #: Largest coordinate (pixels, either sign) and brush width a stroke may have.
 LIMIT = 1e6
 MAX_WIDTH = 1e4
+#: Largest raster side (pixels) an :class:`Ink` may have.
+MAX_SIDE = 4096
 
 
 def _number(value: object, what: str, limit: float) -> float:
@@ -27,6 +29,16 @@ def _number(value: object, what: str, limit: float) -> float:
     if not np.isfinite(number) or abs(number) > limit:
         raise ValueError(f"{what} must be a finite number within ±{limit:g}; got {value!r}")
     return number
+
+
+def _side(value: object) -> int:
+    """A raster side: a whole number of pixels in 1–``MAX_SIDE``, else a TypeError/ValueError."""
+    allowed = f"height and width must be whole numbers of pixels, 1–{MAX_SIDE}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{allowed}; got {value!r} ({type(value).__name__})")
+    if not 1 <= value <= MAX_SIDE:
+        raise ValueError(f"{allowed}; got {value!r}")
+    return int(value)
 
 
 def _point(x: object, y: object) -> tuple[float, float]:
@@ -116,8 +128,12 @@ class Ink:
     """A drawing made of strokes, with its raster.
 
     Args:
-        height: Raster rows (canvas pixels).
-        width: Raster columns.
+        height: Raster rows (canvas pixels), 1–``MAX_SIDE``.
+        width: Raster columns, 1–``MAX_SIDE``.
+
+    Raises:
+        TypeError: A side is not a whole number.
+        ValueError: A side is not in 1–``MAX_SIDE``.
 
     Example:
         >>> ink = Ink(280, 280)
@@ -128,6 +144,7 @@ class Ink:
     """
 
     def __init__(self, height: int, width: int) -> None:
+        height, width = _side(height), _side(width)
         self.raster = np.zeros((height, width), np.float32)
         self.base = np.zeros((height, width), np.float32)  # a loaded picture under the strokes
         self.strokes: list[tuple[float, list[tuple[float, float]]]] = []
@@ -142,10 +159,20 @@ class Ink:
         """Replace the drawing by a picture (same shape as the raster, ink in [0, 1]).
 
         Strokes drawn afterwards go on top of it; :meth:`clear` removes it.
+
+        Raises:
+            TypeError: Not a numeric array.
+            ValueError: Another shape, or NaN/infinite values (nothing is changed).
         """
-        picture = np.asarray(picture, np.float32)
-        if picture.shape != self.raster.shape:
-            raise ValueError(f"picture shape {picture.shape} differs from the raster's {self.raster.shape}")
+        array = np.asarray(picture)
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) \
+                or np.issubdtype(array.dtype, np.complexfloating):
+            raise TypeError(f"picture must be a real numeric array; got dtype {array.dtype}")
+        if array.shape != self.raster.shape:
+            raise ValueError(f"picture shape {array.shape} differs from the raster's {self.raster.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError("picture contains NaN or infinite values; ink must be finite, in [0, 1]")
+        picture = array.astype(np.float32)
         self.strokes.clear()
         self.base[...] = np.clip(picture, 0.0, 1.0)
         self.raster[...] = self.base

@@ -112,3 +112,35 @@ def test_a_brush_width_that_is_no_size_is_refused(width):
     with pytest.raises((ValueError, TypeError), match="brush width"):
         ink.begin(5, 5, width)
     assert ink.empty
+
+
+@pytest.mark.parametrize("height, width, error", [
+    (-1, 5, ValueError), (0, 5, ValueError), (10**6, 10**6, ValueError), (5, 4097, ValueError),
+    (2.5, 5, TypeError), ("5", 5, TypeError), (5, True, TypeError), (5, None, TypeError),
+])
+def test_raster_sides_must_be_whole_pixels_in_range(height, width, error):
+    with pytest.raises(error, match="height and width must be whole numbers of pixels, 1–4096"):
+        Ink(height, width)
+
+
+def test_sides_at_the_limits_are_accepted():
+    assert Ink(1, 4096).raster.shape == (1, 4096)
+    assert Ink(np.int64(3), 2).raster.shape == (3, 2)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_loading_a_non_finite_picture_is_refused_and_changes_nothing(bad):
+    ink = Ink(10, 10)
+    ink.begin(3, 3, width=4)
+    raster, strokes, version = ink.raster.copy(), list(ink.strokes), ink.version
+    picture = np.zeros((10, 10))
+    picture[2, 2] = bad
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        ink.load(picture)
+    np.testing.assert_array_equal(ink.raster, raster)
+    assert ink.strokes == strokes and ink.version == version and not ink.base.any()
+
+
+def test_loading_a_complex_picture_is_refused():
+    with pytest.raises(TypeError, match="real numeric"):
+        Ink(2, 2).load(np.zeros((2, 2), complex))
