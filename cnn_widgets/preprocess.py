@@ -35,21 +35,27 @@ def to_mnist(ink: Any) -> np.ndarray:
         pixel (14, 14). All zeros when there is no ink.
 
     Raises:
-        TypeError: Not a numeric array.
-        ValueError: Not 2-D, empty, NaN/inf values, or negative ink.
+        TypeError: Not a real numeric array (complex is refused).
+        ValueError: Not 2-D, empty, NaN/inf values, values beyond float32, or negative ink.
     """
     from PIL import Image
 
     array = np.asarray(ink)
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise TypeError(f"ink must be a numeric 2-D array; got dtype {array.dtype}")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) \
+            or np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"ink must be a real numeric 2-D array; got dtype {array.dtype}")
     if array.ndim != 2:
         raise ValueError(f"ink must be a 2-D array (height, width); got shape {array.shape}")
     if array.size == 0:
         raise ValueError("ink is an empty array; give a drawing of at least 1×1 pixels")
+    if np.issubdtype(array.dtype, np.floating):  # checked before the cast, which turns 1e39 into inf
+        if not np.all(np.isfinite(array)):
+            raise ValueError("ink contains NaN or infinite values")
+        top = float(np.abs(array).max())
+        if top > np.finfo(np.float32).max:
+            raise ValueError(f"ink values are too large (up to {top:g}); they must fit float32 "
+                             f"(at most {np.finfo(np.float32).max:g})")
     array = array.astype(np.float32)
-    if not np.all(np.isfinite(array)):
-        raise ValueError("ink contains NaN or infinite values")
     if array.min() < 0:
         raise ValueError(f"ink must be ≥ 0 (0 = background); got a minimum of {array.min():g}")
     peak = float(array.max())

@@ -83,6 +83,9 @@ def test_empty_ink_gives_zeros():
         (np.array([[0.0, np.inf]]), ValueError, "NaN or infinite"),
         (np.array([[0.0, -1.0]]), ValueError, "≥ 0"),
         (np.array([["a", "b"]]), TypeError, "numeric"),
+        (np.zeros((5, 5), complex), TypeError, "real numeric"),
+        (np.full((5, 5), 1e39), ValueError, "too large"),
+        (np.array([[0.0, -1e39]]), ValueError, "too large"),
     ],
 )
 def test_bad_ink_gets_clear_errors(ink, error, message):
