@@ -41,11 +41,12 @@ class Explorer(SessionView, widgets.VBox):
 
     The parts are ordinary widgets over one session, so you can compose your own::
 
-        import ipywidgets as widgets
+        import traitlets, ipywidgets as widgets
         from cnn_widgets import DigitPad, MapGrid, ProbabilityBars, Session
 
         session = Session()                            # the embedded MNIST CNN
-        pad = DigitPad(session)                        # drawing sets session.live.image
+        pad = DigitPad(session)                        # its samples: the session's test images
+        traitlets.dlink((pad, "image"), (session.live, "image"))   # the drawing → every view
         widgets.HBox([pad, widgets.VBox([ProbabilityBars(session), MapGrid(session, "conv2")])])
     """
 
@@ -117,9 +118,9 @@ class Explorer(SessionView, widgets.VBox):
         for grid in self.grids:
             self._watch(grid, lambda change, g=grid: self._cell_clicked(g), ["selected_cell", "selected_map"])
         self.add_panel("Inside a cell", self._inspector)
-        self.add_panel("Mistakes", lambda: ConfusionBrowser(session))
+        pick = None if self.pad is None else (lambda image, index: self.pad.load_test_image(index))
+        self.add_panel("Mistakes", lambda: ConfusionBrowser(session, on_pick=pick))  # a mistake onto the pad
         self.add_panel("A rather than B", self._saliency)
-        self.tabs.observe(self._pair, "selected_index")  # after the panel is built (observers run in order)
 
     # ------------------------------------------------------------------ panels
     def add_panel(self, title: str, build: Callable[[], widgets.Widget]) -> None:
@@ -155,6 +156,7 @@ class Explorer(SessionView, widgets.VBox):
             with self.tabs.hold_sync():
                 self.tabs.children = children
                 self.tabs.set_title(index, title)
+            self._pair()
         return self._panels[title]
 
     @property
@@ -204,7 +206,7 @@ class Explorer(SessionView, widgets.VBox):
             view.follow(self._panels["FCP"])  # A and B: the FCP tab's pair (else once it is built)
         return view
 
-    def _pair(self, change: dict[str, Any] | None = None) -> None:
+    def _pair(self) -> None:
         """Once both are built, "A rather than B" takes its pair from the FCP tab (building a
         panel from another's builder would switch the tab shown)."""
         fcp, view = self._panels.get("FCP"), self._panels.get("A rather than B")

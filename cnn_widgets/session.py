@@ -49,6 +49,7 @@ class Job:
     Attributes:
         name: What the job does, in words (shown in the status line).
         key: Jobs with the same key replace each other (``None``: never replaced).
+        quiet: A job too small to be worth the status line (only its failure is told).
         state: ``"waiting"``, ``"running"``, ``"done"``, ``"failed"`` or ``"cancelled"``.
         progress: Fraction done, 0–1, as last reported.
         message: What the job last said it was doing.
@@ -58,8 +59,8 @@ class Job:
 
     def __init__(self, work: Callable[["Job"], Any], name: str, key: Any,
                  on_done: Callable[[Any], Any] | None, on_error: Callable[[BaseException], Any] | None,
-                 on_progress: Callable[["Job"], Any] | None) -> None:
-        self.work, self.name, self.key = work, name, key
+                 on_progress: Callable[["Job"], Any] | None, quiet: bool = False) -> None:
+        self.work, self.name, self.key, self.quiet = work, name, key, quiet
         self.on_done, self.on_error, self.on_progress = on_done, on_error, on_progress
         self.state = "waiting"
         self.progress = 0.0
@@ -146,7 +147,7 @@ class Worker:
     def submit(self, work: Callable[[Job], Any], *, name: str, key: Any = None,
                on_done: Callable[[Any], Any] | None = None,
                on_error: Callable[[BaseException], Any] | None = None,
-               on_progress: Callable[[Job], Any] | None = None) -> Job:
+               on_progress: Callable[[Job], Any] | None = None, quiet: bool = False) -> Job:
         """Queue ``work(job)`` and return its :class:`Job`.
 
         Args:
@@ -157,6 +158,8 @@ class Worker:
             on_error: Called with the exception, on the worker thread; without it the
                 error goes to the worker's ``on_change`` listener as a failed job.
             on_progress: Called with the job at each :meth:`Job.report`.
+            quiet: Keep the job out of the status line unless it fails (e.g. a
+                computation that follows every stroke).
 
         Raises:
             TypeError: ``work`` or a callback is not callable, or ``name`` is not a string.
@@ -169,7 +172,7 @@ class Worker:
         for what, callback in (("on_done", on_done), ("on_error", on_error), ("on_progress", on_progress)):
             if callback is not None and not callable(callback):
                 raise TypeError(f"{what} must be a function or None; got {type(callback).__name__}")
-        job = Job(work, name, key, on_done, on_error, on_progress)
+        job = Job(work, name, key, on_done, on_error, on_progress, bool(quiet))
         with self._condition:
             if self._closed:
                 raise RuntimeError("this session is closed; create a new one")
@@ -512,6 +515,8 @@ class Session(traitlets.HasTraits):
             self.status_error = bool(error)
 
     def _job_changed(self, job: Job) -> None:
+        if job.quiet and job.state != "failed":
+            return
         if job.state == "running":
             self.say(f"{job.name}: {job.message or 'working'}"
                      + (f" ({job.progress:.0%})" if job.progress else "") + " …")

@@ -17,6 +17,7 @@ from cnn_widgets.session import Session
 
 from .conftest import REPO
 from .widgets.conftest import wire  # noqa: F401  (fixture)
+from .widgets.helpers import canvas_event
 from .widgets.test_digit_pad import stroke
 
 
@@ -143,4 +144,25 @@ def test_a_tab_that_does_not_exist_is_refused_with_the_tabs_named():
     assert explorer.tabs.selected_index == 0
     explorer.tabs.set_state({"selected_index": explorer.titles.index("Filters")})
     assert explorer.tabs.children[2] is explorer.filters  # still usable
+    explorer.close()
+
+
+def test_a_mistake_picked_in_the_confusion_browser_goes_onto_the_pad():
+    explorer = Explorer()
+    explorer.tabs.set_state({"selected_index": explorer.titles.index("Mistakes")})
+    explorer.session.worker.wait(120)
+    browser = explorer.confusion
+    data = explorer.session.data.test_set
+    browser.heat._handle_custom_msgs(browser.heat, {"event": "element_click", "data": {  # the 4s read as 9
+        "rowNum": 4, "columnNum": 9, "row": "4", "column": "9", "color": 0}}, [])
+    index = int(browser.confusion.indices(4, 9)[0])
+    x, y = browser._tiles.origin(0)
+    canvas_event(browser.images.overlay, "mouse_down", (x + 2) * browser.images.zoom, (y + 2) * browser.images.zoom)
+    assert f"test image #{index} (class 4)" in explorer.pad.status
+    np.testing.assert_allclose(explorer.live.image, data.images[index] / 255.0, atol=1e-6)
+    assert explorer.probabilities.prediction == "9"
+    explorer.pad.load_test_image(10**6)
+    assert "No test image #1000000" in explorer.pad.status
+    with pytest.raises(TypeError, match="whole number"):
+        explorer.pad.load_test_image(2.5)
     explorer.close()

@@ -192,6 +192,12 @@ def test_status_is_one_plain_line(tiny):
     assert session.status == "line one line two" and not session.status_error
     session.say(None)
     assert session.status == ""
+    session.worker.submit(lambda job: None, name="a stroke's saliency", quiet=True).wait(30)
+    session.worker.wait(30)
+    assert session.status == ""  # a quiet job stays out of the status line ...
+    session.worker.submit(lambda job: 1 / 0, name="a stroke's saliency", quiet=True).wait(30)
+    session.worker.wait(30)
+    assert session.status.startswith("a stroke's saliency failed")  # ... unless it fails
 
 
 def test_close_detaches_every_observer_and_ends_the_worker(tiny):

@@ -225,16 +225,33 @@ class DigitPad(widgets.VBox):
         if data is None:
             self._show(f"No sample: {self._no_samples}", error=True)
             return
-        images, labels = data
-        choices = np.flatnonzero(np.asarray(labels).reshape(-1) == digit)
+        choices = np.flatnonzero(np.asarray(data[1]).reshape(-1) == digit)
         if choices.size == 0:
             self._show(f"No sample: the test set has no image of class {digit}", error=True)
             return
-        index = int(self._rng.choice(choices))
+        self.load_test_image(int(self._rng.choice(choices)))
+
+    def load_test_image(self, index: int) -> None:
+        """Replace the drawing by test image ``index`` of the session's test set, as it is
+        (e.g. a mistake picked in the confusion browser). Says why not in the status line.
+
+        Raises:
+            TypeError: ``index`` is not a whole number.
+        """
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"index must be a whole number; got {index!r}")
+        data = self._test_set()
+        if data is None:
+            self._show(f"No test image: {self._no_samples}", error=True)
+            return
+        images, labels = data
+        if not 0 <= index < len(images):
+            self._show(f"No test image #{index}: the test set has images 0–{len(images) - 1}", error=True)
+            return
         try:
             big, picture = self._prepare(images[index])
         except (TypeError, ValueError) as error:
-            self._show(f"No sample: {error}", error=True)
+            self._show(f"No test image: {error}", error=True)
             return
         with self._lock:
             self.ink.load(big)
@@ -242,7 +259,7 @@ class DigitPad(widgets.VBox):
             self._open = None
             self._loaded_version = self.ink.version
             self._sync_canvas(base=True)
-        self._show(f"test image #{index} (class {digit})")
+        self._show(f"test image #{index} (class {int(np.asarray(labels).reshape(-1)[index])})")
         self._set_image(picture, picture=True)  # the real image: the network sees the data set as is
 
     def clear(self) -> None:

@@ -211,7 +211,7 @@ class SaliencyView(SessionView, widgets.VBox):
             return picture, saliency(self.model, picture, a, b, samples=samples, noise=noise, occlusion=occlusion)
 
         try:
-            self._job = self.session.worker.submit(work, name=name, key=("saliency", id(self)),
+            self._job = self.session.worker.submit(work, name=name, key=("saliency", id(self)), quiet=True,
                                                    on_done=self._computed, on_error=self._failed)
             return self._job
         except RuntimeError as error:  # the session is closed
