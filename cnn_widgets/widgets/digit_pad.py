@@ -26,7 +26,7 @@ from ..live import LatestWins
 from ..preprocess import to_mnist
 from ..render import scale, to_png
 from .picture import style
-from .view import StatusLine
+from .view import Picker, StatusLine
 
 __all__ = ["DigitPad", "InkCanvas", "BRUSH_MIN", "BRUSH_MAX"]
 
@@ -132,8 +132,8 @@ class DigitPad(widgets.VBox):
         self.preview = widgets.Image(format="png", layout=widgets.Layout(width="112px", height="112px"))
         self.preview.add_class("cnnw-pixelated")
         self.preview.add_class("cnnw-preview")
-        self.sample_class = widgets.Dropdown(options=list(range(10)), value=7, description="sample",
-                                             layout=widgets.Layout(width="140px"))
+        self.sample_class = Picker(options=list(range(10)), value=7, description="sample",
+                                   layout=widgets.Layout(width="140px"))
         self.sample_button = widgets.Button(description="load", tooltip="load a real MNIST test digit",
                                             layout=widgets.Layout(width="60px"))
         self.sample_button.add_class("cnnw-sample")
@@ -142,6 +142,7 @@ class DigitPad(widgets.VBox):
 
         traitlets.link((self, "brush"), (self.canvas, "brush"))
         self.sample_button.on_click(lambda _: self.load_sample(self.sample_class.value))
+        self.sample_class.observe(self._sample_class_chosen, "value")
         preview_box = widgets.VBox([widgets.HTML("<b>the network sees</b>"), self.preview])
         super().__init__(
             [
@@ -214,6 +215,11 @@ class DigitPad(widgets.VBox):
             self._sync_canvas(base=True)
         self._show("")
         self._changed()
+
+    def _sample_class_chosen(self, change: dict[str, Any]) -> None:
+        if change["new"] is None:  # the frontend sent {"index": null}: keep the last class
+            self.sample_class.value = change["old"]
+            self._show(f"no sample class chosen (an empty choice); kept {change['old']!r}; choose 0–9", error=True)
 
     def load_sample(self, digit: int) -> None:
         """Replace the drawing by a random test image of class ``digit``.

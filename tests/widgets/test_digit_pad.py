@@ -210,6 +210,27 @@ def test_load_from_the_session_test_set(mnist_model):
     assert pad._closed
 
 
+@pytest.mark.parametrize("index", [99, -2])
+def test_sample_class_out_of_range_names_the_choices(index):
+    pad = DigitPad()
+    pad.sample_class.set_state({"index": 3})
+    with pytest.raises(Exception, match=r"choice .* is out of range; choose 0–9 \(0, 1, 2"):
+        pad.sample_class.set_state({"index": index})
+    assert pad.sample_class.index == 3 and pad.sample_class.value == 3
+    pad.close()
+
+
+def test_sample_class_sent_no_index_keeps_the_last_class_and_says_so():
+    pad = DigitPad()
+    pad.sample_class.set_state({"index": 4})
+    pad.sample_class.set_state({"index": None})
+    assert pad.sample_class.value == 4 and pad.sample_class.index == 4
+    assert "no sample class chosen" in pad.status and pad.status_label.error
+    click(pad.sample_button)  # still usable
+    assert "class 4" in pad.status and not pad.status_label.error
+    pad.close()
+
+
 def test_without_a_test_set_load_is_disabled_with_one_reason(mnist_model):
     from cnn_widgets.session import Session
 
