@@ -15,7 +15,7 @@ from ..cells import CellExplanation, check_cell, cell_shape, explain_cell, suppo
 from ..render import default_columns, mosaic
 from .picture import Picture, size, style
 from .saliency_view import image_png
-from .view import SessionView, StatusLine
+from .view import Picker, SessionView, StatusLine
 
 __all__ = ["CellInspector"]
 
@@ -80,7 +80,7 @@ class CellInspector(SessionView, widgets.VBox):
             raise ValueError("this model has no layer the inspector can explain")
         layer = layer or next((n for n in choices if self.model.layer(n).is_conv), choices[0])
 
-        self.layer_picker = widgets.Dropdown(options=choices, description="layer", layout=size("190px"))
+        self.layer_picker = Picker(options=choices, description="layer", layout=size("190px"))
         self.cell_text = widgets.Text(description="cell", layout=size("220px"),
                                       placeholder="row, col, map")
         self.down_button = widgets.Button(description="strongest input ↓", layout=size("150px"),
@@ -139,11 +139,16 @@ class CellInspector(SessionView, widgets.VBox):
         ], **kwargs)
         self.add_class("cnnw-cell-inspector")
 
+        refused = lambda message: self._say(message, error=True)  # noqa: E731
+        # a click on a weight goes, as on its patch entry, to the input it multiplies
         for picture, which in ((self.patch, "patch"), (self.kernel, "patch"), (self.products, "products")):
             picture.on_pointer(move=lambda x, y, w=which: self._patch_hovered(w, x, y),
-                               click=(lambda x, y, w=which: self._patch_clicked(w, x, y)) if picture is not self.kernel
-                               else None, leave=self._left)
-        self.window.on_pointer(move=self._window_hovered, click=self._window_clicked, leave=self._left)
+                               click=lambda x, y, w=which: self._patch_clicked(w, x, y),
+                               leave=self._left, refused=refused)
+        self.window.on_pointer(move=self._window_hovered, click=self._window_clicked, leave=self._left,
+                               refused=refused)
+        # a click tells the pixel; a move does nothing, but one without a position is reported
+        self.image.on_pointer(move=lambda x, y: None, click=self._image_clicked, refused=refused)
         self.layer_picker.observe(self._layer_picked, "value")
         self.cell_text.observe(self._cell_typed, "value")
         self.down_button.on_click(lambda _: self.follow_strongest())
@@ -214,8 +219,15 @@ class CellInspector(SessionView, widgets.VBox):
         self.render()
 
     def _layer_picked(self, change: dict[str, Any]) -> None:
-        if change["new"] != self.layer:
-            self.inspect(change["new"], self._default_cell(change["new"]), remember=True)
+        new = change["new"]
+        if new == self.layer:
+            return
+        if new is None:  # the frontend sent {"index": null}: stay on the layer shown
+            self.layer_picker.value = self.layer
+            self._say(f"no layer chosen (an empty choice); kept {self.layer}; choose one of "
+                      f"{', '.join(self.layer_picker.options)}", error=True)
+        elif not self.inspect(new, self._default_cell(new), remember=True):
+            self.layer_picker.value = self.layer
 
     def _cell_typed(self, change: dict[str, Any]) -> None:
         text = change["new"].strip().strip("()")
@@ -276,6 +288,9 @@ class CellInspector(SessionView, widgets.VBox):
         return source[0], tuple(source[1:])
 
     # ------------------------------------------------------------------ pointer
+    def _image_clicked(self, x: float, y: float) -> None:
+        self._go(("image", (int(y), int(x), 0)))
+
     def _patch_clicked(self, which: str, x: float, y: float) -> None:
         entry, e = self._patch_entry(which, x, y), self.explanation
         if entry is not None and e is not None:

@@ -95,6 +95,9 @@ def test_conv_patch_click_goes_to_that_input_cell(session):
     x, y = tiles.origin(17)  # input channel 17
     click_picture(inspector.products, x + 2, y + 1)  # entry (i, j) = (1, 2)
     assert (inspector.layer, inspector.cell) == ("pool1", (5, 6, 17))
+    inspector.back()
+    click_picture(inspector.kernel, x + 2, y + 1)  # the weight of that entry: the same input
+    assert (inspector.layer, inspector.cell) == ("pool1", (5, 6, 17))
 
 
 def test_strongest_input_walks_down_to_the_pixels(session):
@@ -264,3 +267,39 @@ def test_any_typed_text_leaves_a_valid_cell(session):
         assert inspector.explanation.value == pytest.approx(value_of(session, inspector), abs=1e-5)
 
     check()
+
+
+def test_layer_picker_sent_no_or_a_wrong_index_stays_on_the_layer_and_names_the_choices(session):
+    inspector = CellInspector(session, "conv2", (1, 2, 3))
+    inspector.layer_picker.set_state({"index": None})
+    assert inspector.layer_picker.value == "conv2" and inspector.layer_picker.index == 2
+    assert (inspector.layer, inspector.cell) == ("conv2", (1, 2, 3))
+    assert inspector.status_line.error and "no layer chosen" in inspector.status and "conv1" in inspector.status
+    with pytest.raises(traitlets.TraitError, match=r"choice 99 is out of range; choose 0–\d+ \(conv1, pool1"):
+        inspector.layer_picker.set_state({"index": 99})
+    assert inspector.layer_picker.value == "conv2" and inspector.layer == "conv2"
+    choose(inspector.layer_picker, "conv3")  # still usable
+    assert inspector.layer == "conv3" and inspector.layer_picker.value == "conv3"
+
+
+@pytest.mark.parametrize("event", ["mouse_down", "mouse_move"])
+@pytest.mark.parametrize("x, y", [(None, 3.0), (float("nan"), 3.0), (3.0, float("inf"))])
+def test_pointer_events_without_a_position_are_refused_with_a_message(session, event, x, y):
+    inspector = CellInspector(session, "conv2", (1, 2, 3))
+    for name in ("image", "patch", "kernel", "products"):
+        inspector._say("")
+        canvas_event(getattr(inspector, name).overlay, event, x, y)
+        assert inspector.status_line.error and "without a position" in inspector.status, name
+        assert (inspector.layer, inspector.cell) == ("conv2", (1, 2, 3))
+    inspector.inspect("pool2", (1, 1, 3))
+    inspector._say("")
+    canvas_event(inspector.window.overlay, event, x, y)
+    assert inspector.status_line.error and "without a position" in inspector.status
+    assert (inspector.layer, inspector.cell) == ("pool2", (1, 1, 3))
+
+
+def test_a_click_on_the_image_tells_that_pixel(session):
+    inspector = CellInspector(session, "conv2", (1, 2, 3))
+    click_picture(inspector.image, 5, 7)
+    value = float(np.asarray(session.live.image, np.float32).reshape(session.model.input_shape)[7, 5, 0])
+    assert f"pixel (7, 5) of the image: {value:.3f}" in inspector.status and not inspector.status_line.error
