@@ -62,9 +62,12 @@ EXPECTED: dict[str, Expect] = {
     "03_fcp_4_vs_9.ipynb": Expect(widgets=1, text=("fours and", "map", "d = ")),
     "04_decoded_filters.ipynb": Expect(widgets=2, text=("conv1", "conv3")),
     "05_your_own_model.ipynb": Expect(widgets=2, text=("test accuracy",)),
+    "06_training_replay.ipynb": Expect(widgets=3, text=("snapshots took",)),
+    "07_filters_take_shape.ipynb": Expect(widgets=3, text=("change = c · image", "control, the same networks untrained")),
     "08_fashion_mnist.ipynb": Expect(pictures=1, without_data=Expect(
         shows=False, text=("Fashion-MNIST is not available here", "CNN_WIDGETS_FASHION_MNIST"))),
-    "slides.ipynb": Expect(pictures=5, widgets=1),
+    "09_inside_a_cell.ipynb": Expect(pictures=1, widgets=3, text=("the network:", "pixel (", "accuracy")),
+    "slides.ipynb": Expect(pictures=9, widgets=1, text=("the network:", "most confused", "pairs")),
 }
 #: Data sets a notebook may load beyond the shipped MNIST test split: loader → variable.
 DATA_SETS = {"load_mnist": "CNN_WIDGETS_MNIST", "load_fashion_mnist": "CNN_WIDGETS_FASHION_MNIST"}
