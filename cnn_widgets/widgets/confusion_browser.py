@@ -15,7 +15,7 @@ from ..render import mosaic
 from ..session import Job
 from .picture import Picture, size, style
 from .saliency_view import rgb_png
-from .view import SessionView, StatusLine
+from .view import SessionView, StatusLine, Toggles, keep_in_step
 
 __all__ = ["ConfusionBrowser"]
 
@@ -78,7 +78,7 @@ class ConfusionBrowser(SessionView, widgets.VBox):
                   bqplot.Axis(scale=self.y_scale, label="true", side="left")],
             fig_margin={"top": 50, "bottom": 10, "left": 60, "right": 10}, layout=size("420px", "420px"))
         self.chart.add_class("cnnw-confusion-chart")
-        self.values_picker = widgets.ToggleButtons(options=["counts", "rates"], style={"button_width": "70px"})
+        self.values_picker = Toggles(options=["counts", "rates"], style={"button_width": "70px"})
         self.refresh_button = widgets.Button(description="recompute", icon="refresh", layout=size("110px"),
                                              tooltip="recompute after training")
         self.summary = widgets.HTML()
@@ -96,10 +96,11 @@ class ConfusionBrowser(SessionView, widgets.VBox):
             widgets.HBox([self.chart, widgets.VBox([self.worst, self.images_title, self.images, self.hover_label])]),
         ], **kwargs)
         self.add_class("cnnw-confusion-browser")
-        traitlets.link((self, "values"), (self.values_picker, "value"))
+        keep_in_step(self, "values", self.values_picker)
         self.refresh_button.on_click(lambda _: self.update(force=True))
         self.images.on_pointer(move=self._hover, click=self._image_clicked,
-                               leave=lambda: setattr(self.hover_label, "value", "&nbsp;"))
+                               leave=lambda: setattr(self.hover_label, "value", "&nbsp;"),
+                               refused=lambda message: self._say(message, error=True))
         if lazy:
             self.active = False
             self._say("computed when this tab is opened")

@@ -176,3 +176,29 @@ def test_in_the_explorer_a_mistake_clicked_becomes_the_drawing():
     assert browser.picked == int(browser.confusion.indices(4, 9)[0])
     assert explorer.probabilities.prediction == "9"  # every view shows the 4 read as 9
     explorer.close()
+
+
+def test_values_picker_sent_no_or_a_wrong_index_stays_in_step(session):
+    browser = shown(ConfusionBrowser(session))
+    choose(browser.values_picker, "rates")
+    browser.values_picker.set_state({"index": None})
+    assert browser.values == "rates" and browser.values_picker.value == "rates"
+    assert browser.status_line.error and "no values chosen" in browser.status
+    with pytest.raises(traitlets.TraitError, match=r"choice 99 is out of range; choose 0–1 \(counts, rates\)"):
+        browser.values_picker.set_state({"index": 99})
+    assert browser.values == "rates" and browser.values_picker.value == "rates"
+    choose(browser.values_picker, "counts")
+    assert browser.values == "counts"
+    browser.values = "rates"  # and the other way
+    assert browser.values_picker.value == "rates"
+
+
+@pytest.mark.parametrize("event", ["mouse_down", "mouse_move"])
+@pytest.mark.parametrize("x, y", [(None, 3.0), (float("nan"), 3.0), (3.0, float("inf"))])
+def test_pointer_events_without_a_position_on_the_images_are_refused_with_a_message(session, event, x, y):
+    browser = shown(ConfusionBrowser(session))
+    cell_click(browser, 1, 1)
+    browser._say("")
+    canvas_event(browser.images.overlay, event, x, y)
+    assert browser.status_line.error and "without a position" in browser.status
+    assert browser.picked == -1 and browser.selected == (1, 1)
