@@ -15,7 +15,7 @@ from ..render import scale, to_png
 from ..saliency import Saliency, overlay, saliency
 from ..session import Job
 from .picture import Picture, size, style
-from .view import SessionView, StatusLine
+from .view import Picker, SessionView, StatusLine, keep_in_step
 
 __all__ = ["SaliencyView", "image_png", "rgb_png"]
 
@@ -87,9 +87,9 @@ class SaliencyView(SessionView, widgets.VBox):
         if classes is None:
             classes = (4, 9) if self.model.classes >= 10 else (0, 1)
         names = [(f"{i} ({n})" if n != str(i) else n, i) for i, n in enumerate(self.model.class_names)]
-        self.a_picker = widgets.Dropdown(options=names, description="A", layout=size("140px"))
-        self.b_picker = widgets.Dropdown(options=names, description="rather than B", layout=size("200px"),
-                                         style={"description_width": "90px"})
+        self.a_picker = Picker(options=names, description="A", layout=size("140px"))
+        self.b_picker = Picker(options=names, description="rather than B", layout=size("200px"),
+                               style={"description_width": "90px"})
         self.noise_slider = widgets.FloatSlider(noise, min=0.0, max=0.5, step=0.05, description="noise",
                                                 layout=size("220px"))
         self.occlusion_box = widgets.Checkbox(occlusion, description="occlusion", indent=False, layout=size("100px"))
@@ -113,8 +113,8 @@ class SaliencyView(SessionView, widgets.VBox):
         with self.hold_trait_notifications():
             self.class_a, self.class_b = classes
             self.samples, self.noise, self.occlusion = samples, noise, occlusion
-        traitlets.link((self, "class_a"), (self.a_picker, "value"))
-        traitlets.link((self, "class_b"), (self.b_picker, "value"))
+        keep_in_step(self, "class_a", self.a_picker)
+        keep_in_step(self, "class_b", self.b_picker)
         traitlets.link((self, "noise"), (self.noise_slider, "value"))
         traitlets.link((self, "occlusion"), (self.occlusion_box, "value"))
         self._watch(self.live, self._drawing_changed, "image")

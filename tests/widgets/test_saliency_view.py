@@ -79,6 +79,26 @@ def test_pickers_and_the_same_class_twice(session):
     assert view.result.noise == 0.0 and view.result.samples == 1
 
 
+def test_class_pickers_sent_no_or_a_wrong_index_stay_in_step(session):
+    view = shown(SaliencyView(session, samples=4))
+    computed = view.computed
+    for name, picker in (("class_a", view.a_picker), ("class_b", view.b_picker)):
+        before = getattr(view, name)
+        picker.set_state({"index": None})
+        assert picker.value == before == getattr(view, name) and picker.index == before
+        assert view.status_line.error and f"no {name} chosen" in view.status
+        with pytest.raises(traitlets.TraitError, match=r"choice 99 is out of range; choose 0–9 \(0, 1, 2"):
+            picker.set_state({"index": 99})
+        assert picker.value == before == getattr(view, name)
+    shown(view)
+    assert view.computed == computed
+    choose(view.a_picker, 3)  # still usable
+    shown(view)
+    assert (view.class_a, view.result.class_a) == (3, 3)
+    view.class_b = 8  # and the other way
+    assert view.b_picker.value == 8
+
+
 def test_defaults_to_the_fcp_pair(session):
     fcp = FCPCompare(session, lazy=True, classes=(3, 8))
     view = SaliencyView(session, samples=4)
