@@ -20,7 +20,7 @@ from ..session import Cancelled, Job
 from ..training import (KINDS, PauseGate, Replay, SnapshotPlan, TrainingData, TrainingRun, train_with_snapshots,
                         training_data)
 from .picture import size, style, zoom_for
-from .view import SessionView, StatusLine
+from .view import Picker, SessionView, StatusLine
 
 __all__ = ["TrainingLab"]
 
@@ -150,8 +150,8 @@ class TrainingLab(SessionView, widgets.VBox):
         self.frame_label.add_class("cnnw-replay-frame-label")
         self.pictures = {kind: widgets.Image(format="png") for kind in KINDS}
         self.ranking_label = widgets.HTML("&nbsp;")
-        self.gif_picker = widgets.Dropdown(options=[(title, kind) for kind, (title, _) in KINDS.items()],
-                                           layout=size("220px"))
+        self.gif_picker = Picker(options=[(title, kind) for kind, (title, _) in KINDS.items()],
+                                 layout=size("220px"))
         self.gif_button = widgets.Button(description="GIF", icon="download", disabled=True, layout=size("80px"))
         self.downloads = widgets.HTML()
         tiles = []

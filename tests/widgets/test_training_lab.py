@@ -306,3 +306,19 @@ def test_time_left_is_measured_after_the_first_batch():
     lab._last_draw = 0.0
     lab._progress(TrainingProgress(1, 2, 5, 10, {"loss": 1.0}, False, elapsed=34.0))  # 1 s a batch since
     assert "15 s left" in lab.progress_label.value  # 15 batches to go at 1 s each
+
+
+def test_gif_picker_sent_no_or_a_wrong_index_stays_in_step():
+    import traitlets
+
+    lab = _lab()
+    kinds = list(dict(lab.gif_picker.options).values())
+    lab.gif_picker.set_state({"index": kinds.index("decoded")})
+    assert lab.gif_kind == "decoded"
+    lab.gif_picker.set_state({"index": None})
+    assert lab.gif_kind == "decoded" and lab.gif_picker.value == "decoded" and lab.status_line.error
+    with pytest.raises(traitlets.TraitError, match=rf"choice 99 is out of range; choose 0–{len(kinds) - 1} \("):
+        lab.gif_picker.set_state({"index": 99})
+    assert lab.gif_kind == "decoded" and lab.gif_picker.value == "decoded"
+    lab.gif_picker.set_state({"index": 0})
+    assert lab.gif_kind == kinds[0]
