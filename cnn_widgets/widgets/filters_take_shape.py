@@ -16,7 +16,7 @@ from ..render import scale, to_png
 from ..session import Job
 from ..shapes import ShapeRun, filters_take_shape
 from .picture import size, style
-from .view import SessionView, StatusLine
+from .view import Picker, SessionView, StatusLine
 
 __all__ = ["FiltersTakeShape"]
 
@@ -85,7 +85,7 @@ class FiltersTakeShape(SessionView, widgets.VBox):
             axes=[bqplot.Axis(scale=x_scale, label="step"),
                   bqplot.Axis(scale=y_scale, side="left", tick_format=".1f", num_ticks=5)],
             fig_margin={"top": 30, "bottom": 40, "left": 45, "right": 10}, layout=size("420px", "220px"))
-        self.filter_picker = widgets.Dropdown(description="filter", options=[0], layout=size("140px"))
+        self.filter_picker = Picker(description="filter", options=[0], layout=size("140px"))
         self.product_views = [widgets.Image(format="png", layout=size("112px")) for _ in range(3)]
         self.sum_label = widgets.HTML("&nbsp;")
         self.gif_button = widgets.Button(description="GIF", icon="download", disabled=True, layout=size("80px"))

@@ -93,6 +93,22 @@ def test_bad_values_show_an_error_and_never_land(session):
         FiltersTakeShape(session, rate=1)
 
 
+def test_filter_picker_sent_no_or_a_wrong_index_stays_in_step(session):
+    import traitlets
+
+    widget = _widget(session, steps=20)
+    count = len(widget.filter_picker.options)
+    widget.filter_picker.set_state({"index": 1})
+    assert widget.chosen == 1
+    widget.filter_picker.set_state({"index": None})
+    assert widget.chosen == 1 and widget.filter_picker.value == 1 and widget.status_line.error
+    with pytest.raises(traitlets.TraitError, match=rf"filter: choice 99 is out of range; choose 0–{count - 1} \(0, 1"):
+        widget.filter_picker.set_state({"index": 99})
+    assert widget.chosen == 1 and widget.filter_picker.value == 1
+    widget.filter_picker.set_state({"index": 0})
+    assert widget.chosen == 0
+
+
 def test_gif_download_and_a_session_without_test_images():
     from PIL import Image
     import io
