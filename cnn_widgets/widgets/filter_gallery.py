@@ -14,7 +14,7 @@ from ..decode import (UNPOOL_MODES, DecodedFilters, decode_filters, decoded_top_
 from ..render import mosaic, scale
 from ..session import DataSet, Job
 from .picture import Picture, size, style
-from .view import Picker, SessionView, StatusLine, Toggles, keep_in_step
+from .view import Picker, SessionView, StatusLine, Toggles, WholeNumber, keep_in_step
 
 __all__ = ["FilterGallery", "ReceptiveField"]
 
@@ -26,14 +26,6 @@ def _signed(maps: np.ndarray, columns: int | None = None) -> Any:
     peak = np.maximum(np.abs(maps).max(axis=(0, 1)), 1e-12)
     return mosaic(maps / peak, value_range=(-1.0, 1.0), columns=columns)
 
-
-class _Index(traitlets.Int):
-    """An Int that refuses floats (traitlets' Int turns 2.0 into 2) and booleans."""
-
-    def validate(self, obj: Any, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            self.error(obj, value, info="a whole number")
-        return super().validate(obj, int(value))
 
 
 class FilterGallery(SessionView, widgets.VBox):
@@ -62,9 +54,9 @@ class FilterGallery(SessionView, widgets.VBox):
     layer = traitlets.Unicode()
     unpool = traitlets.Unicode("nearest")
     view = traitlets.Unicode("plain")
-    selected_map = _Index(-1)
+    selected_map = WholeNumber(-1)
     kernel_layer = traitlets.Unicode()
-    kernel_channel = _Index(0)
+    kernel_channel = WholeNumber(0)
     decoded = traitlets.Instance(DecodedFilters, allow_none=True)
     follow_drawing = traitlets.Bool(True, help="compute the drawing's responses (Fig. 3) while it changes")
     status = traitlets.Unicode("")

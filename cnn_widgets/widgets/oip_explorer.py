@@ -18,7 +18,7 @@ from ..oip import NodeSweep, OIPResult, OIPSeries, node_sweep, optimize, pattern
 from ..render import mosaic, scale, to_png
 from ..session import Cancelled, Job
 from .picture import size, style
-from .view import Picker, SessionView, StatusLine, Toggles, finite_only, keep_in_step
+from .view import Picker, SessionView, StatusLine, Toggles, WholeNumber, finite_only, keep_in_step
 
 __all__ = ["OIPExplorer"]
 
@@ -53,14 +53,6 @@ def _parse_wavelengths(text: str, limit: int) -> list[float]:
     return values
 
 
-class _Index(traitlets.Int):
-    """An Int that refuses floats (traitlets' Int turns 2.0 into 2) and booleans."""
-
-    def validate(self, obj: Any, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            self.error(obj, value, info="a whole number (a map index)")
-        return super().validate(obj, int(value))
-
 
 class OIPExplorer(SessionView, widgets.VBox):
     """Pick a map, grow its OIP out of noise by gradient ascent, watch it emerge.
@@ -87,7 +79,7 @@ class OIPExplorer(SessionView, widgets.VBox):
     """
 
     layer = traitlets.Unicode()
-    map = _Index(0)
+    map = WholeNumber(0, info="a whole number (a map index)")
     mode = traitlets.Unicode("map")
     running = traitlets.Bool(False)
     result = traitlets.Instance(OIPResult, allow_none=True)

@@ -7,11 +7,13 @@ import math
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import traitlets
 
 from ..session import Session
 
-__all__ = ["Picker", "SessionView", "StatusLine", "Tabs", "Toggles", "close_tree", "finite_only", "keep_in_step"]
+__all__ = ["Picker", "SessionView", "StatusLine", "Tabs", "Toggles", "WholeNumber", "close_tree", "finite_only",
+           "keep_in_step"]
 
 
 class StatusLine(widgets.HTML):
@@ -172,6 +174,24 @@ class Tabs(widgets.Tab):
             return index
         raise traitlets.TraitError(f"tab {index!r} does not exist; choose 0–{count - 1} "
                                    f"({', '.join(str(t) for t in self.titles)})")
+
+
+class WholeNumber(traitlets.Int):
+    """An Int trait that refuses floats (traitlets' Int turns 2.0 into 2) and booleans.
+
+    Args:
+        default_value: The default.
+        info: What the error says is allowed.
+    """
+
+    def __init__(self, default_value: int = 0, *, info: str = "a whole number", **kwargs: Any) -> None:
+        super().__init__(default_value, **kwargs)
+        self.allowed = info
+
+    def validate(self, obj: Any, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            self.error(obj, value, info=self.allowed)
+        return super().validate(obj, int(value))
 
 
 def finite_only(slider: widgets.FloatSlider, say: Any = None) -> None:
