@@ -278,9 +278,7 @@ class OIPResult:
     def png_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8,
                   columns: int | None = None) -> bytes:
         """One map's pattern, or the mosaic, as PNG bytes, enlarged ``zoom`` times."""
-        buffer = io.BytesIO()
-        _grey_image(self.picture(map_index, enhance=enhance, columns=columns), zoom).save(buffer, format="PNG")
-        return buffer.getvalue()
+        return _png_bytes(self.picture(map_index, enhance=enhance, columns=columns), zoom)
 
     def save_gif(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
                  zoom: int = 8, duration_ms: int = 120, hold_ms: int = 1200, columns: int | None = None) -> Path:
@@ -303,17 +301,34 @@ class OIPResult:
     def gif_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8,
                   duration_ms: int = 120, hold_ms: int = 1200, columns: int | None = None) -> bytes:
         """The emergence GIF as bytes (Pillow writes it)."""
-        durations = _durations(duration_ms, hold_ms, len(self.frames))
-        frames = [_grey_image(self.picture(map_index, frame=index, enhance=enhance, columns=columns), zoom)
-                  for index in range(len(self.frames))]
-        buffer = io.BytesIO()
-        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
-                       duration=durations, loop=0)
-        return buffer.getvalue()
+        return _gif_bytes([self.picture(map_index, frame=index, enhance=enhance, columns=columns)
+                           for index in range(len(self.frames))], zoom, duration_ms, hold_ms)
+
+
+class _GridPicture:
+    """PNG and GIF output for a class with ``picture(enhance, frame=...)`` and ``result``."""
+
+    result: "OIPResult"
+
+    def png_bytes(self, enhance: float = 0.0, zoom: int = 4) -> bytes:
+        """The picture as PNG bytes."""
+        return _png_bytes(self.picture(enhance), zoom)
+
+    def save_png(self, path: str | Path, enhance: float = 0.0, zoom: int = 4) -> Path:
+        """Save the picture as PNG."""
+        path = checked_output(path, (".png",), "PNG path")
+        path.write_bytes(self.png_bytes(enhance, zoom))
+        return path
+
+    def gif_bytes(self, enhance: float = 0.0, zoom: int = 4, duration_ms: int = 120,
+                  hold_ms: int = 1200) -> bytes:
+        """The emergence (one frame per recorded step) as GIF bytes."""
+        return _gif_bytes([self.picture(enhance, frame=index) for index in range(len(self.result.frames))],
+                          zoom, duration_ms, hold_ms)
 
 
 @dataclass
-class OIPSeries:
+class OIPSeries(_GridPicture):
     """One map grown from N seeds at M wavelengths in one batched call (the seed's series).
 
     Attributes:
@@ -358,27 +373,6 @@ class OIPSeries:
         return pattern_picture(self.result.frames[frame][:m * n], enhance, columns=n,
                                marked=~self.result.alive[:m * n], always_mosaic=True)
 
-    def png_bytes(self, enhance: float = 0.0, zoom: int = 4) -> bytes:
-        """The grid as PNG bytes."""
-        buffer = io.BytesIO()
-        _grey_image(self.picture(enhance), zoom).save(buffer, format="PNG")
-        return buffer.getvalue()
-
-    def save_png(self, path: str | Path, enhance: float = 0.0, zoom: int = 4) -> Path:
-        """Save the grid as PNG."""
-        path = checked_output(path, (".png",), "PNG path")
-        path.write_bytes(self.png_bytes(enhance, zoom))
-        return path
-
-    def gif_bytes(self, enhance: float = 0.0, zoom: int = 4, duration_ms: int = 120,
-                  hold_ms: int = 1200) -> bytes:
-        """The grid's emergence as GIF bytes."""
-        durations = _durations(duration_ms, hold_ms, len(self.result.frames))
-        frames = [_grey_image(self.picture(enhance, frame=index), zoom) for index in range(len(self.result.frames))]
-        buffer = io.BytesIO()
-        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-        return buffer.getvalue()
-
     def summary(self) -> list[str]:
         """One line per wavelength: objectives reached and the consistency score."""
         lines = []
@@ -391,7 +385,7 @@ class OIPSeries:
 
 
 @dataclass
-class NodeSweep:
+class NodeSweep(_GridPicture):
     """Node OIPs of one map for many positions, in one batched call.
 
     Every node starts from the same noise, so the differences between the images
@@ -424,26 +418,6 @@ class NodeSweep:
         return pattern_picture(self.result.frames[frame], enhance, columns=columns,
                                marked=~self.result.alive, always_mosaic=True)
 
-    def png_bytes(self, enhance: float = 0.0, zoom: int = 4) -> bytes:
-        """The picture as PNG bytes."""
-        buffer = io.BytesIO()
-        _grey_image(self.picture(enhance), zoom).save(buffer, format="PNG")
-        return buffer.getvalue()
-
-    def save_png(self, path: str | Path, enhance: float = 0.0, zoom: int = 4) -> Path:
-        """Save the picture as PNG."""
-        path = checked_output(path, (".png",), "PNG path")
-        path.write_bytes(self.png_bytes(enhance, zoom))
-        return path
-
-    def gif_bytes(self, enhance: float = 0.0, zoom: int = 4, duration_ms: int = 120,
-                  hold_ms: int = 1200) -> bytes:
-        """The emergence of every node's pattern as GIF bytes."""
-        durations = _durations(duration_ms, hold_ms, len(self.result.frames))
-        frames = [_grey_image(self.picture(enhance, frame=index), zoom) for index in range(len(self.result.frames))]
-        buffer = io.BytesIO()
-        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-        return buffer.getvalue()
 
 
 def _score(value: float) -> str:
@@ -544,6 +518,22 @@ def _grey_image(grey: np.ndarray, zoom: int) -> Any:
                          f"side: use zoom ≤ {max(1, MAX_SIDE // max(height, width))}")
     picture = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8), mode="L")
     return picture.resize((picture.width * zoom, picture.height * zoom), Image.Resampling.NEAREST)
+
+
+def _png_bytes(grey: np.ndarray, zoom: int) -> bytes:
+    """Grey levels in [0, 1] → PNG bytes, enlarged ``zoom`` times."""
+    buffer = io.BytesIO()
+    _grey_image(grey, zoom).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _gif_bytes(greys: list[np.ndarray], zoom: int, duration_ms: Any, hold_ms: Any) -> bytes:
+    """Grey frames in [0, 1] → an animated GIF (``hold_ms`` on the last frame), looping."""
+    durations = _durations(duration_ms, hold_ms, len(greys))
+    frames = [_grey_image(grey, zoom) for grey in greys]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return buffer.getvalue()
 
 
 def _durations(duration_ms: Any, hold_ms: Any, frames: int) -> list[int]:
