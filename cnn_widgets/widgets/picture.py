@@ -102,17 +102,18 @@ class Picture(widgets.GridBox):
         if refused is not None:
             self._refused = refused
         if move is not None:
-            self.overlay.on_mouse_move(lambda x, y: self._pointer(move, x, y))
+            self.overlay.on_mouse_move(lambda x, y: self._pointer(move, x, y, "a move"))
         if click is not None:
-            self.overlay.on_mouse_down(lambda x, y: self._pointer(click, x, y))
+            self.overlay.on_mouse_down(lambda x, y: self._pointer(click, x, y, "a click"))
         if leave is not None:
             self.overlay.on_mouse_out(lambda x, y: leave())
 
-    def _pointer(self, callback: Callable[[float, float], None], x: object, y: object) -> None:
+    def _pointer(self, callback: Callable[[float, float], None], x: object, y: object, kind: str) -> None:
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y)):
             refused = getattr(self, "_refused", None)
             if refused is not None:
-                refused(f"ignored a pointer event without a position on the picture (x={x!r:.12}, y={y!r:.12})")
+                refused(f"ignored a pointer event without a position on the picture ({kind} at x={x!r:.12}, "
+                        f"y={y!r:.12})")
             return
         px, py = float(x) / self.zoom, float(y) / self.zoom  # type: ignore[arg-type]
         if 0 <= px < self.size[0] and 0 <= py < self.size[1]:
