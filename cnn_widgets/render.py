@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["COLORMAPS", "Mosaic", "contrast", "mosaic", "scale", "to_png", "palette"]
+__all__ = ["COLORMAPS", "Mosaic", "contrast", "image_png", "mosaic", "palette", "rgb_png", "scale", "to_png"]
 
 #: Colour maps offered in the widgets: name → Matplotlib colour map.
 COLORMAPS = {"grey": "gray", "jet": "jet", "diverging": "RdBu_r", "viridis": "viridis"}
@@ -226,6 +226,25 @@ def to_png(indices: np.ndarray, colormap: str = "grey", *, gap_colour: str = "#f
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
+
+
+def rgb_png(pixels: np.ndarray) -> bytes:
+    """uint8 RGB ``(H, W, 3)`` as a PNG."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, np.uint8), mode="RGB").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def image_png(image: np.ndarray) -> bytes:
+    """An image in [0, 1] (grey ``(H, W)`` / ``(H, W, 1)`` or RGB ``(H, W, 3)``) as a PNG."""
+    pixels = np.asarray(image, np.float32)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    if pixels.ndim == 2:
+        return to_png(scale(pixels, 0.0, 1.0), "grey")
+    return rgb_png(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
 
 
 def contrast(image: np.ndarray, enhance: float = 0.0) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
 import threading
 from typing import Any
 
@@ -11,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..render import scale, to_png
+from ..render import image_png, rgb_png  # re-exported: cell_inspector and confusion_browser import them here
 from ..saliency import Saliency, overlay, saliency
 from ..session import Job
 from .picture import Picture, size, style
@@ -20,25 +19,6 @@ from .view import Picker, SessionView, StatusLine, keep_in_step
 __all__ = ["SaliencyView", "image_png", "rgb_png"]
 
 _A, _B = "#e6550d", "#3182bd"
-
-
-def rgb_png(pixels: np.ndarray) -> bytes:
-    """uint8 RGB ``(H, W, 3)`` as a PNG."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels, np.uint8), mode="RGB").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def image_png(image: np.ndarray) -> bytes:
-    """An image in [0, 1] (grey ``(H, W)`` / ``(H, W, 1)`` or RGB ``(H, W, 3)``) as a PNG."""
-    pixels = np.asarray(image, np.float32)
-    if pixels.ndim == 3 and pixels.shape[-1] == 1:
-        pixels = pixels[..., 0]
-    if pixels.ndim == 2:
-        return to_png(scale(pixels, 0.0, 1.0), "grey")
-    return rgb_png(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
 
 
 class SaliencyView(SessionView, widgets.VBox):
