@@ -120,11 +120,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    import keras
-    import tensorflow as tf
-
     from .data import load_mnist
-    from .model import TrainingProgress, mnist_cnn
+    from .model import TrainingProgress, keras, mnist_cnn, tf  # the quiet import: no TensorFlow start-up lines
 
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)  # a bad file fails before anything starts
     keras.utils.set_random_seed(args.seed)
@@ -236,7 +233,7 @@ class _StepBar:
     """Prints a progress bar for an OIP run (the OIP callback protocol)."""
 
     def on_begin(self, maps, steps: int) -> None:
-        import keras
+        from .model import keras
 
         self.bar = keras.utils.Progbar(steps, stateful_metrics=["objective"])
 

@@ -153,7 +153,7 @@ class ResponseError:
 
 def _chain(model: Any, layer: str) -> list[Any]:
     """The Keras layers from the first one up to ``layer``, which must form a chain."""
-    import keras
+    from .model import keras
 
     from .layers import _inbound_names
 
@@ -198,7 +198,7 @@ def decode_filters(model: Any, layer: str, unpool: str = "nearest",
         ValueError: Unknown layer, a layer without maps (dense), an unknown
             unpooling mode, or a layer decoding cannot pass.
     """
-    import tensorflow as tf
+    from .model import tf
 
     if unpool not in UNPOOL_MODES:
         raise ValueError(f"unknown unpooling mode {unpool!r}; choose one of {', '.join(UNPOOL_MODES)}")
@@ -254,7 +254,7 @@ def place(model: Any, decoded: DecodedFilters, map_index: int, row: int = 0, col
 
 def _correlate(model: Any, decoded: DecodedFilters, images: np.ndarray) -> np.ndarray:
     """Each image correlated with each decoded filter at the cells of the layer: (N, h, w, maps)."""
-    import tensorflow as tf
+    from .model import tf
 
     info = model.layer(decoded.layer)
     rows, cols = info.output_shape[0], info.output_shape[1]
@@ -282,7 +282,7 @@ def _unit(values: np.ndarray) -> np.ndarray:
 def _response(model: Any, layer: str, batch: np.ndarray) -> np.ndarray:
     """The network's response of ``layer``; for a conv layer, before its activation
     function (as in the paper, whose LeNet has ReLU as layers of their own)."""
-    import tensorflow as tf
+    from .model import tf
 
     from .layers import _inbound_names
 

@@ -791,7 +791,7 @@ def _run(model: Any, layer: str, maps: np.ndarray, nodes: np.ndarray, seeds: np.
          callbacks: OIPCallbacks | Sequence[OIPCallbacks] | None,
          cancel: threading.Event | None) -> OIPResult:
     """Every item (map, node, seed, wavelength) in one batch: rescue the dead, then ascend."""
-    import tensorflow as tf
+    from .model import tf
 
     if cancel is not None and not callable(getattr(cancel, "is_set", None)):
         raise TypeError(f"cancel must be a threading.Event (or None); got {type(cancel).__name__}")
@@ -1063,7 +1063,7 @@ class _Engine:
     """Compiled probe / step for one layer of one model, any mix of maps and nodes."""
 
     def __init__(self, model: Any, layer: str, restandardize: bool) -> None:
-        import tensorflow as tf
+        from .model import tf
 
         net = model.keras_model
         target = net.get_layer(layer)
@@ -1143,7 +1143,7 @@ def _heads(net: Any, target: Any) -> tuple[Callable[[Any, Any], Any], Callable[[
       the pooled pre-activation (max-pooling and the activation commute);
     - anything else: the layer's output, every map computed; no pre-activation (None).
     """
-    import keras
+    from .model import keras
 
     def plain_conv(layer: Any) -> bool:
         return (type(layer) is keras.layers.Conv2D and layer.groups == 1
@@ -1167,7 +1167,7 @@ def _heads(net: Any, target: Any) -> tuple[Callable[[Any, Any], Any], Callable[[
             padding = target.padding.upper()
 
             def pooled(x: Any, maps: Any) -> Any:
-                import tensorflow as tf
+                from .model import tf
 
                 own = conv(x, maps)[..., None]
                 return tf.nn.max_pool2d(own, pool, strides, padding)[..., 0]
@@ -1178,8 +1178,7 @@ def _heads(net: Any, target: Any) -> tuple[Callable[[Any, Any], Any], Callable[[
 
 def _all_maps(net: Any, target: Any) -> Callable[[Any, Any], Any]:
     """Image n's map ``maps[n]`` of ``target``, computing every map of the layer."""
-    import keras
-    import tensorflow as tf
+    from .model import keras, tf
 
     head = keras.Model(net.inputs[0], target.output)
 
@@ -1196,8 +1195,7 @@ def _conv_head(net: Any, target: Any) -> Callable[[Any, Any], Any]:
     The layer below runs as usual; the target convolution is applied with one
     kernel per image (``maps[n]``) on extracted patches.
     """
-    import keras
-    import tensorflow as tf
+    from .model import keras, tf
 
     below = keras.Model(net.inputs[0], target.input)
     kh, kw = target.kernel_size

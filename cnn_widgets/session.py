@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 import traceback
 from dataclasses import dataclass
@@ -553,12 +554,8 @@ class Session(traitlets.HasTraits):
 def _check_model(model: Any) -> None:
     needed = ("input_shape", "activations", "layers_table", "classes")
     if not all(hasattr(model, name) for name in needed):
-        try:
-            import keras
-
-            if isinstance(model, keras.Model):
-                raise TypeError("give a CNNModel, not a bare Keras model: "
-                                "Session(CNNModel(my_keras_model, mean=..., std=...))")
-        except ImportError:  # pragma: no cover
-            pass
+        keras = sys.modules.get("keras")  # a Keras model exists only once Keras is imported: never import it here
+        if keras is not None and isinstance(model, keras.Model):
+            raise TypeError("give a CNNModel, not a bare Keras model: "
+                            "Session(CNNModel(my_keras_model, mean=..., std=...))")
         raise TypeError(f"a session needs a CNNModel; got {type(model).__name__}")
