@@ -739,7 +739,13 @@ class CNNModel:
 
         return self.cached("logit calls", build)
 
-    def _class_index(self, value: Any, what: str) -> int:
+    def class_index(self, value: Any, what: str = "class") -> int:
+        """``value`` as one of this model's class indices.
+
+        Raises:
+            TypeError: Not an integer (booleans and floats included).
+            ValueError: Out of range; the message names ``what`` and the classes.
+        """
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{what} must be a class index (an int); got {value!r}")
         if not 0 <= int(value) < self.classes:
@@ -791,7 +797,7 @@ class CNNModel:
         Raises:
             ValueError: A class out of range, ``samples < 1`` or negative ``noise``.
         """
-        a, b = self._class_index(class_a, "class A"), self._class_index(class_b, "class B")
+        a, b = self.class_index(class_a, "class A"), self.class_index(class_b, "class B")
         if int(samples) < 1 or not np.isfinite(noise) or noise < 0:
             raise ValueError(f"samples must be ≥ 1 and noise ≥ 0; got samples={samples}, noise={noise}")
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:

@@ -69,13 +69,7 @@ def check_pair(model: Any, class_a: Any, class_b: Any) -> tuple[int, int]:
         TypeError: Not integers.
         ValueError: Out of range, or A equal to B.
     """
-    pair = []
-    for value, what in ((class_a, "class A"), (class_b, "class B")):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{what} must be a class index (an int); got {value!r}")
-        if not 0 <= int(value) < model.classes:
-            raise ValueError(f"{what} {value} is out of range: this model has classes 0–{model.classes - 1}")
-        pair.append(int(value))
+    pair = [model.class_index(class_a, "class A"), model.class_index(class_b, "class B")]
     if pair[0] == pair[1]:
         raise ValueError(f"class A and class B are both {pair[0]}: pick two different classes")
     return pair[0], pair[1]
