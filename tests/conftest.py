@@ -55,3 +55,18 @@ def tiny_keras():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+def stripes(n: int, seed: int | np.random.Generator = 5) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` 8×8 images, 3 classes. Class 0: a bright horizontal bar; class 1: vertical;
+    class 2: blank with noise. ``seed`` may be a Generator (it is drawn from)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    images = rng.random((n, 8, 8)).astype(np.float32) * 0.2
+    for image, label in zip(images, labels):
+        where = rng.integers(2, 6)
+        if label == 0:
+            image[where, 1:7] = 1.0
+        elif label == 1:
+            image[1:7, where] = 1.0
+    return images, labels

@@ -15,7 +15,7 @@ import pytest
 from cnn_widgets import CNNModel, load_mnist, mnist_cnn
 from cnn_widgets.model import TrainingProgress
 
-from .conftest import make_tiny_cnn
+from .conftest import make_tiny_cnn, stripes
 
 
 def conv2d_valid(image: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -386,21 +386,8 @@ def test_corrupt_metadata_is_reported(tmp_path, tiny_keras):
 
 
 # ------------------------------------------------------------------ training
-def _stripes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Class 0: a bright horizontal bar; class 1: vertical; class 2: blank with noise."""
-    labels = rng.integers(0, 3, n)
-    images = rng.random((n, 8, 8)).astype(np.float32) * 0.2
-    for image, label in zip(images, labels):
-        where = rng.integers(2, 6)
-        if label == 0:
-            image[where, 1:7] = 1.0
-        elif label == 1:
-            image[1:7, where] = 1.0
-    return images, labels
-
-
 def test_training_learns_and_reports_progress(rng):
-    images, labels = _stripes(rng, 256)
+    images, labels = stripes(256, rng)
     model = CNNModel(make_tiny_cnn(filters=4))
     before = model.evaluate(images, labels)
     reports: list[TrainingProgress] = []
@@ -415,7 +402,7 @@ def test_training_learns_and_reports_progress(rng):
 
 
 def test_training_can_be_cancelled(rng):
-    images, labels = _stripes(rng, 256)
+    images, labels = stripes(256, rng)
     model = CNNModel(make_tiny_cnn())
     cancel = threading.Event()
     seen: list[TrainingProgress] = []

@@ -23,10 +23,10 @@ def tiny() -> CNNModel:
     return CNNModel(make_tiny_cnn(size=12, filters=4, seed=3))
 
 
-def _model_with_dead_and_shy_maps() -> CNNModel:
+def _model_with_dead_and_shy_maps(shy: float = 0.93) -> CNNModel:
     """Map 0: dead for any input (zero kernel, negative bias). Map 1: fires only where
-    a 3×3 patch is almost all ink — never on pixel noise, easily on long wavelengths.
-    Map 2: an ordinary edge detector."""
+    a 3×3 patch is almost all ink (mean > ``shy``) — never on pixel noise; at 0.93 easily
+    on long wavelengths, at 0.97 yet on a digit-like white square. Map 2: an edge."""
     inputs = keras.Input((16, 16, 1))
     conv = keras.layers.Conv2D(3, 3, activation="relu", name="conv")
     x = conv(inputs)
@@ -34,7 +34,7 @@ def _model_with_dead_and_shy_maps() -> CNNModel:
     kernel = np.zeros((3, 3, 1, 3), np.float32)
     kernel[..., 0, 1] = 1.0 / 9
     kernel[:, 0, 0, 2], kernel[:, 2, 0, 2] = 1.0, -1.0
-    conv.set_weights([kernel, np.array([-1.0, -0.93, 0.0], np.float32)])
+    conv.set_weights([kernel, np.array([-1.0, -shy, 0.0], np.float32)])
     return CNNModel(net)
 
 
@@ -97,20 +97,6 @@ def test_dead_maps_are_rescued_with_longer_wavelengths_or_reported():
     assert result.alive.tolist() == [False, True, True]
 
 
-def _model_with_a_map_dead_from_noise() -> CNNModel:
-    """Map 0: dead for any input. Map 1: fires only where a 3×3 patch is nearly all ink
-    (mean > 0.97): never on noise, yet on a digit-like white square. Map 2: an edge."""
-    inputs = keras.Input((16, 16, 1))
-    conv = keras.layers.Conv2D(3, 3, activation="relu", name="conv")
-    x = conv(inputs)
-    net = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x)))
-    kernel = np.zeros((3, 3, 1, 3), np.float32)
-    kernel[..., 0, 1] = 1.0 / 9
-    kernel[:, 0, 0, 2], kernel[:, 2, 0, 2] = 1.0, -1.0
-    conv.set_weights([kernel, np.array([-1.0, -0.97, 0.0], np.float32)])
-    return CNNModel(net)
-
-
 def _square_data() -> np.ndarray:
     data = np.zeros((5, 16, 16), np.float32)
     data[3, 4:12, 4:12] = 1.0  # the one image map 1 fires on
@@ -118,7 +104,7 @@ def _square_data() -> np.ndarray:
 
 
 def test_a_map_dead_from_noise_but_live_on_data_starts_from_its_best_image():
-    model = _model_with_a_map_dead_from_noise()
+    model = _model_with_dead_and_shy_maps(shy=0.97)
     data = _square_data()
     # too few, too small steps for the pre-activation to get there: the data rescue it
     settings = dict(steps=20, step_size=0.005, wavelength=1, seed=0, rescue_tries=0)
@@ -135,7 +121,7 @@ def test_a_map_dead_from_noise_but_live_on_data_starts_from_its_best_image():
 
 
 def test_a_map_dead_from_noise_fires_after_ascending_its_pre_activation():
-    model = _model_with_a_map_dead_from_noise()
+    model = _model_with_dead_and_shy_maps(shy=0.97)
     result = optimize(model, "conv", steps=60, step_size=0.05, wavelength=1, seed=0, rescue_tries=0)
     assert result.revival == ["dead", "pre-activation", ""]
     assert result.dead == [0] and result.rescued == [1]
@@ -146,7 +132,7 @@ def test_a_map_dead_from_noise_fires_after_ascending_its_pre_activation():
 
 
 def test_dead_maps_are_a_cross_in_the_picture_never_their_noise():
-    model = _model_with_a_map_dead_from_noise()
+    model = _model_with_dead_and_shy_maps(shy=0.97)
     result = optimize(model, "conv", steps=20, step_size=0.005, wavelength=1, seed=0, rescue_tries=0,
                       data=_square_data())
     tile = result.picture(0)
@@ -159,7 +145,7 @@ def test_dead_maps_are_a_cross_in_the_picture_never_their_noise():
 
 
 def test_maps_that_never_fire_on_data_are_listed_and_marked():
-    model = _model_with_a_map_dead_from_noise()
+    model = _model_with_dead_and_shy_maps(shy=0.97)
     data = np.zeros((3, 16, 16), np.float32)
     data[:, :, :8] = 0.5  # an edge for map 2; never bright enough for map 1
     result = optimize(model, "conv", steps=60, step_size=0.05, wavelength=1, seed=0, rescue_tries=0, data=data)
@@ -475,7 +461,7 @@ def test_fuzzed_contrast_gives_a_picture_or_a_clear_error(enhance):
 
 
 def test_a_node_dead_from_noise_starts_from_the_image_where_that_node_fires():
-    model = _model_with_a_map_dead_from_noise()
+    model = _model_with_dead_and_shy_maps(shy=0.97)
     data = np.zeros((4, 16, 16), np.float32)
     data[1, 0:4, 0:4] = 1.0  # map 1 fires only at the top-left node, on image 1
     data[2, 10:14, 10:14] = 1.0  # ... and at node (10, 10) on image 2

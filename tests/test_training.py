@@ -12,21 +12,7 @@ from cnn_widgets import CNNModel
 from cnn_widgets.training import (FASHION_CLASSES, Replay, SnapshotPlan, SnapshotRecorder, fashion_cnn,
                                   reinitialize, train_with_snapshots, training_data)
 
-from .conftest import make_tiny_cnn
-
-
-def _stripes(n: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
-    """Class 0: a bright horizontal bar; class 1: vertical; class 2: blank with noise."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 3, n)
-    images = rng.random((n, 8, 8)).astype(np.float32) * 0.2
-    for image, label in zip(images, labels):
-        where = rng.integers(2, 6)
-        if label == 0:
-            image[where, 1:7] = 1.0
-        elif label == 1:
-            image[1:7, where] = 1.0
-    return images, labels
+from .conftest import make_tiny_cnn, stripes
 
 
 def _tiny() -> CNNModel:
@@ -34,7 +20,7 @@ def _tiny() -> CNNModel:
 
 
 def _data(model: CNNModel, n: int = 320):
-    return training_data(model, _stripes(n), held_out=64)
+    return training_data(model, stripes(n), held_out=64)
 
 
 def _plan(model: CNNModel, **changes) -> SnapshotPlan:
@@ -216,7 +202,7 @@ def test_bad_settings_are_refused_before_any_weight_changes(setting, value, allo
     for a, b in zip(before, model.keras_model.get_weights()):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match=f"{setting} must be {allowed}"):
-        model.train(*_stripes(32), **{setting: value})
+        model.train(*stripes(32), **{setting: value})
 
 
 def test_plan_and_data_errors_name_what_is_allowed():
@@ -230,7 +216,7 @@ def test_plan_and_data_errors_name_what_is_allowed():
     with pytest.raises(ValueError, match="MNIST does not fit it"):
         training_data(model)
     with pytest.raises(ValueError, match="limit must be an integer ≥ 1"):
-        training_data(model, _stripes(64), limit=0)
+        training_data(model, stripes(64), limit=0)
     with pytest.raises(ValueError, match="data must be"):
         training_data(model, 5)
 
