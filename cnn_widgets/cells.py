@@ -36,12 +36,15 @@ _KINDS = {"Conv2D": "conv", "Dense": "dense", "MaxPooling2D": "pool", "AveragePo
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    from scipy.special import softmax
+
+    return softmax(z, axis=-1)
 
 
 def _erf(z: np.ndarray) -> np.ndarray:
-    return np.vectorize(math.erf, otypes=[np.float64])(z)
+    from scipy.special import erf
+
+    return erf(z)
 
 
 #: Activation functions by their Keras names (the layer's whole vector in, same shape out).
