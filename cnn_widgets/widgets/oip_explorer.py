@@ -15,7 +15,7 @@ import traitlets
 
 from ..decode import top_images
 from ..oip import NodeSweep, OIPResult, OIPSeries, node_sweep, optimize, pattern_picture, series
-from ..render import mosaic, scale, to_png
+from ..render import image_png, mosaic, to_png
 from ..session import Cancelled, Job
 from .picture import size, style
 from .view import Picker, SessionView, StatusLine, Toggles, WholeNumber, finite_only, keep_in_step
@@ -32,10 +32,6 @@ _SAYS = {
     "nodes": "nodes: the pattern of one node at every position of the map, all from the same noise — "
              "how the pattern moves with position",
 }
-
-
-def _png(grey: np.ndarray) -> bytes:
-    return to_png(scale(grey, 0.0, 1.0), "grey")
 
 
 def _parse_wavelengths(text: str, limit: int) -> list[float]:
@@ -147,7 +143,7 @@ class OIPExplorer(SessionView, widgets.VBox):
         self.enhanced = widgets.Image(format="png", layout=size("224px", "224px"))
         self.play = widgets.Play(0, min=0, max=0, interval=150, description="play the emergence")
         self.frame = widgets.IntSlider(0, min=0, max=0, description="frame", layout=size("300px"))
-        widgets.jslink((self.play, "value"), (self.frame, "value"))
+        self._jslink((self.play, "value"), (self.frame, "value"))
         x_scale, y_scale = bqplot.LinearScale(), bqplot.LinearScale()
         self.curve = bqplot.Lines(x=[0], y=[0], scales={"x": x_scale, "y": y_scale}, colors=["#e6550d"])
         self.chart = bqplot.Figure(
@@ -447,7 +443,7 @@ class OIPExplorer(SessionView, widgets.VBox):
             for image, grey_levels in ((self.plain, plain), (self.enhanced, strong)):
                 image.layout.width = width
                 image.layout.height = "auto"
-                image.value = _png(grey_levels)
+                image.value = image_png(grey_levels)
 
     def _draw_live(self, images: np.ndarray) -> None:
         if self._live_picture is None or self.closed:
