@@ -50,7 +50,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from .paths import checked_output
-from .render import MAX_ENHANCE, contrast, mosaic
+from .render import MAX_ENHANCE, animated_gif, contrast, mosaic
 
 __all__ = ["OIPResult", "OIPSeries", "NodeSweep", "OIPCallbacks", "optimize", "series", "node_sweep",
            "consistency", "pattern_picture", "wavelength_noise", "check_enhance",
@@ -529,18 +529,15 @@ def _png_bytes(grey: np.ndarray, zoom: int) -> bytes:
 
 def _gif_bytes(greys: list[np.ndarray], zoom: int, duration_ms: Any, hold_ms: Any) -> bytes:
     """Grey frames in [0, 1] → an animated GIF (``hold_ms`` on the last frame), looping."""
-    durations = _durations(duration_ms, hold_ms, len(greys))
-    frames = [_grey_image(grey, zoom) for grey in greys]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return buffer.getvalue()
+    duration, hold = _durations(duration_ms, hold_ms)
+    return animated_gif([_grey_image(grey, zoom) for grey in greys], duration, hold)
 
 
-def _durations(duration_ms: Any, hold_ms: Any, frames: int) -> list[int]:
+def _durations(duration_ms: Any, hold_ms: Any) -> tuple[int, int]:
     """GIF frame times: ``duration_ms`` per frame, ``hold_ms`` on the last (whole ms, 1–60,000)."""
     duration = _whole(duration_ms, "duration_ms", 1, "a whole number of milliseconds, 1–60000", 60_000)
     hold = _whole(hold_ms, "hold_ms", 1, "a whole number of milliseconds, 1–60000", 60_000)
-    return [duration] * (frames - 1) + [hold]
+    return duration, hold
 
 
 def wavelength_noise(shape: tuple[int, int, int], wavelength: float, *, octaves: int = 1,

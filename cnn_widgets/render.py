@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["COLORMAPS", "Mosaic", "contrast", "image_png", "mosaic", "palette", "rgb_png", "scale", "to_png"]
+__all__ = ["COLORMAPS", "Mosaic", "animated_gif", "contrast", "image_png", "mosaic", "palette", "rgb_png", "scale", "to_png"]
 
 #: Colour maps offered in the widgets: name → Matplotlib colour map.
 COLORMAPS = {"grey": "gray", "jet": "jet", "diverging": "RdBu_r", "viridis": "viridis"}
@@ -245,6 +245,14 @@ def image_png(image: np.ndarray) -> bytes:
     if pixels.ndim == 2:
         return to_png(scale(pixels, 0.0, 1.0), "grey")
     return rgb_png(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
+
+
+def animated_gif(frames: list, duration_ms: int, hold_ms: int) -> bytes:
+    """Pillow images → a looping animated GIF: ``duration_ms`` per frame, ``hold_ms`` on the last."""
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=[duration_ms] * (len(frames) - 1) + [hold_ms], loop=0)
+    return buffer.getvalue()
 
 
 def contrast(image: np.ndarray, enhance: float = 0.0) -> np.ndarray:

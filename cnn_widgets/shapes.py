@@ -122,7 +122,7 @@ class ShapeRun:
         """The emergence of the filters as an animated GIF."""
         from PIL import Image
 
-        from .render import palette
+        from .render import animated_gif, palette
 
         if isinstance(zoom, bool) or not isinstance(zoom, (int, np.integer)) or not 1 <= zoom <= 32:
             raise ValueError(f"zoom must be an integer 1–32; got {zoom!r}")
@@ -132,10 +132,7 @@ class ShapeRun:
             image = Image.fromarray(np.ascontiguousarray(indices), mode="P")
             image.putpalette(palette("diverging"))
             pictures.append(image.resize((indices.shape[1] * zoom, indices.shape[0] * zoom), Image.NEAREST))
-        buffer = io.BytesIO()
-        pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:],
-                         duration=[duration_ms] * (len(pictures) - 1) + [hold_ms], loop=0)
-        return buffer.getvalue()
+        return animated_gif(pictures, duration_ms, hold_ms)
 
 
 def _grey(image: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:

@@ -585,12 +585,10 @@ class Replay:
         for :meth:`png_bytes`."""
         if not self.frames:
             raise ValueError("this replay has no snapshots yet")
-        frames = [self._image(kind, index, zoom) for index in range(len(self.frames))]
-        durations = [duration_ms] * (len(frames) - 1) + [hold_ms]
-        buffer = io.BytesIO()
-        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
-                       loop=0)
-        return buffer.getvalue()
+        from .render import animated_gif
+
+        return animated_gif([self._image(kind, index, zoom) for index in range(len(self.frames))],
+                            duration_ms, hold_ms)
 
     def _image(self, kind: str, index: int, zoom: int | None) -> Any:
         from PIL import Image
