@@ -10,11 +10,11 @@ import io
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["COLORMAPS", "Mosaic", "animated_gif", "contrast", "image_png", "mosaic", "palette", "rgb_png", "scale", "to_png"]
+__all__ = ["COLORMAPS", "Mosaic", "animated_gif", "contrast", "image_png", "palette_image", "mosaic", "palette", "rgb_png", "scale", "to_png"]
 
 #: Colour maps offered in the widgets: name → Matplotlib colour map.
 COLORMAPS = {"grey": "gray", "jet": "jet", "diverging": "RdBu_r", "viridis": "viridis"}
@@ -245,6 +245,16 @@ def image_png(image: np.ndarray) -> bytes:
     if pixels.ndim == 2:
         return to_png(scale(pixels, 0.0, 1.0), "grey")
     return rgb_png(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
+
+
+def palette_image(indices: np.ndarray, colormap: str, zoom: int = 1) -> Any:
+    """Palette indices (uint8, 2-D) → a Pillow palette image with ``colormap``, enlarged
+    ``zoom`` times without smoothing (for GIF frames; :func:`to_png` for PNG bytes)."""
+    from PIL import Image
+
+    picture = Image.fromarray(np.ascontiguousarray(indices), mode="P")
+    picture.putpalette(palette(colormap))
+    return picture.resize((picture.width * zoom, picture.height * zoom), Image.NEAREST)
 
 
 def animated_gif(frames: list, duration_ms: int, hold_ms: int) -> bytes:

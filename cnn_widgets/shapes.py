@@ -19,7 +19,6 @@ Plain NumPy (the model is three lines of algebra); nothing here imports TensorFl
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,18 +119,11 @@ class ShapeRun:
 
     def gif_bytes(self, *, zoom: int = 4, duration_ms: int = 150, hold_ms: int = 1500) -> bytes:
         """The emergence of the filters as an animated GIF."""
-        from PIL import Image
-
-        from .render import animated_gif, palette
+        from .render import animated_gif, palette_image
 
         if isinstance(zoom, bool) or not isinstance(zoom, (int, np.integer)) or not 1 <= zoom <= 32:
             raise ValueError(f"zoom must be an integer 1–32; got {zoom!r}")
-        pictures = []
-        for index in range(len(self.frames)):
-            indices = self.picture(index)
-            image = Image.fromarray(np.ascontiguousarray(indices), mode="P")
-            image.putpalette(palette("diverging"))
-            pictures.append(image.resize((indices.shape[1] * zoom, indices.shape[0] * zoom), Image.NEAREST))
+        pictures = [palette_image(self.picture(index), "diverging", zoom) for index in range(len(self.frames))]
         return animated_gif(pictures, duration_ms, hold_ms)
 
 

@@ -591,18 +591,14 @@ class Replay:
                             duration_ms, hold_ms)
 
     def _image(self, kind: str, index: int, zoom: int | None) -> Any:
-        from PIL import Image
-
-        from .render import palette
+        from .render import palette_image
 
         indices, colormap = self.picture(kind, index)
         if zoom is None:
             zoom = max(1, min(16, round(400 / indices.shape[1])))
         if isinstance(zoom, bool) or not isinstance(zoom, (int, np.integer)) or not 1 <= zoom <= 64:
             raise ValueError(f"zoom must be an integer 1–64; got {zoom!r}")
-        picture = Image.fromarray(np.ascontiguousarray(indices), mode="P")
-        picture.putpalette(palette(colormap))
-        return picture.resize((indices.shape[1] * zoom, indices.shape[0] * zoom), Image.NEAREST)
+        return palette_image(indices, colormap, zoom)
 
     def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(epoch positions, values)`` of a per-snapshot figure: ``"accuracy"`` (probe
