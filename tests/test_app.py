@@ -166,3 +166,15 @@ def test_a_mistake_picked_in_the_confusion_browser_goes_onto_the_pad():
     with pytest.raises(TypeError, match="whole number"):
         explorer.pad.load_test_image(2.5)
     explorer.close()
+
+
+def test_a_closed_dashboard_leaves_nothing_behind_in_the_widget_state():
+    import ipywidgets
+    from ipywidgets.embed import embed_data
+
+    explorer = Explorer()
+    play = explorer.oip.play
+    explorer.close()
+    links = [w for w in ipywidgets.Widget._active_widgets.values() if isinstance(w, ipywidgets.widgets.widget_link.Link)]
+    assert not any(link.source[0] is play for link in links)  # the Play → frame link closed with it
+    embed_data(views=[ipywidgets.HTML("x")])  # what saving a notebook's widget state does: nothing names a closed widget

@@ -75,7 +75,7 @@ class FiltersTakeShape(SessionView, widgets.VBox):
         self.play = widgets.Play(0, min=0, max=0, interval=120, description="play the emergence")
         self.frame_slider = widgets.IntSlider(0, min=0, max=0, description="frame", readout=False,
                                               layout=size("300px"))
-        widgets.jslink((self.play, "value"), (self.frame_slider, "value"))
+        self._jslink((self.play, "value"), (self.frame_slider, "value"))
         self.frame_label = widgets.HTML("&nbsp;")
         x_scale, y_scale = bqplot.LinearScale(min=0.0), bqplot.LinearScale(min=-1.0, max=1.0)
         self.curves = bqplot.Lines(x=[0.0, 1.0], y=[[0.0, 0.0]], scales={"x": x_scale, "y": y_scale}, colors=_COLOURS)

@@ -145,7 +145,7 @@ class TrainingLab(SessionView, widgets.VBox):
         self.play = widgets.Play(0, min=0, max=0, interval=600, description="replay")
         self.frame_slider = widgets.IntSlider(0, min=0, max=0, description="snapshot", layout=size("360px"),
                                               readout=False)
-        widgets.jslink((self.play, "value"), (self.frame_slider, "value"))
+        self._jslink((self.play, "value"), (self.frame_slider, "value"))
         self.frame_label = widgets.HTML("&nbsp;")
         self.frame_label.add_class("cnnw-replay-frame-label")
         self.pictures = {kind: widgets.Image(format="png") for kind in KINDS}

@@ -85,6 +85,16 @@ class SessionView:
         """Observe a shared object until this view (or its session) closes."""
         self.session.watch(owner, handler, names, view=self)
 
+    def _jslink(self, source: tuple[widgets.Widget, str], target: tuple[widgets.Widget, str]) -> Any:
+        """``widgets.jslink`` (linked in the browser, e.g. Play → frame slider) that closes with the view.
+
+        A link is a widget of its own, outside the view's children: left open, it would
+        name closed widgets in every later export of the notebook's widget state.
+        """
+        link = widgets.jslink(source, target)
+        self.__dict__.setdefault("_links", []).append(link)
+        return link
+
     @property
     def closed(self) -> bool:
         """True once :meth:`close` ran."""
@@ -96,6 +106,8 @@ class SessionView:
             return
         self._closed = True
         self.session.unwatch(self)
+        for link in self.__dict__.get("_links", []):
+            link.close()
         self._closing()
         for child in getattr(self, "children", ()):
             close_tree(child)

@@ -17,7 +17,7 @@ from cnn_widgets.training import SnapshotPlan
 from cnn_widgets.widgets import TrainingLab
 
 from ..conftest import make_tiny_cnn
-from ..test_training import _stripes
+from ..conftest import stripes as _stripes
 
 
 def click(button) -> None:
