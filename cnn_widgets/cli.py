@@ -97,10 +97,6 @@ def _check_files(args: argparse.Namespace) -> None:
                                 "give --notebook PATH)")
 
 
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
 def _load_model(path: str | None):  # -> CNNModel, typed loosely to keep TF out of import
     from .model import CNNModel
 
@@ -389,7 +385,6 @@ def _port(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    _quiet_tensorflow()
     try:
         _check_files(args)
         return int(args.run(args))
