@@ -36,6 +36,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .confusion import confusion_from_predictions
 from .render import mosaic, scale
 
 __all__ = ["FASHION_CLASSES", "KINDS", "PauseGate", "Replay", "Snapshot", "SnapshotPlan", "SnapshotRecorder",
@@ -458,9 +459,7 @@ class SnapshotRecorder:
         layers = [output] + ([plan.fcp_layer] if ranked and plan.fcp_layer != output else [])
         values = model.activations(self.images, layers)
         predicted = np.argmax(model.to_probabilities(values[output]), axis=1)
-        classes = model.classes
-        confusion = np.bincount(self.labels * classes + predicted, minlength=classes * classes)
-        confusion = confusion.reshape(classes, classes)
+        confusion = confusion_from_predictions(self.labels, predicted, model.classes).counts
         if ranked:
             from .fcp import compare_patterns
 
