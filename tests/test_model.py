@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_widgets import CNNModel, load_mnist, mnist_cnn
+from cnn_widgets import CNNModel, mnist_cnn
 from cnn_widgets.model import TrainingProgress
 
 from .conftest import make_tiny_cnn, stripes
@@ -458,8 +458,10 @@ def test_default_model_is_the_seed_network():
     assert 0.05 < float(model.mean[0]) < 0.25 and 0.2 < float(model.std[0]) < 0.45
 
 
-def test_default_model_accuracy_on_the_real_test_set(mnist_path):
-    (_, _), (x_test, y_test) = load_mnist(mnist_path)
+def test_default_model_accuracy_on_the_real_test_set():
+    from cnn_widgets.data import mnist_test_split
+
+    x_test, y_test = mnist_test_split()  # the real MNIST test split, shipped
     assert CNNModel.default().evaluate(x_test, y_test) >= 0.992
 
 

@@ -57,7 +57,7 @@ def test_pick_a_map_grow_its_oip_and_play_the_emergence(explorer_page):
     save_screenshot(explorer_page, "explorer_oip")
 
 
-def test_switching_fcp_classes_changes_the_mosaics(explorer_page, mnist_path):
+def test_switching_fcp_classes_changes_the_mosaics(explorer_page):
     from playwright.sync_api import expect
 
     explorer_page.locator(".cnnw-explorer-tabs .lm-TabBar-tab, .cnnw-explorer-tabs .p-TabBar-tab").nth(1).click()
