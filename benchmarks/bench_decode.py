@@ -31,8 +31,8 @@ def main() -> None:
     import numpy as np
 
     from cnn_widgets import CNNModel
-    from cnn_widgets.data import mnist_test_split
-    from cnn_widgets.decode import UNPOOL_MODES, decode_filters, decoded_top_images, response_error, top_images
+    from cnn_widgets.data.mnist import mnist_test_split
+    from cnn_widgets.methods.decode import UNPOOL_MODES, decode_filters, decoded_top_images, response_error, top_images
 
     model = CNNModel.default()
     layers = model.spatial_layers

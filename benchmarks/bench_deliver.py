@@ -89,7 +89,7 @@ def startup(python: str, runs: int) -> list[float]:
             env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user has it
             start = time.perf_counter()
             with log.open("w") as out:
-                server = subprocess.Popen([python, "-m", "cnn_widgets.cli", "serve", "--no-browser", "--port",
+                server = subprocess.Popen([python, "-m", "cnn_widgets.delivery.cli", "serve", "--no-browser", "--port",
                                            str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
                                           start_new_session=True)
             try:
@@ -122,7 +122,7 @@ def voila_tour(python: str) -> dict:
     import nbformat
     from playwright.sync_api import sync_playwright
 
-    from cnn_widgets.server import VOILA_OPTION
+    from cnn_widgets.delivery.server import VOILA_OPTION
 
     folder = Path(tempfile.mkdtemp())
     notebook = nbformat.v4.new_notebook()

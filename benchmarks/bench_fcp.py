@@ -1,7 +1,7 @@
 """Benchmark of FCP class patterns (issue: FCP views).
 
 In one run on the embedded model and the MNIST test set: class means, spreads and
-the ranking of separating maps for 4 vs 9 on conv3 through ``cnn_widgets.fcp.compare``
+the ranking of separating maps for 4 vs 9 on conv3 through ``cnn_widgets.methods.fcp.compare``
 (batched compiled calls), against a naive loop that feeds one image at a time to
 ``keras.Model.predict`` (timed on a few hundred images, scaled). Also all ten
 classes of the 10,000 test images through ``class_patterns``.
@@ -23,7 +23,7 @@ def main() -> None:
     import numpy as np
 
     from cnn_widgets import CNNModel, load_mnist
-    from cnn_widgets.fcp import class_patterns, compare
+    from cnn_widgets.methods.fcp import class_patterns, compare
 
     model = CNNModel.default()
     (_, _), (x, y) = load_mnist()

@@ -98,8 +98,8 @@ def record_messages() -> list[tuple[str, int]]:
 def kernel_figures(quick: bool) -> None:
     log = record_messages()
     from cnn_widgets import Explorer
-    from cnn_widgets.preprocess import to_mnist
-    from cnn_widgets.render import mosaic, to_png
+    from cnn_widgets.drawing.preprocess import to_mnist
+    from cnn_widgets.render.pictures import mosaic, to_png
 
     explorer = Explorer()
     pad = explorer.pad
@@ -208,9 +208,9 @@ def browser_figures(quick: bool) -> None:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from cnn_widgets.cli import dashboard_notebook
-    from cnn_widgets.preprocess import to_mnist
-    from cnn_widgets.server import VOILA_OPTION
+    from cnn_widgets.delivery.cli import dashboard_notebook
+    from cnn_widgets.drawing.preprocess import to_mnist
+    from cnn_widgets.delivery.server import VOILA_OPTION
 
     def pixels(png: bytes) -> np.ndarray:
         return np.asarray(Image.open(io.BytesIO(png)).convert("L"), np.float32) / 255.0

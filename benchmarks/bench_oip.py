@@ -46,8 +46,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from cnn_widgets import CNNModel  # first: it imports TensorFlow without its C++ start-up lines
-    from cnn_widgets.data import mnist_test_split
-    from cnn_widgets.oip import layer_statistics, optimize, series
+    from cnn_widgets.data.mnist import mnist_test_split
+    from cnn_widgets.methods.oip.run import layer_statistics, optimize, series
 
     import keras
     import numpy as np

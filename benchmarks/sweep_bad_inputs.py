@@ -273,7 +273,7 @@ def sweep_model(model: Any, data: Any) -> None:
         word = label.split("=")[0]
         case(g, f"logit_gradient({label})", lambda k=kwargs: model.logit_gradient(one, 4, 9, **k), words=(word,))
 
-    from cnn_widgets.model import mnist_cnn
+    from cnn_widgets.model.wrapper import mnist_cnn
 
     target = mnist_cnn(seed=0)  # a model of its own: the embedded one stays as it is
     small_x, small_y = data.images[:32], data.labels[:32]
@@ -304,7 +304,7 @@ def sweep_model(model: Any, data: Any) -> None:
 
 
 def sweep_mnist_cnn() -> None:
-    from cnn_widgets.model import mnist_cnn
+    from cnn_widgets.model.wrapper import mnist_cnn
 
     g = "mnist_cnn"
     for label, kwargs in {"input_shape=(28,28)": {"input_shape": (28, 28)}, "input_shape=(2,2,1)": {"input_shape": (2, 2, 1)},
@@ -316,7 +316,7 @@ def sweep_mnist_cnn() -> None:
 
 
 def sweep_data() -> None:
-    from cnn_widgets import data as dataio
+    from cnn_widgets.data import mnist as dataio
 
     g = "data"
     tmp = Path(tempfile.mkdtemp())
@@ -357,7 +357,7 @@ def sweep_data() -> None:
 
 
 def sweep_oip(model: Any, data: Any) -> None:
-    from cnn_widgets import oip
+    from cnn_widgets.methods.oip import run as oip
 
     g = "oip"
     quick = {"steps": 3, "frame_every": 1}
@@ -453,7 +453,7 @@ def sweep_oip(model: Any, data: Any) -> None:
 
 
 def sweep_render() -> None:
-    from cnn_widgets import render
+    from cnn_widgets.render import pictures as render
 
     g = "render"
     image = np.linspace(0, 1, 64).reshape(8, 8)
@@ -490,7 +490,7 @@ def sweep_render() -> None:
 
 
 def sweep_fcp_decode(model: Any, data: Any) -> None:
-    from cnn_widgets import decode, fcp
+    from cnn_widgets.methods import decode, fcp
 
     g = "fcp"
     x, y = data.images[:400], data.labels[:400]
@@ -545,7 +545,7 @@ def sweep_fcp_decode(model: Any, data: Any) -> None:
 
 
 def sweep_session(model: Any, data: Any) -> None:
-    from cnn_widgets.session import DataProvider, DataSet, Session, Worker
+    from cnn_widgets.session.session import DataProvider, DataSet, Session, Worker
 
     g = "session"
     x, y = data.images[:50], data.labels[:50]
@@ -598,8 +598,8 @@ def sweep_session(model: Any, data: Any) -> None:
 
 
 def sweep_preprocess_ink() -> None:
-    from cnn_widgets.ink import Ink
-    from cnn_widgets.preprocess import to_mnist
+    from cnn_widgets.drawing.ink import Ink
+    from cnn_widgets.drawing.preprocess import to_mnist
 
     g = "preprocess"
     for label, value in {"None": None, "1-d": np.zeros(10), "3-d": np.zeros((5, 5, 3)), "(0,0)": np.zeros((0, 0)),
@@ -640,7 +640,7 @@ def sweep_preprocess_ink() -> None:
 
 
 def _ink_many(points: list) -> None:
-    from cnn_widgets.ink import Ink
+    from cnn_widgets.drawing.ink import Ink
 
     ink = Ink(28, 28)
     ink.begin(5, 5, 3)
@@ -711,7 +711,7 @@ def trait_cases(g: str, view: Any, values: dict[str, Any], after: Callable[[], s
 
 def sweep_widgets(model: Any, data: Any) -> None:
     import cnn_widgets.widgets as w
-    from cnn_widgets.session import Session
+    from cnn_widgets.session.session import Session
 
     session = Session(model, data=(data.images[:300], data.labels[:300]))
     pad = w.DigitPad(session)
@@ -989,7 +989,7 @@ def sweep_widgets(model: Any, data: Any) -> None:
 
     # Explorer ------------------------------------------------------------------------
     g = "Explorer"
-    from cnn_widgets.app import Explorer
+    from cnn_widgets.widgets.explorer import Explorer
 
     case(g, "Explorer(keras model)", lambda: Explorer(model.keras_model), words=("CNNModel",))
     app = Explorer(session)
@@ -1113,7 +1113,7 @@ def sweep_other_widgets(session: Any, pad: Any) -> None:
 
 # ---------------------------------------------------------------------- CLI
 def sweep_cli() -> None:
-    from cnn_widgets import cli
+    from cnn_widgets.delivery import cli
 
     g = "cli"
     tmp = Path(tempfile.mkdtemp())
@@ -1208,7 +1208,7 @@ def sweep_cli() -> None:
         """The installed command as a user runs it: its own process."""
         import subprocess
 
-        done = subprocess.run([sys.executable, "-m", "cnn_widgets.cli", *argv], capture_output=True, text=True,
+        done = subprocess.run([sys.executable, "-m", "cnn_widgets.delivery.cli", *argv], capture_output=True, text=True,
                               timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         text = done.stderr.strip()
         if done.returncode == 0:
@@ -1239,7 +1239,7 @@ def main(argv: list[str] | None = None) -> int:
 
     get_logger().addHandler(SWALLOWED)
     from cnn_widgets import CNNModel
-    from cnn_widgets.session import DataProvider
+    from cnn_widgets.session.session import DataProvider
 
     model = CNNModel.default()
     data = DataProvider(model).test_set

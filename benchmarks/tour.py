@@ -25,7 +25,7 @@ def rss_mb() -> float:
 
 def tour(explorer: Any, report: Callable[[str, float], None], repeats: int = 10) -> dict[str, Any]:
     """Walk ``explorer`` (a :class:`cnn_widgets.Explorer`) through everything; ``report`` each step."""
-    from cnn_widgets.oip import optimize
+    from cnn_widgets.methods.oip.run import optimize
 
     session = explorer.session
     model, data = session.model, session.data.test_set
@@ -66,7 +66,7 @@ def tour(explorer: Any, report: Callable[[str, float], None], repeats: int = 10)
 def main() -> None:
     """Plain process: build the Explorer headless and print the tour's figures as JSON."""
     before = rss_mb()
-    import cnn_widgets.model  # noqa: F401  (TensorFlow, quietly: its own cost, measured apart)
+    import cnn_widgets.model.wrapper  # noqa: F401  (TensorFlow, quietly: its own cost, measured apart)
 
     imported = rss_mb()
     from cnn_widgets import Explorer

@@ -18,9 +18,9 @@ __all__ = [
 ]
 
 _LAZY = {
-    "CNNModel": "cnn_widgets.model",
-    "Session": "cnn_widgets.session",
-    "Explorer": "cnn_widgets.app",
+    "CNNModel": "cnn_widgets.model.wrapper",
+    "Session": "cnn_widgets.session.session",
+    "Explorer": "cnn_widgets.widgets.explorer",
     "DigitPad": "cnn_widgets.widgets",
     "MapGrid": "cnn_widgets.widgets",
     "DenseView": "cnn_widgets.widgets",
@@ -32,30 +32,30 @@ _LAZY = {
     "CellInspector": "cnn_widgets.widgets",
     "ConfusionBrowser": "cnn_widgets.widgets",
     "SaliencyView": "cnn_widgets.widgets",
-    "LiveModel": "cnn_widgets.live",
-    "to_mnist": "cnn_widgets.preprocess",
-    "mnist_cnn": "cnn_widgets.model",
-    "load_mnist": "cnn_widgets.data",
-    "load_fashion_mnist": "cnn_widgets.data",
+    "LiveModel": "cnn_widgets.session.live",
+    "to_mnist": "cnn_widgets.drawing.preprocess",
+    "mnist_cnn": "cnn_widgets.model.wrapper",
+    "load_mnist": "cnn_widgets.data.mnist",
+    "load_fashion_mnist": "cnn_widgets.data.mnist",
     "TrainingLab": "cnn_widgets.widgets",
     "FiltersTakeShape": "cnn_widgets.widgets",
     "TrainingHistory": "cnn_widgets.widgets",
-    "fashion_cnn": "cnn_widgets.training",
-    "train_with_snapshots": "cnn_widgets.training",
-    "filters_take_shape": "cnn_widgets.shapes",
-    "match_filters": "cnn_widgets.matching",
+    "fashion_cnn": "cnn_widgets.training.snapshots",
+    "train_with_snapshots": "cnn_widgets.training.snapshots",
+    "filters_take_shape": "cnn_widgets.methods.shapes",
+    "match_filters": "cnn_widgets.methods.matching",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .app import Explorer
-    from .data import load_fashion_mnist, load_mnist
-    from .live import LiveModel
-    from .model import CNNModel, mnist_cnn
-    from .preprocess import to_mnist
-    from .matching import match_filters
-    from .session import Session
-    from .shapes import filters_take_shape
-    from .training import fashion_cnn, train_with_snapshots
+    from .widgets.explorer import Explorer
+    from .data.mnist import load_fashion_mnist, load_mnist
+    from .session.live import LiveModel
+    from .model.wrapper import CNNModel, mnist_cnn
+    from .drawing.preprocess import to_mnist
+    from .methods.matching import match_filters
+    from .session.session import Session
+    from .methods.shapes import filters_take_shape
+    from .training.snapshots import fashion_cnn, train_with_snapshots
     from .widgets import (CellInspector, ConfusionBrowser, DenseView, DigitPad, FCPCompare, FilterGallery,
                           FiltersTakeShape, MapGrid, OIPExplorer, ProbabilityBars, ReceptiveField, SaliencyView,
                           TrainingHistory, TrainingLab)

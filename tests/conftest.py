@@ -28,7 +28,7 @@ def mnist_path(tmp_path_factory) -> Path:
     path = mnist_file()
     if path is not None:
         return path
-    from cnn_widgets.data import mnist_test_split
+    from cnn_widgets.data.mnist import mnist_test_split
 
     x, y = mnist_test_split()
     made = tmp_path_factory.mktemp("mnist") / "mnist.npz"

@@ -140,7 +140,7 @@ COORDINATES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.float
 
 @pytest.mark.parametrize("x, y", [(float("nan"), 5.0), (0.0, 7.5e36), (float("inf"), 5.0), (5.0, float("-inf"))])
 def test_ink_refuses_a_pointer_that_names_no_pixel(x, y):
-    from cnn_widgets.ink import Ink
+    from cnn_widgets.drawing.ink import Ink
 
     ink = Ink(56, 56)
     ink.begin(10, 10, 6)
@@ -157,8 +157,8 @@ def test_ink_refuses_a_pointer_that_names_no_pixel(x, y):
 @given(st.lists(st.tuples(COORDINATES, COORDINATES), min_size=1, max_size=6),
        st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(0.5, 40), st.integers(-3, 40)))
 def test_ink_takes_any_pointer_coordinates_and_stays_usable(points, width):
-    from cnn_widgets.ink import Ink
-    from cnn_widgets.preprocess import to_mnist
+    from cnn_widgets.drawing.ink import Ink
+    from cnn_widgets.drawing.preprocess import to_mnist
 
     ink = Ink(56, 56)
     ink.begin(10, 10, 6)  # a good stroke first: bad events must not spoil it
@@ -185,7 +185,7 @@ def test_ink_takes_any_pointer_coordinates_and_stays_usable(points, width):
                  hnp.arrays(st.sampled_from([np.float32, np.float64, np.uint8, np.int32, np.bool_]),
                             hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=40))))
 def test_to_mnist_gives_a_28_by_28_image_or_a_clear_error(ink):
-    from cnn_widgets.preprocess import to_mnist
+    from cnn_widgets.drawing.preprocess import to_mnist
 
     try:
         image = to_mnist(ink)
@@ -210,7 +210,7 @@ NUMBERS = st.one_of(st.floats(-10, 10), st.integers(-5, 5), st.floats(allow_nan=
 @FAST
 @given(VALUES, NUMBERS, NUMBERS)
 def test_scale_gives_palette_indices_or_a_clear_error(values, low, high):
-    from cnn_widgets.render import scale
+    from cnn_widgets.render.pictures import scale
 
     try:
         levels = scale(values, low, high)
@@ -226,7 +226,7 @@ def test_scale_gives_palette_indices_or_a_clear_error(values, low, high):
        st.one_of(st.none(), st.tuples(NUMBERS, NUMBERS), st.just((0.0, 0.0))),
        st.one_of(st.none(), st.integers(-2, 7)), st.one_of(st.integers(-1, 3), st.floats(allow_nan=True)))
 def test_mosaic_and_png_or_a_clear_error(maps, normalize, value_range, columns, gap):
-    from cnn_widgets.render import mosaic, to_png
+    from cnn_widgets.render.pictures import mosaic, to_png
 
     try:
         tiles = mosaic(maps, normalize=normalize, value_range=value_range, columns=columns, gap=gap)
@@ -245,7 +245,7 @@ def test_mosaic_and_png_or_a_clear_error(maps, normalize, value_range, columns, 
 @FAST
 @given(COORDINATES, COORDINATES)
 def test_locating_a_pointer_never_fails_unclearly(x, y):
-    from cnn_widgets.render import mosaic
+    from cnn_widgets.render.pictures import mosaic
 
     tiles = mosaic(np.ones((3, 3, 5), np.float32), columns=3)
     try:
@@ -262,7 +262,7 @@ def test_locating_a_pointer_never_fails_unclearly(x, y):
 @FAST
 @given(VALUES, NUMBERS)
 def test_contrast_is_a_grey_picture_or_a_clear_error(image, enhance):
-    from cnn_widgets.render import contrast
+    from cnn_widgets.render.pictures import contrast
 
     try:
         grey = contrast(image, enhance)
@@ -280,7 +280,7 @@ def test_contrast_is_a_grey_picture_or_a_clear_error(image, enhance):
                             hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5))),
        st.one_of(st.sampled_from(["grey", "jet", "diverging", "viridis"]), st.just("nope"), st.integers(), st.none()))
 def test_to_png_encodes_palette_indices_or_a_clear_error(indices, colormap):
-    from cnn_widgets.render import to_png
+    from cnn_widgets.render.pictures import to_png
 
     try:
         png = to_png(indices, colormap)
@@ -322,7 +322,7 @@ def npz_members(draw):
 @given(members=st.one_of(npz_members(), st.dictionaries(MEMBERS, MEMBER_ARRAYS, max_size=5)),
        as_npy_names=st.booleans(), truncate=st.booleans())
 def test_data_loader_checks_any_npz(tmp_path, members, as_npy_names, truncate):
-    from cnn_widgets.data import load_mnist
+    from cnn_widgets.data.mnist import load_mnist
 
     path = tmp_path / "data.npz"
     with zipfile.ZipFile(path, "w") as archive:
@@ -381,7 +381,7 @@ OIP_BAD = {"layer": st.one_of(st.sampled_from(["out", "flat", "nope"]), st.integ
 @settings(max_examples=max(EXAMPLES // 2, 10), deadline=None)
 @given(all_good_but_one(OIP_GOOD, OIP_BAD))
 def test_oip_grows_finite_patterns_or_refuses(arguments):
-    from cnn_widgets.oip import optimize
+    from cnn_widgets.methods.oip.run import optimize
 
     arguments = dict(arguments)
     layer, maps = arguments.pop("layer"), arguments.pop("maps")
@@ -410,7 +410,7 @@ FCP_BAD = {"labels": st.one_of(st.lists(st.integers(-1, 4), max_size=12), st.lis
 @settings(max_examples=max(EXAMPLES // 2, 10), deadline=None)
 @given(all_good_but_one(FCP_GOOD, FCP_BAD))
 def test_fcp_compares_two_classes_or_refuses(arguments):
-    from cnn_widgets.fcp import compare
+    from cnn_widgets.methods.fcp import compare
 
     labels = np.asarray(arguments["labels"])
     images = np.random.default_rng(0).random((max(len(labels), 1), 8, 8)).astype(np.float32)
@@ -429,7 +429,7 @@ def test_fcp_compares_two_classes_or_refuses(arguments):
 @FAST
 @given(images())
 def test_live_model_shows_an_error_and_keeps_its_last_good_state(array):
-    from cnn_widgets.live import LiveModel
+    from cnn_widgets.session.live import LiveModel
 
     live = LiveModel(tiny_model())
     live.image = np.full((8, 8), 0.5, np.float32)
@@ -453,7 +453,7 @@ def test_live_model_shows_an_error_and_keeps_its_last_good_state(array):
        st.one_of(st.sampled_from(["nearest", "bilinear"]), st.text(max_size=3)),
        st.one_of(st.integers(0, 1), ARGUMENT), st.one_of(st.integers(1, 6), ARGUMENT))
 def test_filter_decoding_is_finite_or_refused(layer, unpool, map_index, k):
-    from cnn_widgets.decode import decode_filters, top_images
+    from cnn_widgets.methods.decode import decode_filters, top_images
 
     model = tiny_model()
     try:
@@ -494,7 +494,7 @@ def nowhere(tmp_path, monkeypatch):
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=st.lists(WORDS, max_size=7))
 def test_command_line_fails_in_one_line_without_starting_work(nowhere, argv):
-    from cnn_widgets.cli import main
+    from cnn_widgets.delivery.cli import main
 
     command = next((word for word in argv if not word.startswith("-")), None)
     # Only argument lists that must fail before any long work: never a data file, model or
@@ -515,7 +515,7 @@ def test_command_line_fails_in_one_line_without_starting_work(nowhere, argv):
 
 def test_command_line_checks_the_output_before_training(tmp_path):
     """`train --out m.h5` fails at once, naming what is allowed (no data file is even read)."""
-    from cnn_widgets.cli import main
+    from cnn_widgets.delivery.cli import main
 
     stderr = io.StringIO()
     with contextlib.redirect_stderr(stderr):

@@ -230,7 +230,7 @@ def deck(tmp_path_factory):
     env.update(HOME=str(folder), KERAS_HOME=str(folder / "keras"), http_proxy="http://127.0.0.1:9",
                https_proxy="http://127.0.0.1:9", TF_CPP_MIN_LOG_LEVEL="2")
     out = folder / "deck.html"
-    run = subprocess.run([sys.executable, "-m", "cnn_widgets.cli", "slides", "--out", str(out)], cwd=REPO,
+    run = subprocess.run([sys.executable, "-m", "cnn_widgets.delivery.cli", "slides", "--out", str(out)], cwd=REPO,
                          env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr
     assert run.stderr == "", run.stderr
@@ -261,7 +261,7 @@ def test_every_picture_of_the_deck_is_inline_and_the_live_slide_keeps_its_state(
 
 # ---------------------------------------------------------------------- widgets frozen into pictures
 def _png() -> bytes:
-    from cnn_widgets.render import to_png
+    from cnn_widgets.render.pictures import to_png
 
     import numpy as np
 
@@ -310,7 +310,7 @@ def np_bytes(values) -> bytes:
 
 
 def test_a_frozen_widget_shows_its_pictures_and_escapes_every_text():
-    from cnn_widgets.slides import static_widget
+    from cnn_widgets.delivery.slides import static_widget
 
     page = static_widget(_widget_state(), "box")
     pictures = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
@@ -326,7 +326,7 @@ def test_a_frozen_widget_shows_its_pictures_and_escapes_every_text():
 
 
 def test_freezing_replaces_widget_outputs_and_drops_the_widget_state():
-    from cnn_widgets.slides import freeze_widgets
+    from cnn_widgets.delivery.slides import freeze_widgets
 
     notebook = _executed(("Explorer()", [{"output_type": "display_data", "metadata": {}, "data": {
         _WIDGET_MIME: {"model_id": "box", "version_major": 2, "version_minor": 0}, "text/plain": "VBox()"}}]),
@@ -354,7 +354,7 @@ def test_freezing_replaces_widget_outputs_and_drops_the_widget_state():
     ],
 )
 def test_bad_slides_arguments_are_refused_before_anything_runs(tmp_path, notebook, out, error, message):
-    from cnn_widgets.slides import build_slides
+    from cnn_widgets.delivery.slides import build_slides
 
     nbformat.write(nbformat.v4.new_notebook(), tmp_path / "good.ipynb")
     (tmp_path / "bad.ipynb").write_text("{not json")
@@ -368,7 +368,7 @@ def test_bad_slides_arguments_are_refused_before_anything_runs(tmp_path, noteboo
 
 
 def test_a_failing_cell_is_reported_with_its_error(tmp_path):
-    from cnn_widgets.slides import build_slides
+    from cnn_widgets.delivery.slides import build_slides
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("raise ValueError('no data here')")]
@@ -380,7 +380,7 @@ def test_a_failing_cell_is_reported_with_its_error(tmp_path):
 
 def test_saved_outputs_make_a_deck_without_running_anything(tmp_path):
     """``--no-execute``: the notebook's saved pictures and widget state, no kernel."""
-    from cnn_widgets.slides import build_slides
+    from cnn_widgets.delivery.slides import build_slides
 
     png = {"output_type": "display_data", "metadata": {},
            "data": {"image/png": base64.b64encode(_png()).decode(), "text/plain": "<Image>"}}

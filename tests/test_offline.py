@@ -23,7 +23,7 @@ def create(*args, **kwargs):
 socket.create_connection = create
 
 from cnn_widgets import Explorer
-from cnn_widgets.decode import response_error
+from cnn_widgets.methods.decode import response_error
 
 explorer = Explorer()
 session = explorer.session

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..session import Session
+from ..session.session import Session
 
 __all__ = ["Picker", "SessionView", "StatusLine", "Tabs", "Toggles", "WholeNumber", "close_tree", "finite_only",
            "keep_in_step"]
@@ -55,7 +55,7 @@ def close_tree(widget: widgets.Widget) -> None:
 
 
 class SessionView:
-    """Mixin for widgets that are views over a :class:`~cnn_widgets.session.Session`.
+    """Mixin for widgets that are views over a :class:`~cnn_widgets.session.session.Session`.
 
     ``_attach(source)`` finds or makes the session; ``close()`` detaches every observer
     the view registered with ``session.watch(..., view=self)``, closes its children and,
@@ -71,7 +71,7 @@ class SessionView:
         super().__init__(*args, **kwargs)
 
     def _attach(self, source: Any) -> Session:
-        from ..live import LiveModel
+        from ..session.live import LiveModel
 
         # A view made from a model (or nothing) owns the session it makes; one made
         # from a session or a live model shares it with the other views.

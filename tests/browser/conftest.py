@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from cnn_widgets.server import VOILA_OPTION
+from cnn_widgets.delivery.server import VOILA_OPTION
 
 from ..conftest import REPO, mnist_file
 
@@ -110,7 +110,7 @@ def open_page(browser, url: str):
 
 @pytest.fixture(scope="module")
 def explorer_server(tmp_path_factory) -> Iterator[VoilaServer]:
-    from cnn_widgets.cli import dashboard_notebook
+    from cnn_widgets.delivery.cli import dashboard_notebook
 
     chromium()  # skip before starting anything when there is no browser
     home = tmp_path_factory.mktemp("voila-home")
@@ -127,7 +127,7 @@ def explorer_server(tmp_path_factory) -> Iterator[VoilaServer]:
 PAD_NOTEBOOK = """\
 import ipywidgets as widgets, traitlets
 from cnn_widgets import CNNModel, DigitPad
-from cnn_widgets.live import LiveModel
+from cnn_widgets.session.live import LiveModel
 
 model = CNNModel.default()
 live = LiveModel(model)

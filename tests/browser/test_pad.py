@@ -12,7 +12,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from cnn_widgets.preprocess import to_mnist
+from cnn_widgets.drawing.preprocess import to_mnist
 
 from ..digits import drawings
 from .conftest import ARTIFACTS, VoilaServer, open_page, pad_notebook, save_screenshot

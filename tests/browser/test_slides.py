@@ -41,7 +41,7 @@ def deck(tmp_path_factory):
     env.update(HOME=str(folder), KERAS_HOME=str(folder / "keras"), http_proxy="http://127.0.0.1:9",
                https_proxy="http://127.0.0.1:9", TF_CPP_MIN_LOG_LEVEL="2")
     out = folder / "deck.html"
-    run = subprocess.run([sys.executable, "-m", "cnn_widgets.cli", "slides", "--out", str(out),
+    run = subprocess.run([sys.executable, "-m", "cnn_widgets.delivery.cli", "slides", "--out", str(out),
                           "--notebook", str(SLIDES)], env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr
     return out

@@ -1,0 +1,233 @@
+"""Explorer: the composed dashboard — draw a digit, watch every layer react.
+
+The Explorer is a :class:`~cnn_widgets.session.session.Session` plus a layout: every part
+is a view over that one session (model, drawing, test images, worker, status).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Callable
+
+import ipywidgets as widgets
+import traitlets
+
+from ..session.session import Session
+from . import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
+                      ReceptiveField, TrainingHistory)
+from . import CellInspector, ConfusionBrowser, SaliencyView  # looking inside
+from .view import SessionView, StatusLine, Tabs
+
+__all__ = ["Explorer"]
+
+
+class Explorer(SessionView, widgets.VBox):
+    """Drawing pad, what the network sees, class probabilities, a map grid for every
+    conv and pooling layer and the dense layer, all updating while you draw; below,
+    the OIP explorer for the map clicked last, the FCP comparison of two classes
+    (4 vs 9 on conv3 to start with, your drawing among them), the decoded filters
+    and how the model was trained (its recorded loss and accuracy per epoch).
+    Clicking a cell of a map outlines its receptive field on the image.
+
+    Args:
+        model: A :class:`~cnn_widgets.CNNModel` (default the embedded MNIST CNN), or
+            a :class:`~cnn_widgets.session.session.Session` to show.
+        data: ``(images, labels)`` for the views (class patterns, samples, top
+            images); default the MNIST test split shipped in the package, for models
+            that take 28×28 grey digits.
+
+    Drawing produces 28×28 grey images, so the pad is offered for models that take
+    those; other models still get every view, fed through ``explorer.session.live.image``.
+
+    The parts are ordinary widgets over one session, so you can compose your own::
+
+        import traitlets, ipywidgets as widgets
+        from cnn_widgets import DigitPad, MapGrid, ProbabilityBars, Session
+
+        session = Session()                            # the embedded MNIST CNN
+        pad = DigitPad(session)                        # its samples: the session's test images
+        traitlets.dlink((pad, "image"), (session.live, "image"))   # the drawing → every view
+        widgets.HBox([pad, widgets.VBox([ProbabilityBars(session), MapGrid(session, "conv2")])])
+    """
+
+    def __init__(self, model: Any = None, *, data: Any = None, **kwargs: Any) -> None:
+        if isinstance(model, Session):
+            if data is not None:
+                raise ValueError("give data to the Session, not to the Explorer: Session(model, data=...)")
+            self._attach(model)
+        else:
+            self._attach(Session(model, data=data))
+            self._own_session = True
+        session = self.session
+        self.model, self.live = session.model, session.live
+        height, width, channels = self.model.input_shape
+        self.status_line = StatusLine("cnnw-explorer-status")
+        left: list[widgets.Widget] = []
+        self.pad: DigitPad | None = None
+        if (height, width, channels) == (28, 28, 1):
+            self.pad = DigitPad(session)
+            traitlets.dlink((self.pad, "image"), (self.live, "image"))
+            left.append(self.pad)
+        else:
+            left.append(widgets.HTML(
+                f"<small>This model takes {height}×{width}×{channels} images, so there is no drawing pad: "
+                "set <code>explorer.session.live.image</code> to an image and every view follows.</small>"))
+        self.probabilities = ProbabilityBars(session)
+        self.receptive_field = ReceptiveField(session)
+        left += [self.probabilities, self.receptive_field]
+        self.grids = [MapGrid(session, name) for name in self.model.spatial_layers]
+        for grid in self.grids:
+            grid.layer_picker.layout.display = "none"  # each grid keeps its own layer here
+        right: list[widgets.Widget] = list(self.grids)
+        try:
+            self.dense: DenseView | None = DenseView(session)
+            right.append(self.dense)
+        except ValueError:
+            self.dense = None
+        columns = widgets.GridBox(
+            right, layout=widgets.Layout(grid_template_columns="repeat(auto-fill, minmax(440px, 1fr))",
+                                         grid_gap="8px 16px", width="100%"))
+        self.oip = OIPExplorer(session)
+        for grid in self.grids:
+            self.oip.follow(grid)  # click a map: its OIP is one Run away
+            self.receptive_field.follow(grid)  # ... and the cell's field is outlined
+        # The other panels are built when their tab is first opened: a faster start
+        # (fewer widgets for the page to draw), less memory, fewer messages per stroke.
+        self.tabs = Tabs([self.oip], titles=("OIP",))
+        self.tabs.add_class("cnnw-explorer-tabs")
+        self._panels: dict[str, Any] = {"OIP": self.oip}
+        self._builders: dict[str, Callable[[], widgets.Widget]] = {}
+        self.add_panel("FCP", lambda: FCPCompare(session, lazy=True))
+        self.add_panel("Filters", lambda: FilterGallery(session))
+        self.add_panel("Training", lambda: TrainingHistory(session))  # how this model was trained
+        self.tabs.observe(self._tab_changed, "selected_index")
+        self._watch(session, self._status_changed, ["status", "status_error"])
+        self._watch(self.live, self._live_error, "error")
+        super().__init__(
+            [self.status_line,
+             widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px", max_width="460px")),
+                           columns]),
+             self.tabs],
+            **kwargs,
+        )
+        self.add_class("cnnw-explorer")
+        # Looking inside: the arithmetic of the cell clicked last on any grid, what the network
+        # gets wrong (click a mistake: it becomes the drawing), "A rather than B" for the drawing
+        # with the FCP tab's pair.
+        self._clicked: tuple[str, tuple[int, ...]] | None = None  # where the inspector opens
+        for grid in self.grids:
+            self._watch(grid, lambda change, g=grid: self._cell_clicked(g), ["selected_cell", "selected_map"])
+        self.add_panel("Inside a cell", self._inspector)
+        pick = None if self.pad is None else (lambda image, index: self.pad.load_test_image(index))
+        self.add_panel("Mistakes", lambda: ConfusionBrowser(session, on_pick=pick))  # a mistake onto the pad
+        self.add_panel("A rather than B", self._saliency)
+
+    # ------------------------------------------------------------------ panels
+    def add_panel(self, title: str, build: Callable[[], widgets.Widget]) -> None:
+        """Add a tab whose content ``build()`` makes when the tab is first opened.
+
+        A panel with a ``follow_drawing`` trait follows the drawing only while shown.
+
+        Raises:
+            ValueError: A panel of that title exists.
+        """
+        if title in self._panels or title in self._builders:
+            raise ValueError(f"the Explorer already has a panel {title!r}")
+        self._builders[title] = build
+        placeholder = widgets.HTML(f"<small>{html.escape(title)}: opens when you choose this tab</small>")
+        self.tabs.children = (*self.tabs.children, placeholder)
+        self.tabs.set_title(len(self.tabs.children) - 1, title)
+
+    def panel(self, title: str) -> widgets.Widget:
+        """The panel of tab ``title``, built now if it was not yet.
+
+        Raises:
+            ValueError: No such panel, or the Explorer is closed.
+        """
+        if title not in self._panels:
+            if self.closed:
+                raise ValueError("this Explorer is closed")
+            if title not in self._builders:
+                raise ValueError(f"no panel {title!r}; the Explorer has: {', '.join(self.titles)}")
+            view = self._panels[title] = self._builders.pop(title)()
+            index = self.titles.index(title)
+            children = list(self.tabs.children)
+            children[index] = view
+            with self.tabs.hold_sync():
+                self.tabs.children = children
+                self.tabs.set_title(index, title)
+            self._pair()
+        return self._panels[title]
+
+    @property
+    def titles(self) -> list[str]:
+        """The tabs' titles, in order."""
+        return list(self.tabs.titles)
+
+    @property
+    def fcp(self) -> FCPCompare:
+        """The FCP panel (built on first use)."""
+        return self.panel("FCP")  # type: ignore[return-value]
+
+    @property
+    def filters(self) -> FilterGallery:
+        """The filters panel (built on first use)."""
+        return self.panel("Filters")  # type: ignore[return-value]
+
+    @property
+    def inspector(self) -> CellInspector:
+        """The cell inspector panel (built on first use)."""
+        return self.panel("Inside a cell")  # type: ignore[return-value]
+
+    @property
+    def confusion(self) -> ConfusionBrowser:
+        """The confusion-matrix panel (built on first use)."""
+        return self.panel("Mistakes")  # type: ignore[return-value]
+
+    @property
+    def saliency(self) -> SaliencyView:
+        """The "A rather than B" panel (built on first use)."""
+        return self.panel("A rather than B")  # type: ignore[return-value]
+
+    def _cell_clicked(self, grid: MapGrid) -> None:
+        if grid.selected_map >= 0 and len(grid.selected_cell) == 2:
+            self._clicked = (grid.layer, (*grid.selected_cell, grid.selected_map))
+
+    def _inspector(self) -> CellInspector:
+        layer, cell = self._clicked or (None, None)
+        inspector = CellInspector(self.session, layer, cell)  # opens on the cell clicked last
+        for grid in self.grids:
+            inspector.follow(grid)
+        return inspector
+
+    def _saliency(self) -> SaliencyView:
+        view = SaliencyView(self.session, lazy=True)  # computes once its tab shows it
+        if "FCP" in self._panels:
+            view.follow(self._panels["FCP"])  # A and B: the FCP tab's pair (else once it is built)
+        return view
+
+    def _pair(self) -> None:
+        """Once both are built, "A rather than B" takes its pair from the FCP tab (building a
+        panel from another's builder would switch the tab shown)."""
+        fcp, view = self._panels.get("FCP"), self._panels.get("A rather than B")
+        if fcp is not None and view is not None and view.following is None:
+            view.follow(fcp)
+
+    def _tab_changed(self, change: dict[str, Any]) -> None:
+        index = change["new"]
+        shown = self.panel(self.titles[index]) if index is not None and 0 <= index < len(self.titles) else None
+        for view in self._panels.values():
+            if view.has_trait("follow_drawing"):
+                view.follow_drawing = view is shown
+
+    # ------------------------------------------------------------------ status
+    def _status_changed(self, change: dict[str, Any]) -> None:
+        self.status_line.say(self.session.status, self.session.status_error)
+
+    def _live_error(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.status_line.say(f"The drawing cannot be shown: {change['new']}", error=True)
+        elif self.status_line.error:
+            self.status_line.say("")
+
+

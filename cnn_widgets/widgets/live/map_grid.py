@@ -1,0 +1,194 @@
+"""MapGrid: every map of one layer as one mosaic picture."""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+
+from ...render.pictures import COLORMAPS, Mosaic, mosaic
+from ..picture import Picture, style
+from ..view import Picker, SessionView, Toggles, keep_in_step
+
+__all__ = ["MapGrid"]
+
+_TARGET_WIDTH = 420  # screen pixels a mosaic is enlarged to, about
+
+
+class MapGrid(SessionView, widgets.VBox):
+    """All maps of one layer, tiled into one picture at native resolution.
+
+    The browser enlarges the picture without smoothing. Hovering tells map, cell
+    and value; clicking a map sets ``selected_map``.
+
+    Args:
+        session: The :class:`~cnn_widgets.session.session.Session` whose drawing to show (or
+            its live model, or a model: then the grid makes its own session).
+        layer: A layer with maps (conv, pooling); default the first one.
+        colormap: ``"grey"`` or ``"jet"`` (or any name in :data:`cnn_widgets.render.pictures.COLORMAPS`).
+        normalize: ``"layer"``: one scale for all maps, so they compare;
+            ``"map"``: each map stretched to its own range.
+    """
+
+    layer = traitlets.Unicode(help="the layer shown")
+    colormap = traitlets.Unicode("jet")
+    normalize = traitlets.Enum(["layer", "map"], "layer")
+    selected_map = traitlets.Int(-1, help="index of the clicked map; -1 for none")
+    selected_cell = traitlets.Tuple(help="(row, col) of the clicked cell of that map; () for none")
+    hovered = traitlets.Unicode("", help="what the pointer is over: layer, map, cell, value")
+
+    def __init__(self, session: Any = None, layer: str | None = None, *, colormap: str = "jet",
+                 normalize: str = "layer", **kwargs: Any) -> None:
+        self._attach(session)
+        self.live = live = self.session.live
+        model = live.model
+        choices = model.spatial_layers
+        if layer is None:
+            layer = choices[0]
+        if layer not in choices:
+            model.layer(layer)  # unknown names get the list of valid ones
+            raise ValueError(f"layer {layer!r} has no maps; choose one of: {', '.join(choices)}")
+        if colormap not in COLORMAPS:
+            raise ValueError(f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
+        self._lock = threading.RLock()
+        self._mosaic: Mosaic | None = None
+        self._maps: np.ndarray | None = None
+
+        self.title = widgets.HTML()
+        self.title.add_class("cnnw-grid-title")
+        self.layer_picker = Picker(options=choices, description="layer",
+                                             layout=widgets.Layout(width="180px"))
+        # every colour map on offer, so the picker follows whatever the grid starts with
+        self.colormap_picker = Picker(options=list(COLORMAPS), layout=widgets.Layout(width="90px"))
+        self.normalize_picker = Toggles(options=[("shared scale", "layer"), ("per map", "map")],
+                                                      style={"button_width": "100px"})
+        self.picture = Picture("cnnw-grid-picture")
+        self.hover_label = widgets.HTML("&nbsp;")
+        self.hover_label.add_class("cnnw-grid-hover")
+
+        super().__init__(
+            [
+                style(),
+                self.title,
+                widgets.HBox([self.layer_picker, self.colormap_picker, self.normalize_picker]),
+                self.picture,
+                self.hover_label,
+            ],
+            **kwargs,
+        )
+        self.add_class("cnnw-map-grid")
+        with self.hold_trait_notifications():
+            self.layer, self.colormap, self.normalize = layer, colormap, normalize
+        # The widget's settings win; a choice the trait refuses puts the picker back.
+        keep_in_step(self, "layer", self.layer_picker)
+        keep_in_step(self, "normalize", self.normalize_picker)
+        keep_in_step(self, "colormap", self.colormap_picker)
+        self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave, refused=self._refused)
+        self._watch(live, self._activations_changed, "activations")
+        self.render()
+
+    # ------------------------------------------------------------------ drawing
+    @traitlets.validate("layer")
+    def _valid_layer(self, proposal: dict[str, Any]) -> str:
+        if proposal["value"] not in self.live.model.spatial_layers:
+            raise traitlets.TraitError(
+                f"layer {proposal['value']!r} has no maps; choose one of: "
+                f"{', '.join(self.live.model.spatial_layers)}"
+            )
+        return proposal["value"]
+
+    @traitlets.validate("colormap")
+    def _valid_colormap(self, proposal: dict[str, Any]) -> str:
+        if proposal["value"] not in COLORMAPS:
+            raise traitlets.TraitError(
+                f"unknown colour map {proposal['value']!r}; choose one of {', '.join(COLORMAPS)}"
+            )
+        return proposal["value"]
+
+    @traitlets.observe("layer", "colormap", "normalize")
+    def _settings_changed(self, change: dict[str, Any]) -> None:
+        if change["name"] == "layer":
+            self.selected_map, self.selected_cell = -1, ()
+        self.render()
+
+    def _activations_changed(self, change: dict[str, Any]) -> None:
+        self.render()
+
+    def render(self) -> None:
+        """Draw the current layer from the live model's activations."""
+        maps = self.live.activations.get(self.layer)
+        if maps is None or self.closed:
+            return
+        with self._lock:
+            tiles = mosaic(maps, normalize=self.normalize)
+            height, width, count = maps.shape
+            # Only the picture changes per stroke: one message per grid update.
+            self.title.value = f"<b>{self.layer}</b> — {count} maps of {height}×{width}"
+            self.picture.show_mosaic(tiles, self.colormap, _TARGET_WIDTH)
+            first = self._mosaic is None or self._mosaic.tile != tiles.tile
+            self._mosaic, self._maps = tiles, maps
+        if first:
+            self._outline()
+
+    # ------------------------------------------------------------------ pointer
+    def _hover(self, x: float, y: float) -> None:
+        where = self._mosaic.locate(x, y) if self._mosaic is not None else None
+        if where is None or self._maps is None:
+            self._leave()
+            return
+        index, row, col = where
+        value = float(self._maps[row, col, index])
+        self.hovered = f"{self.layer} · map {index} · cell ({row}, {col}) · {value:.3f}"
+        self.hover_label.value = self.hovered
+
+    def _say(self, message: str, error: bool = False) -> None:
+        """A refused choice, shown where the hover line is."""
+        self._refused(message)
+
+    def _refused(self, message: str) -> None:
+        self.hovered = ""
+        self.hover_label.value = f'<span class="cnnw-error">{html.escape(message)}</span>'
+
+    def _leave(self) -> None:
+        self.hovered = ""
+        self.hover_label.value = "&nbsp;"
+
+    def _click(self, x: float, y: float) -> None:
+        where = self._mosaic.locate(x, y) if self._mosaic is not None else None
+        if where is not None:
+            with self.hold_trait_notifications():
+                self.selected_map = where[0]
+                self.selected_cell = (where[1], where[2])
+
+    @traitlets.validate("selected_map")
+    def _valid_map(self, proposal: dict[str, Any]) -> int:
+        count = self.live.activations.get(self.layer, np.zeros((1, 1, 0))).shape[-1]
+        value = proposal["value"]
+        if not -1 <= value < max(count, 1):
+            raise traitlets.TraitError(f"map {value} is out of range: {self.layer} has {count} maps (0–{count - 1})")
+        return value
+
+    @traitlets.validate("selected_cell")
+    def _valid_cell(self, proposal: dict[str, Any]) -> tuple[int, ...]:
+        cell = tuple(proposal["value"])
+        if cell == ():
+            return cell
+        shape = self.live.activations.get(self.layer, np.zeros((0, 0, 0))).shape
+        rows, cols = (shape[0], shape[1]) if len(shape) == 3 else (0, 0)
+        if len(cell) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                                     for v in cell) or not (0 <= cell[0] < rows and 0 <= cell[1] < cols):
+            raise traitlets.TraitError(f"selected_cell must be (row, col) inside the {rows}×{cols} maps of "
+                                       f"{self.layer} (rows 0–{rows - 1}, cols 0–{cols - 1}), or () for none; "
+                                       f"got {cell!r}")
+        return int(cell[0]), int(cell[1])
+
+    @traitlets.observe("selected_map")
+    def _selection_changed(self, change: dict[str, Any]) -> None:
+        self._outline()
+
+    def _outline(self) -> None:
+        self.picture.outline_tile(self._mosaic, self.selected_map)

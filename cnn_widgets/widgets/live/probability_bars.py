@@ -1,0 +1,70 @@
+"""ProbabilityBars: the class probabilities as bqplot bars, the prediction highlighted."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import bqplot
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+
+from ..view import SessionView
+
+__all__ = ["ProbabilityBars"]
+
+_PLAIN, _PREDICTED = "#9ecae1", "#e6550d"
+
+
+class ProbabilityBars(SessionView, widgets.VBox):
+    """Bars of the class probabilities; the most probable class in orange.
+
+    Hovering a bar shows its class and probability. ``prediction`` holds the
+    predicted class name.
+
+    Args:
+        session: The session whose drawing to follow (or its live model, or a model).
+    """
+
+    prediction = traitlets.Unicode("")
+
+    def __init__(self, session: Any = None, **kwargs: Any) -> None:
+        self._attach(session)
+        self.live = live = self.session.live
+        names = list(live.model.class_names)
+        x_scale, y_scale = bqplot.OrdinalScale(), bqplot.LinearScale(min=0.0, max=1.0)
+        tooltip = bqplot.Tooltip(fields=["x", "y"], formats=["", ".3f"], labels=["class", "probability"])
+        highlight = bqplot.ColorScale(colors=[_PLAIN, _PREDICTED], min=0.0, max=1.0)
+        self.bars = bqplot.Bars(x=names, y=np.zeros(len(names)), color=np.zeros(len(names)),
+                                scales={"x": x_scale, "y": y_scale, "color": highlight},
+                                tooltip=tooltip, padding=0.15)
+        axes = [bqplot.Axis(scale=x_scale, label="class"),
+                bqplot.Axis(scale=y_scale, side="left", tick_format=".1f", num_ticks=3)]
+        self.figure = bqplot.Figure(marks=[self.bars], axes=axes, animation_duration=0,
+                                    fig_margin={"top": 10, "bottom": 35, "left": 40, "right": 10},
+                                    layout=widgets.Layout(width="380px", height="200px"))
+        self.label = widgets.HTML()
+        self.label.add_class("cnnw-prediction")
+        super().__init__([self.label, self.figure], **kwargs)
+        self.add_class("cnnw-probability-bars")
+        self._watch(live, self._changed, "probabilities")
+        self.render()
+
+    def _changed(self, change: dict[str, Any]) -> None:
+        self.render()
+
+    def render(self) -> None:
+        """Show the live model's current probabilities."""
+        probabilities = self.live.probabilities
+        if probabilities is None:
+            return
+        best = int(np.argmax(probabilities))
+        flags = np.zeros(len(probabilities))
+        flags[best] = 1.0  # the colour scale paints 1 orange
+        self.prediction = self.live.model.class_names[best]
+        with self.bars.hold_sync():
+            self.bars.y = np.asarray(probabilities, np.float64)
+            self.bars.color = flags
+        self.label.value = (f"prediction: <b class='cnnw-predicted-class'>{html.escape(self.prediction)}</b>"
+                            f" ({100 * float(probabilities[best]):.1f} %)")
