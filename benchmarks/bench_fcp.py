@@ -1,7 +1,7 @@
 """Benchmark of FCP class patterns (issue: FCP views).
 
 In one run on the embedded model and the MNIST test set: class means, spreads and
-the ranking of separating maps for 4 vs 9 on conv3 through ``cnn_widgets.methods.fcp.compare``
+the ranking of separating maps for 4 vs 9 on conv3 through ``cnn_widgets.methods.fcp.compare_classes``
 (batched compiled calls), against a naive loop that feeds one image at a time to
 ``keras.Model.predict`` (timed on a few hundred images, scaled). Also all ten
 classes of the 10,000 test images through ``class_patterns``.
@@ -23,16 +23,16 @@ def main() -> None:
     import numpy as np
 
     from cnn_widgets import CNNModel, load_mnist
-    from cnn_widgets.methods.fcp import class_patterns, compare
+    from cnn_widgets.methods.fcp import class_patterns, compare_classes
 
     model = CNNModel.default()
     (_, _), (x, y) = load_mnist()
-    compare(model, x[:3000], y[:3000])  # compile the batch shapes once
+    compare_classes(model, x[:3000], y[:3000])  # compile the batch shapes once
     class_patterns(model, x[:3000], y[:3000], classes=range(10))
     runs = []
     for _ in range(5):
         start = time.perf_counter()
-        result = compare(model, x, y, "conv3", (4, 9))
+        result = compare_classes(model, x, y, "conv3", (4, 9))
         runs.append(time.perf_counter() - start)
     ours = statistics.median(runs)
     all_runs = []
@@ -51,7 +51,7 @@ def main() -> None:
     naive = (time.perf_counter() - start) / len(sample) * len(chosen)
 
     print(f"FCP 4 vs 9 on conv3, MNIST test set ({len(y)} images, {result.a.count} 4s, {result.b.count} 9s)")
-    print(f"  fcp.compare (batched, compiled)     {ours * 1000:7.0f} ms  (median of {len(runs)})")
+    print(f"  fcp.compare_classes (batched, compiled)     {ours * 1000:7.0f} ms  (median of {len(runs)})")
     print(f"  naive per-image predict loop        {naive * 1000:7.0f} ms  (timed on {len(sample)}, scaled)")
     print(f"  speed-up                            {naive / ours:7.1f}×")
     print(f"  all ten classes, all 10,000 images  {statistics.median(all_runs) * 1000:7.0f} ms  "

@@ -44,12 +44,14 @@ def main() -> None:
     import numpy as np
 
     from cnn_widgets import CNNModel
-    from cnn_widgets.model.wrapper import keras, tf  # imported quietly there
+    from cnn_widgets.model.backend import keras, tf  # imported quietly there
     from cnn_widgets.methods.cells import explain_cell
     from cnn_widgets.methods.confusion import confusion_matrix
     from cnn_widgets.data.mnist import MNIST_SOURCE, mnist_test_split
     from cnn_widgets.methods.saliency import occlusion_map, saliency, smooth_grad
-    from cnn_widgets.session.session import DataSet, Session
+    from cnn_widgets.data import DataSet
+    from cnn_widgets.session import Session
+
     from cnn_widgets.widgets import CellInspector, SaliencyView
 
     model = CNNModel.default()

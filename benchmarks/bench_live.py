@@ -99,7 +99,7 @@ def kernel_figures(quick: bool) -> None:
     log = record_messages()
     from cnn_widgets import Explorer
     from cnn_widgets.drawing.preprocess import to_mnist
-    from cnn_widgets.render.pictures import mosaic, to_png
+    from cnn_widgets.render import mosaic, to_png
 
     explorer = Explorer()
     pad = explorer.pad

@@ -44,7 +44,8 @@ def epoch_figures(images: int) -> None:
     import numpy as np
 
     from cnn_widgets import mnist_cnn
-    from cnn_widgets.training.snapshots import train_with_snapshots, training_data
+    from cnn_widgets.training import train_with_snapshots
+    from cnn_widgets.data import training_data
 
     data = training_data(path=mnist_path(), limit=images, validation_limit=2000)
     print(f"data: {data.source}")
@@ -83,8 +84,10 @@ def stroke_figures(strokes: int) -> None:
     import numpy as np
 
     from cnn_widgets import mnist_cnn
-    from cnn_widgets.session.session import Session
-    from cnn_widgets.training.snapshots import training_data
+    from cnn_widgets.session import Session
+
+    from cnn_widgets.data import training_data
+
     from cnn_widgets.widgets import TrainingLab
 
     path = mnist_path()

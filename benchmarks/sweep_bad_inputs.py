@@ -273,7 +273,7 @@ def sweep_model(model: Any, data: Any) -> None:
         word = label.split("=")[0]
         case(g, f"logit_gradient({label})", lambda k=kwargs: model.logit_gradient(one, 4, 9, **k), words=(word,))
 
-    from cnn_widgets.model.wrapper import mnist_cnn
+    from cnn_widgets.model import mnist_cnn
 
     target = mnist_cnn(seed=0)  # a model of its own: the embedded one stays as it is
     small_x, small_y = data.images[:32], data.labels[:32]
@@ -304,7 +304,7 @@ def sweep_model(model: Any, data: Any) -> None:
 
 
 def sweep_mnist_cnn() -> None:
-    from cnn_widgets.model.wrapper import mnist_cnn
+    from cnn_widgets.model import mnist_cnn
 
     g = "mnist_cnn"
     for label, kwargs in {"input_shape=(28,28)": {"input_shape": (28, 28)}, "input_shape=(2,2,1)": {"input_shape": (2, 2, 1)},
@@ -417,9 +417,9 @@ def sweep_oip(model: Any, data: Any) -> None:
         ("png_bytes(map_index=5)", lambda: result.png_bytes(5), "map"),
         ("png_bytes(map_index=-3)", lambda: result.png_bytes(-3), "map"),
         ("png_bytes(map_index=0.5)", lambda: result.png_bytes(0.5), "map"),
-        ("png_bytes(enhance=NaN)", lambda: result.png_bytes(enhance=math.nan), "enhance"),
-        ("png_bytes(enhance=-1)", lambda: result.png_bytes(enhance=-1.0), "enhance"),
-        ("png_bytes(enhance=inf)", lambda: result.png_bytes(enhance=math.inf), "enhance"),
+        ("png_bytes(contrast=NaN)", lambda: result.png_bytes(contrast=math.nan), "contrast"),
+        ("png_bytes(contrast=-1)", lambda: result.png_bytes(contrast=-1.0), "contrast"),
+        ("png_bytes(contrast=inf)", lambda: result.png_bytes(contrast=math.inf), "contrast"),
         ("png_bytes(columns=0)", lambda: result.png_bytes(columns=0), "columns"),
         ("png_bytes(columns=-1)", lambda: result.png_bytes(columns=-1), "columns"),
         ("gif_bytes(duration_ms=0)", lambda: result.gif_bytes(duration_ms=0), "duration"),
@@ -433,15 +433,15 @@ def sweep_oip(model: Any, data: Any) -> None:
     series = oip.series(model, "conv1", 0, seeds=2, wavelengths=(4.0,), baseline=False, **quick)
     case(g, "OIPSeries.save_png('x.gif')", lambda: series.save_png(tmp / "s.gif"), words=(".png",))
     case(g, "OIPSeries.png_bytes(zoom=10**4)", lambda: series.png_bytes(zoom=10 ** 4), words=("zoom",))
-    case(g, "OIPSeries.png_bytes(enhance=NaN)", lambda: series.png_bytes(enhance=math.nan), words=("enhance",))
+    case(g, "OIPSeries.png_bytes(contrast=NaN)", lambda: series.png_bytes(contrast=math.nan), words=("contrast",))
     sweep = oip.node_sweep(model, "conv1", 0, positions=[(0, 0), (1, 1)], **quick)
     case(g, "NodeSweep.save_png('/dev/null/x.png')", lambda: sweep.save_png("/dev/null/x.png"), words=("/dev/null",))
     case(g, "NodeSweep.png_bytes(zoom=0)", lambda: sweep.png_bytes(zoom=0), words=("zoom",))
     case(g, "pattern_picture(NaN images)", lambda: oip.pattern_picture(np.full((2, 28, 28, 1), np.nan)),
          words=("finite",))
     case(g, "pattern_picture(3-d)", lambda: oip.pattern_picture(np.zeros((2, 28, 28))), words=("images",))
-    case(g, "pattern_picture(enhance=1e308)", lambda: oip.pattern_picture(data.images[:1, ..., None] / 255, 1e308),
-         words=("enhance",), check=not_black)
+    case(g, "pattern_picture(contrast=1e308)", lambda: oip.pattern_picture(data.images[:1, ..., None] / 255, 1e308),
+         words=("contrast",), check=not_black)
     case(g, "layer_statistics(no images)", lambda: oip.layer_statistics(model, "conv1", data.images[:0]),
          words=("image",))
     case(g, "layer_statistics(None)", lambda: oip.layer_statistics(model, "conv1", None), words=("data",))
@@ -453,16 +453,16 @@ def sweep_oip(model: Any, data: Any) -> None:
 
 
 def sweep_render() -> None:
-    from cnn_widgets.render import pictures as render
+    from cnn_widgets import render
 
     g = "render"
     image = np.linspace(0, 1, 64).reshape(8, 8)
     for label, value in {"NaN": math.nan, "-1": -1.0, "inf": math.inf, "'x'": "x", "None": None}.items():
-        case(g, f"contrast(enhance={label})", lambda v=value: render.contrast(image, v), words=("enhance",),
+        case(g, f"contrast(contrast={label})", lambda v=value: render.stretch(image, v), words=("contrast",),
              check=not_black)
-    case(g, "contrast(enhance=1e308)", lambda: render.contrast(image, 1e308), words=("enhance",), check=not_black)
-    case(g, "contrast(NaN image)", lambda: render.contrast(np.full((8, 8), np.nan)), words=("finite",), check=not_black)
-    case(g, "contrast(strings)", lambda: render.contrast(np.full((8, 8), "a")), words=("image",))
+    case(g, "contrast(contrast=1e308)", lambda: render.stretch(image, 1e308), words=("contrast",), check=not_black)
+    case(g, "contrast(NaN image)", lambda: render.stretch(np.full((8, 8), np.nan)), words=("finite",), check=not_black)
+    case(g, "contrast(strings)", lambda: render.stretch(np.full((8, 8), "a")), words=("image",))
     maps = np.random.default_rng(0).random((4, 5, 5))
     for label, kwargs in {"normalize='x'": {"normalize": "x"}, "columns=0": {"columns": 0}, "columns=2.5": {"columns": 2.5},
                           "gap=-1": {"gap": -1}, "value_range=(1,0)": {"value_range": (1.0, 0.0)},
@@ -499,14 +499,14 @@ def sweep_fcp_decode(model: Any, data: Any) -> None:
                           "classes='49'": {"classes": "49"}, "layer='nope'": {"layer": "nope"},
                           "layer='output'": {"layer": model.layer_names[-1]}, "batch_size=0": {"batch_size": 0}}.items():
         word = label.split("=")[0]
-        case(g, f"compare({label})", lambda k=kwargs: fcp.compare(model, x, y, **k), words=(word,))
-    case(g, "compare(labels wrong length)", lambda: fcp.compare(model, x, y[:5]), words=("label",))
-    case(g, "compare(no image of class 9)", lambda: fcp.compare(model, x[y != 9], y[y != 9]), words=("9",))
-    case(g, "compare(NaN images)", lambda: fcp.compare(model, np.full((20, 28, 28), np.nan), np.r_[[4] * 10, [9] * 10]),
+        case(g, f"compare_classes({label})", lambda k=kwargs: fcp.compare_classes(model, x, y, **k), words=(word,))
+    case(g, "compare_classes(labels wrong length)", lambda: fcp.compare_classes(model, x, y[:5]), words=("label",))
+    case(g, "compare_classes(no image of class 9)", lambda: fcp.compare_classes(model, x[y != 9], y[y != 9]), words=("9",))
+    case(g, "compare_classes(NaN images)", lambda: fcp.compare_classes(model, np.full((20, 28, 28), np.nan), np.r_[[4] * 10, [9] * 10]),
          words=("finite",), check=lambda r: finite(r.map_scores))
     case(g, "class_patterns(classes=[])", lambda: fcp.class_patterns(model, x, y, classes=[]), words=("classes",))
     case(g, "class_patterns(progress=5)", lambda: fcp.class_patterns(model, x, y, progress=5), words=("progress",))
-    comparison = fcp.compare(model, x, y)
+    comparison = fcp.compare_classes(model, x, y)
     case(g, "node_ranking(top=0)", lambda: comparison.node_ranking(top=0), words=("top",))
     case(g, "node_ranking(top=-1)", lambda: comparison.node_ranking(top=-1), words=("top",))
     case(g, "position(wrong shape)", lambda: comparison.position(np.zeros((3, 3))), words=("shape",))
@@ -545,7 +545,8 @@ def sweep_fcp_decode(model: Any, data: Any) -> None:
 
 
 def sweep_session(model: Any, data: Any) -> None:
-    from cnn_widgets.session.session import DataProvider, DataSet, Session, Worker
+    from cnn_widgets.data import DataProvider, DataSet
+    from cnn_widgets.session import Session, Worker
 
     g = "session"
     x, y = data.images[:50], data.labels[:50]
@@ -711,7 +712,7 @@ def trait_cases(g: str, view: Any, values: dict[str, Any], after: Callable[[], s
 
 def sweep_widgets(model: Any, data: Any) -> None:
     import cnn_widgets.widgets as w
-    from cnn_widgets.session.session import Session
+    from cnn_widgets.session import Session
 
     session = Session(model, data=(data.images[:300], data.labels[:300]))
     pad = w.DigitPad(session)
@@ -1042,7 +1043,6 @@ def sweep_other_widgets(session: Any, pad: Any) -> None:
     """The views other helpers are finishing: every trait of their own set to bad values,
     every picker sent an empty or out-of-range choice, every picture a pointer without a position."""
     import ipywidgets
-    import traitlets
 
     import cnn_widgets.widgets as w
 
@@ -1239,7 +1239,7 @@ def main(argv: list[str] | None = None) -> int:
 
     get_logger().addHandler(SWALLOWED)
     from cnn_widgets import CNNModel
-    from cnn_widgets.session.session import DataProvider
+    from cnn_widgets.data import DataProvider
 
     model = CNNModel.default()
     data = DataProvider(model).test_set

@@ -66,7 +66,7 @@ def tour(explorer: Any, report: Callable[[str, float], None], repeats: int = 10)
 def main() -> None:
     """Plain process: build the Explorer headless and print the tour's figures as JSON."""
     before = rss_mb()
-    import cnn_widgets.model.wrapper  # noqa: F401  (TensorFlow, quietly: its own cost, measured apart)
+    import cnn_widgets.model.backend  # noqa: F401  (TensorFlow, quietly: its own cost, measured apart)
 
     imported = rss_mb()
     from cnn_widgets import Explorer

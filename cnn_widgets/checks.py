@@ -1,12 +1,63 @@
-"""Paths given by the user: checked once, before any long work starts."""
+"""What every public function checks: whole numbers, finite numbers, paths.
+
+Each check returns the value in its plain Python type or raises a TypeError (wrong
+kind of value) or ValueError (out of range) whose message names the argument and
+what is allowed. Paths given by the user are checked once, before any long work.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MissingFile", "as_path", "checked_output"]
+__all__ = ["MissingFile", "as_path", "checked_output", "finite_number", "whole_number"]
+
+
+def _range(low: float | None, high: float | None, unit: str = "") -> str:
+    unit = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return f"in {low:g}–{high:g}{unit}"
+    if low is not None:
+        return f"≥ {low:g}{unit}"
+    return f"≤ {high:g}{unit}" if high is not None else "any"
+
+
+def whole_number(value: Any, what: str, low: int | None = 0, high: int | None = None, *, unit: str = "") -> int:
+    """``value`` as an ``int`` in ``[low, high]``.
+
+    Raises:
+        TypeError: Not a whole number (floats, booleans and strings are refused).
+        ValueError: Outside ``[low, high]``.
+    """
+    allowed = f"a whole number {_range(low, high, unit)}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what} must be {allowed}; got {value!r:.60}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{what} must be {allowed}; got {value!r}")
+    return int(value)
+
+
+def finite_number(value: Any, what: str, low: float | None = None, high: float | None = None, *,
+                  above: bool = False, unit: str = "") -> float:
+    """``value`` as a finite ``float`` in ``[low, high]`` (``above``: strictly more than ``low``).
+
+    Raises:
+        TypeError: Not a real number (booleans and strings are refused).
+        ValueError: NaN, infinite or outside the range.
+    """
+    span = (f"> {low:g}{' ' + unit if unit else ''}" + (f" and ≤ {high:g}" if high is not None else "")
+            if above else _range(low, high, unit))
+    allowed = f"a finite number {span}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{what} must be {allowed}; got {value!r:.60}")
+    number = float(value)
+    if not math.isfinite(number) or (low is not None and (number <= low if above else number < low)) or (
+            high is not None and number > high):
+        raise ValueError(f"{what} must be {allowed}; got {value!r}")
+    return number
 
 
 class MissingFile(FileNotFoundError, ValueError):

@@ -210,7 +210,7 @@ NUMBERS = st.one_of(st.floats(-10, 10), st.integers(-5, 5), st.floats(allow_nan=
 @FAST
 @given(VALUES, NUMBERS, NUMBERS)
 def test_scale_gives_palette_indices_or_a_clear_error(values, low, high):
-    from cnn_widgets.render.pictures import scale
+    from cnn_widgets.render import scale
 
     try:
         levels = scale(values, low, high)
@@ -226,7 +226,7 @@ def test_scale_gives_palette_indices_or_a_clear_error(values, low, high):
        st.one_of(st.none(), st.tuples(NUMBERS, NUMBERS), st.just((0.0, 0.0))),
        st.one_of(st.none(), st.integers(-2, 7)), st.one_of(st.integers(-1, 3), st.floats(allow_nan=True)))
 def test_mosaic_and_png_or_a_clear_error(maps, normalize, value_range, columns, gap):
-    from cnn_widgets.render.pictures import mosaic, to_png
+    from cnn_widgets.render import mosaic, to_png
 
     try:
         tiles = mosaic(maps, normalize=normalize, value_range=value_range, columns=columns, gap=gap)
@@ -245,7 +245,7 @@ def test_mosaic_and_png_or_a_clear_error(maps, normalize, value_range, columns, 
 @FAST
 @given(COORDINATES, COORDINATES)
 def test_locating_a_pointer_never_fails_unclearly(x, y):
-    from cnn_widgets.render.pictures import mosaic
+    from cnn_widgets.render import mosaic
 
     tiles = mosaic(np.ones((3, 3, 5), np.float32), columns=3)
     try:
@@ -261,11 +261,11 @@ def test_locating_a_pointer_never_fails_unclearly(x, y):
 
 @FAST
 @given(VALUES, NUMBERS)
-def test_contrast_is_a_grey_picture_or_a_clear_error(image, enhance):
-    from cnn_widgets.render.pictures import contrast
+def test_contrast_is_a_grey_picture_or_a_clear_error(image, contrast):
+    from cnn_widgets.render import stretch
 
     try:
-        grey = contrast(image, enhance)
+        grey = stretch(image, contrast)
     except Exception as error:  # noqa: BLE001
         clear_error(error)
         return
@@ -280,7 +280,7 @@ def test_contrast_is_a_grey_picture_or_a_clear_error(image, enhance):
                             hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5))),
        st.one_of(st.sampled_from(["grey", "jet", "diverging", "viridis"]), st.just("nope"), st.integers(), st.none()))
 def test_to_png_encodes_palette_indices_or_a_clear_error(indices, colormap):
-    from cnn_widgets.render.pictures import to_png
+    from cnn_widgets.render import to_png
 
     try:
         png = to_png(indices, colormap)
@@ -410,12 +410,12 @@ FCP_BAD = {"labels": st.one_of(st.lists(st.integers(-1, 4), max_size=12), st.lis
 @settings(max_examples=max(EXAMPLES // 2, 10), deadline=None)
 @given(all_good_but_one(FCP_GOOD, FCP_BAD))
 def test_fcp_compares_two_classes_or_refuses(arguments):
-    from cnn_widgets.methods.fcp import compare
+    from cnn_widgets.methods.fcp import compare_classes
 
     labels = np.asarray(arguments["labels"])
     images = np.random.default_rng(0).random((max(len(labels), 1), 8, 8)).astype(np.float32)
     try:
-        result = compare(tiny_model(), images, labels, arguments["layer"], arguments["classes"],
+        result = compare_classes(tiny_model(), images, labels, arguments["layer"], arguments["classes"],
                          batch_size=arguments["batch_size"])
     except Exception as error:  # noqa: BLE001
         clear_error(error)
@@ -429,7 +429,7 @@ def test_fcp_compares_two_classes_or_refuses(arguments):
 @FAST
 @given(images())
 def test_live_model_shows_an_error_and_keeps_its_last_good_state(array):
-    from cnn_widgets.session.live import LiveModel
+    from cnn_widgets.session import LiveModel
 
     live = LiveModel(tiny_model())
     live.image = np.full((8, 8), 0.5, np.float32)

@@ -261,7 +261,7 @@ def test_every_picture_of_the_deck_is_inline_and_the_live_slide_keeps_its_state(
 
 # ---------------------------------------------------------------------- widgets frozen into pictures
 def _png() -> bytes:
-    from cnn_widgets.render.pictures import to_png
+    from cnn_widgets.render import to_png
 
     import numpy as np
 

@@ -98,7 +98,7 @@ def _check_files(args: argparse.Namespace) -> None:
 
 
 def _load_model(path: str | None):  # -> CNNModel, typed loosely to keep TF out of import
-    from ..model.wrapper import CNNModel
+    from ..model import CNNModel
 
     return CNNModel.default() if path is None else CNNModel.load(path)
 
@@ -117,7 +117,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from ..data.mnist import load_mnist
-    from ..model.wrapper import TrainingProgress, keras, mnist_cnn, tf  # the quiet import: no TensorFlow start-up lines
+    from ..model import TrainingProgress, mnist_cnn
+    from ..model.backend import keras, tf  # the quiet import: no TensorFlow start-up lines
 
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)  # a bad file fails before anything starts
     keras.utils.set_random_seed(args.seed)
@@ -229,7 +230,7 @@ class _StepBar:
     """Prints a progress bar for an OIP run (the OIP callback protocol)."""
 
     def on_begin(self, maps, steps: int) -> None:
-        from ..model.wrapper import keras
+        from ..model.backend import keras
 
         self.bar = keras.utils.Progbar(steps, stateful_metrics=["objective"])
 
@@ -249,7 +250,7 @@ def _cmd_oip(args: argparse.Namespace) -> int:
     out = Path(args.out)
     data = None
     if not args.no_data:
-        from ..session.session import DataProvider
+        from ..data import DataProvider
 
         test_set = DataProvider(model).test_set  # the shipped MNIST test split, for models that take it
         data = None if test_set is None else test_set.images
@@ -283,9 +284,9 @@ def _cmd_oip(args: argparse.Namespace) -> int:
         which = None if atlas else args.map
         zoom = args.zoom or (3 if atlas else 8)
         if gif:
-            result.save_gif(out, which, enhance=args.contrast, zoom=zoom)
+            result.save_gif(out, which, contrast=args.contrast, zoom=zoom)
         else:
-            result.save_png(out, which, enhance=args.contrast, zoom=zoom)
+            result.save_png(out, which, contrast=args.contrast, zoom=zoom)
         first, last = float(result.history[0].mean()), float(result.history[-1].mean())
         print(f"objective {first:.3f} → {last:.3f}; wrote {out}")
     revived = sorted({int(m) for m, how in zip(result.maps, result.revival) if how not in ("", "dead")})

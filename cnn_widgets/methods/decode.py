@@ -153,9 +153,9 @@ class ResponseError:
 
 def _chain(model: Any, layer: str) -> list[Any]:
     """The Keras layers from the first one up to ``layer``, which must form a chain."""
-    from ..model.wrapper import keras
+    from ..model.backend import keras
 
-    from ..model.layers import _inbound_names
+    from ..model.layers import inbound_names
 
     info = model.layer(layer)
     if not info.is_spatial:
@@ -168,7 +168,7 @@ def _chain(model: Any, layer: str) -> list[Any]:
     while name not in inputs:
         item = net.get_layer(name)
         chain.append(item)
-        parents = _inbound_names(item)
+        parents = inbound_names(item)
         if len(parents) != 1:
             raise ValueError(f"filter decoding needs a chain of layers; {name!r} has {len(parents)} inputs")
         name = parents[0]
@@ -198,7 +198,7 @@ def decode_filters(model: Any, layer: str, unpool: str = "nearest",
         ValueError: Unknown layer, a layer without maps (dense), an unknown
             unpooling mode, or a layer decoding cannot pass.
     """
-    from ..model.wrapper import tf
+    from ..model.backend import tf
 
     if unpool not in UNPOOL_MODES:
         raise ValueError(f"unknown unpooling mode {unpool!r}; choose one of {', '.join(UNPOOL_MODES)}")
@@ -254,7 +254,7 @@ def place(model: Any, decoded: DecodedFilters, map_index: int, row: int = 0, col
 
 def _correlate(model: Any, decoded: DecodedFilters, images: np.ndarray) -> np.ndarray:
     """Each image correlated with each decoded filter at the cells of the layer: (N, h, w, maps)."""
-    from ..model.wrapper import tf
+    from ..model.backend import tf
 
     info = model.layer(decoded.layer)
     rows, cols = info.output_shape[0], info.output_shape[1]
@@ -282,14 +282,14 @@ def _unit(values: np.ndarray) -> np.ndarray:
 def _response(model: Any, layer: str, batch: np.ndarray) -> np.ndarray:
     """The network's response of ``layer``; for a conv layer, before its activation
     function (as in the paper, whose LeNet has ReLU as layers of their own)."""
-    from ..model.wrapper import tf
+    from ..model.backend import tf
 
-    from ..model.layers import _inbound_names
+    from ..model.layers import inbound_names
 
     item = model.keras_model.get_layer(layer)
     if type(item).__name__ != "Conv2D" or getattr(item.activation, "__name__", "") == "linear":
         return model.activations(batch, layer)[layer]
-    (parent,) = _inbound_names(item)
+    (parent,) = inbound_names(item)
     below = (model.standardize(batch) if parent not in model.layer_names
              else model.activations(batch, parent)[parent])
     out = tf.nn.conv2d(below, tf.convert_to_tensor(item.kernel), item.strides, item.padding.upper(),

@@ -235,7 +235,7 @@ def compare_patterns(layer: str, a: ClassPattern, b: ClassPattern) -> FCPCompari
     )
 
 
-def compare(
+def compare_classes(
     model: Any,
     images: Any,
     labels: Any,

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..render.pictures import mosaic
+from ..render import mosaic
 
 __all__ = ["FilterMatch", "layer_filters", "match_filters"]
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..render.pictures import mosaic
+from ..render import mosaic
 
 __all__ = ["MultiplySum", "ShapeRun", "filters_take_shape"]
 
@@ -119,7 +119,7 @@ class ShapeRun:
 
     def gif_bytes(self, *, zoom: int = 4, duration_ms: int = 150, hold_ms: int = 1500) -> bytes:
         """The emergence of the filters as an animated GIF."""
-        from ..render.pictures import animated_gif, palette_image
+        from ..render import animated_gif, palette_image
 
         if isinstance(zoom, bool) or not isinstance(zoom, (int, np.integer)) or not 1 <= zoom <= 32:
             raise ValueError(f"zoom must be an integer 1–32; got {zoom!r}")

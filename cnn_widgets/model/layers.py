@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LayerInfo", "describe_layers", "format_table"]
+__all__ = ["LayerInfo", "describe_layers", "format_table", "inbound_names", "layer_parameters"]
 
 #: Keras layers that slide a window over the image (kernel, strides, padding).
 _WINDOW_LAYERS = {
@@ -131,7 +131,7 @@ def _pad_before(padding: str, size_in: int | None, size_out: int | None, kernel:
     return float(total // 2)
 
 
-def _inbound_names(layer: Any) -> list[str]:
+def inbound_names(layer: Any) -> list[str]:
     """Names of the layers that feed ``layer`` (first call of the layer)."""
     import keras
 
@@ -181,7 +181,7 @@ def describe_layers(keras_model: Any) -> list[LayerInfo]:
         kind = type(layer).__name__
         out_shape = tuple(layer.output.shape[1:])
         in_shape = tuple(keras.tree.flatten(layer.input)[0].shape[1:])
-        parents = [geometry.get(n) for n in _inbound_names(layer)] or [previous]
+        parents = [geometry.get(n) for n in inbound_names(layer)] or [previous]
         if any(p is None for p in parents):
             parent = None
         else:
@@ -266,3 +266,40 @@ def format_table(rows: list[LayerInfo]) -> str:
         for line in lines
     ]
     return "\n".join(aligned)
+
+
+def layer_parameters(keras_model: Any, name: str, known: Any) -> dict[str, Any]:
+    """What one layer computes, as plain numbers (the cell inspector redoes it in NumPy).
+
+    Returns:
+        ``kind`` (Keras class name), ``inputs`` (names of the layers feeding it;
+        empty for the image), ``activation`` (``"linear"`` when none) and, by
+        kind, ``kernel``/``bias`` (NumPy; ``bias`` None without one),
+        ``strides``, ``padding``, ``dilation`` (Conv2D), ``pool_size``,
+        ``strides``, ``padding`` (pooling).
+
+    Args:
+        keras_model: The Keras model.
+        name: A layer of it (checked by the caller).
+        known: The layer names the table lists (inputs from elsewhere are left out).
+    """
+    import keras
+
+    layer = keras_model.get_layer(name)
+    config = layer.get_config()
+    activation = config.get("activation", "linear")
+    params: dict[str, Any] = {
+        "kind": type(layer).__name__,
+        "inputs": [n for n in inbound_names(layer) if n in known],
+        "activation": activation if isinstance(activation, str) else str(activation),
+    }
+    weights = [np.asarray(w, np.float32) for w in layer.get_weights()]
+    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+        params["kernel"] = weights[0]
+        params["bias"] = weights[1] if len(weights) > 1 else None
+    for key in ("strides", "padding", "dilation_rate", "pool_size", "groups"):
+        if key in config:
+            value = config[key]
+            params["dilation" if key == "dilation_rate" else key] = (
+                tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else value)
+    return params

@@ -1,19 +1,27 @@
-"""The widgets. None of them imports TensorFlow: they talk to a model wrapper."""
+"""The widgets: views over one session. None of them imports TensorFlow.
 
+- ``live/`` — what follows the drawing: the pad, map grids, the dense view, the
+  probabilities, the receptive field;
+- ``panels/`` — the dashboard's tabs: OIP, FCP, filters, training, inside a cell,
+  mistakes, "A rather than B";
+- :class:`Explorer` — a session plus a layout of all of them.
+"""
+
+from .live.dense_view import DenseView
+from .live.map_grid import MapGrid
+from .live.pad import DigitPad
+from .live.probability_bars import ProbabilityBars
 from .panels.cell_inspector import CellInspector
 from .panels.confusion_browser import ConfusionBrowser
-from .live.dense_view import DenseView
-from .live.pad import DigitPad
 from .panels.fcp_compare import FCPCompare
 from .panels.filter_gallery import FilterGallery, ReceptiveField
 from .panels.filters_take_shape import FiltersTakeShape
-from .live.map_grid import MapGrid
 from .panels.oip_explorer import OIPExplorer
-from .live.probability_bars import ProbabilityBars
 from .panels.saliency_view import SaliencyView
 from .panels.training_history import TrainingHistory
 from .panels.training_lab import TrainingLab
+from .explorer import Explorer  # noqa: E402  (last: it lays out the others)
 
-__all__ = ["DigitPad", "MapGrid", "DenseView", "ProbabilityBars", "OIPExplorer", "FCPCompare",
-           "FilterGallery", "ReceptiveField", "TrainingLab", "CellInspector", "ConfusionBrowser", "SaliencyView",
-           "FiltersTakeShape", "TrainingHistory"]
+__all__ = ["CellInspector", "ConfusionBrowser", "DenseView", "DigitPad", "Explorer", "FCPCompare", "FilterGallery",
+           "FiltersTakeShape", "MapGrid", "OIPExplorer", "ProbabilityBars", "ReceptiveField", "SaliencyView",
+           "TrainingHistory", "TrainingLab"]

@@ -12,7 +12,8 @@ from typing import Any, Callable
 import ipywidgets as widgets
 import traitlets
 
-from ..session.session import Session
+from ..session import Session
+
 from . import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
                       ReceptiveField, TrainingHistory)
 from . import CellInspector, ConfusionBrowser, SaliencyView  # looking inside

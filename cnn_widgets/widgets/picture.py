@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 from ipycanvas import Canvas, hold_canvas
 
-from ..render.pictures import Mosaic, to_png
+from ..render import Mosaic, to_png
 
 __all__ = ["Picture", "STYLE", "size", "style", "zoom_for"]
 
@@ -79,7 +79,7 @@ class Picture(widgets.GridBox):
         self.image.value = png
 
     def show_indices(self, indices: np.ndarray, colormap: str, width: int) -> None:
-        """Show palette indices (e.g. a :class:`~cnn_widgets.render.pictures.Mosaic`'s) in
+        """Show palette indices (e.g. a :class:`~cnn_widgets.render.Mosaic`'s) in
         ``colormap``, enlarged to about ``width`` screen pixels."""
         self.show(to_png(indices, colormap), (indices.shape[1], indices.shape[0]),
                   zoom_for(indices.shape[1], width))

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..session.session import Session
+from ..session import Session
 
 __all__ = ["Picker", "SessionView", "StatusLine", "Tabs", "Toggles", "WholeNumber", "close_tree", "finite_only",
            "keep_in_step"]
@@ -71,7 +71,7 @@ class SessionView:
         super().__init__(*args, **kwargs)
 
     def _attach(self, source: Any) -> Session:
-        from ..session.live import LiveModel
+        from ..session import LiveModel
 
         # A view made from a model (or nothing) owns the session it makes; one made
         # from a session or a live model shares it with the other views.

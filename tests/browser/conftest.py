@@ -7,7 +7,6 @@ is set (CI sets it, after installing Chromium), where that is a failure.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -127,7 +126,7 @@ def explorer_server(tmp_path_factory) -> Iterator[VoilaServer]:
 PAD_NOTEBOOK = """\
 import ipywidgets as widgets, traitlets
 from cnn_widgets import CNNModel, DigitPad
-from cnn_widgets.session.live import LiveModel
+from cnn_widgets.session import LiveModel
 
 model = CNNModel.default()
 live = LiveModel(model)

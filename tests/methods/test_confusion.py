@@ -18,7 +18,7 @@ def _numpy_confusion(model, images, labels):
 @pytest.fixture(scope="module")
 def tiny_rgb():
     from cnn_widgets import CNNModel
-    from cnn_widgets.session.session import DataSet
+    from cnn_widgets.data import DataSet
 
     model = CNNModel(make_tiny_cnn(channels=3, classes=3, seed=3), mean=0.5, std=0.25)
     rng = np.random.default_rng(7)

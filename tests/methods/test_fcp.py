@@ -8,7 +8,7 @@ import pytest
 
 from cnn_widgets import CNNModel
 from cnn_widgets.data.mnist import mnist_test_split
-from cnn_widgets.methods.fcp import class_patterns, compare
+from cnn_widgets.methods.fcp import class_patterns, compare_classes
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +41,12 @@ def test_means_equal_numpy_means_of_the_activations(lights, rng):
 
 def test_a_class_that_lights_one_map_ranks_that_map_first(lights, rng):
     images, labels = _data(rng)
-    result = compare(lights, images, labels, "maps", (0, 1))
+    result = compare_classes(lights, images, labels, "maps", (0, 1))
     assert result.map_ranking[0] == 1 and result.map_scores[1] > 3
     np.testing.assert_allclose(result.difference, result.a.mean - result.b.mean)
     (node, score), *_ = result.node_ranking(1)
     assert node[2] == 1 and score > 2
-    reverse = compare(lights, images, labels, "maps", (1, 0))
+    reverse = compare_classes(lights, images, labels, "maps", (1, 0))
     assert reverse.map_ranking[0] == 1 and reverse.map_scores[1] < -3
     assert result.position(result.a.mean) == pytest.approx(1.0)
     assert result.position(result.b.mean) == pytest.approx(0.0)
@@ -57,7 +57,7 @@ def test_cohen_d_by_hand(lights):
     b = np.zeros((3, 4, 4, 3), np.float32)
     a[..., 0] = np.array([0.2, 0.4, 0.6])[:, None, None]
     b[..., 0] = np.array([0.1, 0.2, 0.3])[:, None, None]
-    result = compare(lights, np.concatenate([a, b]), np.array([0, 0, 0, 1, 1, 1]), "maps", (0, 1))
+    result = compare_classes(lights, np.concatenate([a, b]), np.array([0, 0, 0, 1, 1, 1]), "maps", (0, 1))
     pooled = np.sqrt((np.var([0.2, 0.4, 0.6], ddof=1) * 2 + np.var([0.1, 0.2, 0.3], ddof=1) * 2) / 4)
     assert result.map_scores[0] == pytest.approx((0.4 - 0.2) / pooled, rel=1e-4)
     assert result.map_scores[2] == 0  # no spread, no difference
@@ -66,7 +66,7 @@ def test_cohen_d_by_hand(lights):
 def test_dense_layers_compare_too():
     model = CNNModel.default()
     x, y = mnist_test_split()
-    result = compare(model, x[:3000], y[:3000], "dense", (4, 9))
+    result = compare_classes(model, x[:3000], y[:3000], "dense", (4, 9))
     assert result.a.mean.shape == (70,) and result.map_scores.shape == (70,)
 
 
@@ -85,22 +85,22 @@ def test_bad_input_is_a_clear_error(lights, rng, kwargs, message):
     arguments = dict(images=images, labels=labels, layer="maps", classes=(0, 1))
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        compare(lights, arguments["images"], arguments["labels"], arguments["layer"], arguments["classes"])
+        compare_classes(lights, arguments["images"], arguments["labels"], arguments["layer"], arguments["classes"])
 
 
 def test_a_class_without_images(lights, rng):
     images, labels = _data(rng)
     labels[labels == 2] = 1
     with pytest.raises(ValueError, match="class 2 .* has no images"):
-        compare(lights, images, labels, "maps", (0, 2))
+        compare_classes(lights, images, labels, "maps", (0, 2))
 
 
 def test_real_test_set_4_vs_9_is_stable_under_reordering():
     model = CNNModel.default()
     x, y = mnist_test_split()
-    first = compare(model, x, y)
+    first = compare_classes(model, x, y)
     order = np.random.default_rng(0).permutation(len(y))
-    again = compare(model, x[order], y[order])
+    again = compare_classes(model, x[order], y[order])
     assert first.a.count == int((y == 4).sum()) and first.b.count == int((y == 9).sum())
     assert first.a.mean.shape == (3, 3, 128)
     np.testing.assert_array_equal(first.map_ranking[:10], again.map_ranking[:10])

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cnn_widgets import CNNModel, mnist_cnn
-from cnn_widgets.model.wrapper import TrainingProgress
+from cnn_widgets.model import TrainingProgress
 
 from ..conftest import make_tiny_cnn, stripes
 
@@ -222,8 +222,8 @@ def test_unknown_layer_lists_the_valid_ones(tiny_keras):
     [
         ({"layers": 5}, TypeError, "layers must be a layer name, a list of names or None; got int.*conv, pool"),
         ({"layers": ["conv", 5]}, ValueError, "unknown layer 5"),
-        ({"batch_size": 0}, ValueError, "batch_size must be ≥ 1; got 0"),
-        ({"batch_size": -3}, ValueError, "batch_size must be ≥ 1"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a whole number ≥ 1; got 0"),
+        ({"batch_size": -3}, ValueError, "batch_size must be a whole number ≥ 1; got -3"),
         ({"batch_size": 2.5}, TypeError, "batch_size must be a whole number"),
         ({"batch_size": True}, TypeError, "batch_size must be a whole number"),
     ],
@@ -418,7 +418,7 @@ def test_training_can_be_cancelled(rng):
 
 
 def test_shifted_batches_are_deterministic_and_shift_the_content():
-    from cnn_widgets.model.wrapper import _ShiftedBatches
+    from cnn_widgets.model.fitting import _ShiftedBatches
 
     x = np.zeros((10, 6, 6, 1), np.float32)
     x[:, 2:4, 2:4] = 1.0

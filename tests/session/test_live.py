@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cnn_widgets import CNNModel
-from cnn_widgets.session.live import LatestWins, LiveModel
+from cnn_widgets.session import LatestWins, LiveModel
 
 from ..conftest import make_tiny_cnn
 

@@ -8,7 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from cnn_widgets.session.session import Cancelled, DataSet, Session, Worker
+from cnn_widgets.session import Cancelled, Session, Worker
+
+from cnn_widgets.data import DataSet
 
 from ..conftest import make_tiny_cnn
 
@@ -234,7 +236,7 @@ def test_retraining_makes_the_oip_follow_the_new_standardisation(rng):
 
 
 def test_bad_live_models_and_observers_are_refused(tiny):
-    from cnn_widgets.session.live import LiveModel
+    from cnn_widgets.session import LiveModel
 
     with pytest.raises(TypeError, match="live must be a LiveModel"):
         Session(tiny, live=5)

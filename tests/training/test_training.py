@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from cnn_widgets import CNNModel
-from cnn_widgets.training.snapshots import (FASHION_CLASSES, Replay, SnapshotPlan, SnapshotRecorder, fashion_cnn,
-                                  reinitialize, train_with_snapshots, training_data)
+from cnn_widgets.data import training_data
+from cnn_widgets.model import FASHION_CLASSES, fashion_cnn, reinitialize
+from cnn_widgets.training import Replay, SnapshotPlan, SnapshotRecorder, train_with_snapshots
 
 from ..conftest import make_tiny_cnn, stripes
 
@@ -67,10 +68,10 @@ def test_replay_frames_are_what_was_recorded_at_the_planned_points():
     assert last.decoded.shape == (4, 3, 3, 1) and last.oip.shape == (8, 8, 1) and last.maps.shape == (6, 6, 4)
     assert sorted(last.ranking.tolist()) == [0, 1, 2, 3]
     assert abs(last.scores[last.ranking[0]]) >= abs(last.scores[last.ranking[-1]])
-    from cnn_widgets.methods.fcp import compare  # the ranking is fcp's Cohen's d on the probe images
+    from cnn_widgets.methods.fcp import compare_classes  # the ranking is fcp's Cohen's d on the probe images
 
     chosen = np.isin(probe_y, (0, 1))
-    reference = compare(model, probe_x[chosen], probe_y[chosen], "conv", (0, 1))
+    reference = compare_classes(model, probe_x[chosen], probe_y[chosen], "conv", (0, 1))
     np.testing.assert_allclose(last.scores, reference.map_scores, rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(last.ranking, reference.map_ranking)
     assert run.snapshot_seconds == pytest.approx(sum(f.seconds for f in replay.frames))
@@ -299,7 +300,7 @@ def test_fashion_notebook_runs_every_view_when_the_data_file_is_there(mnist_path
 
 
 def test_a_touched_pause_gate_holds_training_until_released():
-    from cnn_widgets.training.snapshots import PauseGate
+    from cnn_widgets.session import PauseGate
 
     gate = PauseGate(hold_s=3600)
     assert not gate.is_set()

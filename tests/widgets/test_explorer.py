@@ -13,7 +13,7 @@ from cnn_widgets import CNNModel, Explorer, MapGrid
 import pytest
 import traitlets
 
-from cnn_widgets.session.session import Session
+from cnn_widgets.session import Session
 
 from ..conftest import REPO
 from .conftest import wire  # noqa: F401  (fixture)

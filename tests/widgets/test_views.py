@@ -7,8 +7,9 @@ import pytest
 import traitlets
 
 from cnn_widgets import CNNModel
-from cnn_widgets.session.live import LiveModel
-from cnn_widgets.render.pictures import default_columns
+from cnn_widgets.session import LiveModel
+
+from cnn_widgets.render import default_columns
 from cnn_widgets.widgets import DenseView, ProbabilityBars
 
 from ..conftest import make_tiny_cnn

@@ -38,7 +38,6 @@ correlation of OIPs grown from different seeds (1 for identical images).
 
 from __future__ import annotations
 
-import io
 import math
 import numbers
 import threading
@@ -50,15 +49,12 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from ...checks import checked_output
-from ...render.pictures import MAX_ENHANCE, animated_gif, contrast, mosaic
+from ...render import animated_gif, check_contrast, grey_frame, grey_png, mosaic, stretch
 
 __all__ = ["OIPResult", "OIPSeries", "NodeSweep", "OIPCallbacks", "optimize", "series", "node_sweep",
-           "consistency", "pattern_picture", "wavelength_noise", "check_enhance",
+           "consistency", "pattern_picture", "wavelength_noise", "check_contrast",
            "layer_statistics"]
 
-#: Largest pixel enlargement of a saved picture, and largest side of one, in pixels.
-MAX_ZOOM = 64
-MAX_SIDE = 8192
 #: Largest gradient-ascent step, in stds of the training data per pixel.
 MAX_STEP_SIZE = 10.0
 _MONOTONE = {"relu", "relu6", "elu", "selu", "leaky_relu", "sigmoid", "tanh", "softplus", "hard_sigmoid"}  # activations f with max(f(z)) = f(max z): a max-pool commutes with them
@@ -90,19 +86,6 @@ def _positive(value: Any, what: str) -> float:
             or value <= 0:
         raise ValueError(f"{what} must be a finite number > 0; got {value!r}")
     return float(value)
-
-
-def check_enhance(enhance: Any) -> float:
-    """A display contrast: a number in 0–``MAX_ENHANCE`` (0 = plain).
-
-    Raises:
-        ValueError: NaN, infinite, negative or not a number.
-    """
-    if isinstance(enhance, (bool, np.bool_)) or not isinstance(enhance, numbers.Real) \
-            or not math.isfinite(enhance) or not 0 <= enhance <= MAX_ENHANCE:
-        raise ValueError(f"enhance (the display contrast) must be a finite number ≥ 0, at most {MAX_ENHANCE} "
-                         f"(0 = plain); got {enhance!r}")
-    return float(enhance)
 
 
 def _check_maps(maps: Any, layer: str, count: int) -> np.ndarray:
@@ -245,7 +228,7 @@ class OIPResult:
             raise ValueError(f"map {map_index} was not optimised; this result has maps {self.maps.tolist()}")
         return int(found[0])
 
-    def picture(self, map_index: int | None = None, *, frame: int = -1, enhance: float = 0.0,
+    def picture(self, map_index: int | None = None, *, frame: int = -1, contrast: float = 0.0,
                 columns: int | None = None) -> np.ndarray:
         """Grey levels in [0, 1] of one map's pattern, or of all images as a mosaic.
 
@@ -254,7 +237,7 @@ class OIPResult:
         Args:
             map_index: A map of :attr:`maps`; ``None`` for the mosaic of all images.
             frame: Which frame (default: the last, i.e. the final images).
-            enhance: Contrast enhancement (display only; see :func:`cnn_widgets.render.pictures.contrast`).
+            contrast: Contrast enhancement (display only; see :func:`cnn_widgets.render.stretch`).
             columns: Mosaic columns.
         """
         count = len(self.frames)
@@ -266,64 +249,64 @@ class OIPResult:
             position = self._position(map_index)
             images, marked, corner = (images[position:position + 1], marked[position:position + 1],
                                       corner[position:position + 1])
-        return pattern_picture(images, enhance, columns=columns, marked=marked, corner=corner)
+        return pattern_picture(images, contrast, columns=columns, marked=marked, corner=corner)
 
-    def save_png(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
+    def save_png(self, path: str | Path, map_index: int | None = None, *, contrast: float = 0.0,
                  zoom: int = 8, columns: int | None = None) -> Path:
         """Save one map's pattern, or the mosaic of all images (``map_index=None``), as PNG."""
         path = checked_output(path, (".png",), "PNG path")
-        path.write_bytes(self.png_bytes(map_index, enhance=enhance, zoom=zoom, columns=columns))
+        path.write_bytes(self.png_bytes(map_index, contrast=contrast, zoom=zoom, columns=columns))
         return path
 
-    def png_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8,
+    def png_bytes(self, map_index: int | None = None, *, contrast: float = 0.0, zoom: int = 8,
                   columns: int | None = None) -> bytes:
         """One map's pattern, or the mosaic, as PNG bytes, enlarged ``zoom`` times."""
-        return _png_bytes(self.picture(map_index, enhance=enhance, columns=columns), zoom)
+        return grey_png(self.picture(map_index, contrast=contrast, columns=columns), zoom)
 
-    def save_gif(self, path: str | Path, map_index: int | None = None, *, enhance: float = 0.0,
+    def save_gif(self, path: str | Path, map_index: int | None = None, *, contrast: float = 0.0,
                  zoom: int = 8, duration_ms: int = 120, hold_ms: int = 1200, columns: int | None = None) -> Path:
         """Save the emergence as an animated GIF: one frame per recorded step.
 
         Args:
             path: Where to write.
             map_index: One map; ``None`` animates the mosaic of all images.
-            enhance: Contrast enhancement of every frame.
+            contrast: Contrast enhancement of every frame.
             zoom: Pixel enlargement.
             duration_ms: Time per frame.
             hold_ms: Time the last frame stays before the loop restarts.
             columns: Mosaic columns.
         """
         path = checked_output(path, (".gif",), "GIF path")
-        path.write_bytes(self.gif_bytes(map_index, enhance=enhance, zoom=zoom, duration_ms=duration_ms,
+        path.write_bytes(self.gif_bytes(map_index, contrast=contrast, zoom=zoom, duration_ms=duration_ms,
                                         hold_ms=hold_ms, columns=columns))
         return path
 
-    def gif_bytes(self, map_index: int | None = None, *, enhance: float = 0.0, zoom: int = 8,
+    def gif_bytes(self, map_index: int | None = None, *, contrast: float = 0.0, zoom: int = 8,
                   duration_ms: int = 120, hold_ms: int = 1200, columns: int | None = None) -> bytes:
         """The emergence GIF as bytes (Pillow writes it)."""
-        return _gif_bytes([self.picture(map_index, frame=index, enhance=enhance, columns=columns)
+        return _gif_bytes([self.picture(map_index, frame=index, contrast=contrast, columns=columns)
                            for index in range(len(self.frames))], zoom, duration_ms, hold_ms)
 
 
 class _GridPicture:
-    """PNG and GIF output for a class with ``picture(enhance, frame=...)`` and ``result``."""
+    """PNG and GIF output for a class with ``picture(contrast, frame=...)`` and ``result``."""
 
     result: "OIPResult"
 
-    def png_bytes(self, enhance: float = 0.0, zoom: int = 4) -> bytes:
+    def png_bytes(self, contrast: float = 0.0, zoom: int = 4) -> bytes:
         """The picture as PNG bytes."""
-        return _png_bytes(self.picture(enhance), zoom)
+        return grey_png(self.picture(contrast), zoom)
 
-    def save_png(self, path: str | Path, enhance: float = 0.0, zoom: int = 4) -> Path:
+    def save_png(self, path: str | Path, contrast: float = 0.0, zoom: int = 4) -> Path:
         """Save the picture as PNG."""
         path = checked_output(path, (".png",), "PNG path")
-        path.write_bytes(self.png_bytes(enhance, zoom))
+        path.write_bytes(self.png_bytes(contrast, zoom))
         return path
 
-    def gif_bytes(self, enhance: float = 0.0, zoom: int = 4, duration_ms: int = 120,
+    def gif_bytes(self, contrast: float = 0.0, zoom: int = 4, duration_ms: int = 120,
                   hold_ms: int = 1200) -> bytes:
         """The emergence (one frame per recorded step) as GIF bytes."""
-        return _gif_bytes([self.picture(enhance, frame=index) for index in range(len(self.result.frames))],
+        return _gif_bytes([self.picture(contrast, frame=index) for index in range(len(self.result.frames))],
                           zoom, duration_ms, hold_ms)
 
 
@@ -367,10 +350,10 @@ class OIPSeries(_GridPicture):
         m, n = len(self.wavelengths), len(self.seeds)
         return self.result.alive[:m * n].reshape(m, n)
 
-    def picture(self, enhance: float = 0.0, *, frame: int = -1) -> np.ndarray:
+    def picture(self, contrast: float = 0.0, *, frame: int = -1) -> np.ndarray:
         """Grey levels of the grid: one row per wavelength, one column per seed."""
         m, n = len(self.wavelengths), len(self.seeds)
-        return pattern_picture(self.result.frames[frame][:m * n], enhance, columns=n,
+        return pattern_picture(self.result.frames[frame][:m * n], contrast, columns=n,
                                marked=~self.result.alive[:m * n], always_mosaic=True)
 
     def summary(self) -> list[str]:
@@ -412,10 +395,10 @@ class NodeSweep(_GridPicture):
         """True when every position of the map was grown (the picture is the map's grid)."""
         return len(self.positions) == self.shape[0] * self.shape[1]
 
-    def picture(self, enhance: float = 0.0, *, frame: int = -1) -> np.ndarray:
+    def picture(self, contrast: float = 0.0, *, frame: int = -1) -> np.ndarray:
         """Grey levels: the images laid out like the map's nodes (all positions), else in a row."""
         columns = self.shape[1] if self.full_grid else None
-        return pattern_picture(self.result.frames[frame], enhance, columns=columns,
+        return pattern_picture(self.result.frames[frame], contrast, columns=columns,
                                marked=~self.result.alive, always_mosaic=True)
 
 
@@ -448,20 +431,20 @@ def consistency(images: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------------- pictures
-def pattern_picture(images: np.ndarray, enhance: float = 0.0, *, columns: int | None = None,
+def pattern_picture(images: np.ndarray, contrast: float = 0.0, *, columns: int | None = None,
                     marked: np.ndarray | None = None, corner: np.ndarray | None = None,
                     always_mosaic: bool = False) -> np.ndarray:
     """Grey levels in [0, 1] of patterns ``(n, H, W, C)``: one image as it is, several
-    as a mosaic with white gaps; each stretched with :func:`cnn_widgets.render.pictures.contrast`.
+    as a mosaic with white gaps; each stretched with :func:`cnn_widgets.render.stretch`.
 
     Images flagged in ``marked`` (maps without a pattern) are drawn as a black cross
     on grey, so they cannot be taken for a result; those flagged in ``corner`` (maps
     that never fire on the data) keep their pattern with a black corner triangle.
 
     Raises:
-        ValueError: ``enhance`` is NaN, infinite or negative.
+        ValueError: ``contrast`` is NaN, infinite or negative.
     """
-    enhance = check_enhance(enhance)
+    contrast = check_contrast(contrast)
     images = np.asarray(images)
     if images.ndim != 4 or images.dtype.kind not in "uif" or 0 in images.shape:
         raise ValueError(f"images must be an (n, height, width, channels) array of numbers; got shape "
@@ -472,7 +455,7 @@ def pattern_picture(images: np.ndarray, enhance: float = 0.0, *, columns: int | 
         if marked is not None and marked[i]:
             tiles_grey.append(_cross(image.shape))
             continue
-        tile = contrast(image, enhance)
+        tile = stretch(image, contrast)
         if corner is not None and corner[i]:
             tile = _dog_ear(tile)
         tiles_grey.append(tile)
@@ -507,30 +490,10 @@ def _dog_ear(tile: np.ndarray) -> np.ndarray:
     return tile
 
 
-def _grey_image(grey: np.ndarray, zoom: int) -> Any:
-    """Grey levels in [0, 1] → a Pillow image enlarged ``zoom`` times without smoothing."""
-    from PIL import Image
-
-    zoom = _whole(zoom, "zoom", 1, f"a whole number, 1–{MAX_ZOOM}", MAX_ZOOM)
-    height, width = grey.shape[:2]
-    if max(height, width) * zoom > MAX_SIDE:
-        raise ValueError(f"zoom {zoom} makes a {width * zoom}×{height * zoom} px picture; at most {MAX_SIDE} px a "
-                         f"side: use zoom ≤ {max(1, MAX_SIDE // max(height, width))}")
-    picture = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8), mode="L")
-    return picture.resize((picture.width * zoom, picture.height * zoom), Image.Resampling.NEAREST)
-
-
-def _png_bytes(grey: np.ndarray, zoom: int) -> bytes:
-    """Grey levels in [0, 1] → PNG bytes, enlarged ``zoom`` times."""
-    buffer = io.BytesIO()
-    _grey_image(grey, zoom).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _gif_bytes(greys: list[np.ndarray], zoom: int, duration_ms: Any, hold_ms: Any) -> bytes:
     """Grey frames in [0, 1] → an animated GIF (``hold_ms`` on the last frame), looping."""
     duration, hold = _durations(duration_ms, hold_ms)
-    return animated_gif([_grey_image(grey, zoom) for grey in greys], duration, hold)
+    return animated_gif([grey_frame(grey, zoom) for grey in greys], duration, hold)
 
 
 def _durations(duration_ms: Any, hold_ms: Any) -> tuple[int, int]:
@@ -788,7 +751,7 @@ def _run(model: Any, layer: str, maps: np.ndarray, nodes: np.ndarray, seeds: np.
          callbacks: OIPCallbacks | Sequence[OIPCallbacks] | None,
          cancel: threading.Event | None) -> OIPResult:
     """Every item (map, node, seed, wavelength) in one batch: rescue the dead, then ascend."""
-    from ...model.wrapper import tf
+    from ...model.backend import tf
 
     if cancel is not None and not callable(getattr(cancel, "is_set", None)):
         raise TypeError(f"cancel must be a threading.Event (or None); got {type(cancel).__name__}")
@@ -1060,7 +1023,7 @@ class _Engine:
     """Compiled probe / step for one layer of one model, any mix of maps and nodes."""
 
     def __init__(self, model: Any, layer: str, restandardize: bool) -> None:
-        from ...model.wrapper import tf
+        from ...model.backend import tf
 
         net = model.keras_model
         target = net.get_layer(layer)
@@ -1140,7 +1103,7 @@ def _heads(net: Any, target: Any) -> tuple[Callable[[Any, Any], Any], Callable[[
       the pooled pre-activation (max-pooling and the activation commute);
     - anything else: the layer's output, every map computed; no pre-activation (None).
     """
-    from ...model.wrapper import keras
+    from ...model.backend import keras
 
     def plain_conv(layer: Any) -> bool:
         return (type(layer) is keras.layers.Conv2D and layer.groups == 1
@@ -1153,9 +1116,9 @@ def _heads(net: Any, target: Any) -> tuple[Callable[[Any, Any], Any], Callable[[
     if plain_conv(target):
         return _conv_head(net, target), nonlinear(target)
     if type(target) is keras.layers.MaxPooling2D and target.data_format == "channels_last":
-        from ...model.layers import _inbound_names
+        from ...model.layers import inbound_names
 
-        parents = _inbound_names(target)
+        parents = inbound_names(target)
         below = net.get_layer(parents[0]) if len(parents) == 1 else None
         if below is not None and plain_conv(below) and (
                 nonlinear(below) is None or getattr(below.activation, "__name__", "") in _MONOTONE):
@@ -1164,7 +1127,7 @@ def _heads(net: Any, target: Any) -> tuple[Callable[[Any, Any], Any], Callable[[
             padding = target.padding.upper()
 
             def pooled(x: Any, maps: Any) -> Any:
-                from ...model.wrapper import tf
+                from ...model.backend import tf
 
                 own = conv(x, maps)[..., None]
                 return tf.nn.max_pool2d(own, pool, strides, padding)[..., 0]
@@ -1175,7 +1138,7 @@ def _heads(net: Any, target: Any) -> tuple[Callable[[Any, Any], Any], Callable[[
 
 def _all_maps(net: Any, target: Any) -> Callable[[Any, Any], Any]:
     """Image n's map ``maps[n]`` of ``target``, computing every map of the layer."""
-    from ...model.wrapper import keras, tf
+    from ...model.backend import keras, tf
 
     head = keras.Model(net.inputs[0], target.output)
 
@@ -1192,7 +1155,7 @@ def _conv_head(net: Any, target: Any) -> Callable[[Any, Any], Any]:
     The layer below runs as usual; the target convolution is applied with one
     kernel per image (``maps[n]``) on extracted patches.
     """
-    from ...model.wrapper import keras, tf
+    from ...model.backend import keras, tf
 
     below = keras.Model(net.inputs[0], target.input)
     kh, kw = target.kernel_size

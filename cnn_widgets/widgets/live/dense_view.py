@@ -11,7 +11,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ...render.pictures import COLORMAPS, default_columns, mosaic
+from ...render import COLORMAPS, default_columns, mosaic
 from ..picture import Picture, style
 from ..view import SessionView
 

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ...render.pictures import COLORMAPS, Mosaic, mosaic
+from ...render import COLORMAPS, Mosaic, mosaic
 from ..picture import Picture, style
 from ..view import Picker, SessionView, Toggles, keep_in_step
 
@@ -29,7 +29,7 @@ class MapGrid(SessionView, widgets.VBox):
         session: The :class:`~cnn_widgets.session.session.Session` whose drawing to show (or
             its live model, or a model: then the grid makes its own session).
         layer: A layer with maps (conv, pooling); default the first one.
-        colormap: ``"grey"`` or ``"jet"`` (or any name in :data:`cnn_widgets.render.pictures.COLORMAPS`).
+        colormap: ``"grey"`` or ``"jet"`` (or any name in :data:`cnn_widgets.render.COLORMAPS`).
         normalize: ``"layer"``: one scale for all maps, so they compare;
             ``"map"``: each map stretched to its own range.
     """

@@ -22,9 +22,10 @@ import numpy as np
 import traitlets
 
 from ...drawing.ink import Ink
-from ...session.live import LatestWins
+from ...session import LatestWins
+
 from ...drawing.preprocess import to_mnist
-from ...render.pictures import scale, to_png
+from ...render import scale, to_png
 from ..picture import style
 from ..view import Picker, StatusLine
 

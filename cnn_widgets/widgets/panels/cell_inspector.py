@@ -12,7 +12,7 @@ import numpy as np
 import traitlets
 
 from ...methods.cells import CellExplanation, check_cell, cell_shape, explain_cell, supported_layers
-from ...render.pictures import default_columns, mosaic
+from ...render import default_columns, mosaic
 from ..picture import Picture, size, style
 from .saliency_view import image_png
 from ..view import Picker, SessionView, StatusLine

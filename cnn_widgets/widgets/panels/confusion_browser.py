@@ -11,8 +11,9 @@ import numpy as np
 import traitlets
 
 from ...methods.confusion import Confusion, confusion_matrix
-from ...render.pictures import mosaic
-from ...session.session import Job
+from ...render import mosaic
+from ...session import Job
+
 from ..picture import Picture, size, style
 from .saliency_view import rgb_png
 from ..view import SessionView, StatusLine, Toggles, keep_in_step

@@ -11,8 +11,9 @@ import numpy as np
 import traitlets
 
 from ...methods.fcp import ClassPattern, FCPComparison, class_patterns, compare_patterns, pattern_shape
-from ...render.pictures import mosaic
-from ...session.session import Job, Session
+from ...render import mosaic
+from ...session import Job, Session
+
 from ..picture import Picture, size, style
 from ..view import Picker, SessionView, StatusLine, keep_in_step
 
@@ -397,6 +398,6 @@ class FCPCompare(SessionView, widgets.VBox):
 
 
 def _columns(maps: np.ndarray) -> int:
-    from ...render.pictures import default_columns
+    from ...render import default_columns
 
     return default_columns(maps.shape[-1], maps.shape[:2])

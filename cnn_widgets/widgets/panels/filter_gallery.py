@@ -11,8 +11,10 @@ import traitlets
 
 from ...methods.decode import (UNPOOL_MODES, DecodedFilters, decode_filters, decoded_top_images, raw_kernels, responses,
                       top_images)
-from ...render.pictures import mosaic, scale
-from ...session.session import DataSet, Job
+from ...render import mosaic, scale
+from ...data import DataSet
+from ...session import Job
+
 from ..picture import Picture, size, style
 from ..view import Picker, SessionView, StatusLine, Toggles, WholeNumber, keep_in_step
 

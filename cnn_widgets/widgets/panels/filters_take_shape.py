@@ -12,8 +12,9 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ...render.pictures import scale, to_png
-from ...session.session import Job
+from ...render import scale, to_png
+from ...session import Job
+
 from ...methods.shapes import ShapeRun, filters_take_shape
 from ..picture import size, style
 from ..view import Picker, SessionView, StatusLine

@@ -15,8 +15,9 @@ import traitlets
 
 from ...methods.decode import top_images
 from ...methods.oip.run import NodeSweep, OIPResult, OIPSeries, node_sweep, optimize, pattern_picture, series
-from ...render.pictures import image_png, mosaic, to_png
-from ...session.session import Cancelled, Job
+from ...render import image_png, mosaic, to_png
+from ...session import Cancelled, Job
+
 from ..picture import size, style
 from ..view import Picker, SessionView, StatusLine, Toggles, WholeNumber, finite_only, keep_in_step
 
@@ -355,11 +356,11 @@ class OIPExplorer(SessionView, widgets.VBox):
         if mode == "series":
             m = len(_parse_wavelengths(self.wavelengths.value, self._size))
             n = self.seeds.value
-            return lambda images, enhance: pattern_picture(images[:m * n], enhance, columns=n, always_mosaic=True)
+            return lambda images, contrast: pattern_picture(images[:m * n], contrast, columns=n, always_mosaic=True)
         if mode == "nodes":
             cols = int(self.model.layer(layer).output_shape[1])
-            return lambda images, enhance: pattern_picture(images, enhance, columns=cols, always_mosaic=True)
-        return lambda images, enhance: pattern_picture(images, enhance)
+            return lambda images, contrast: pattern_picture(images, contrast, columns=cols, always_mosaic=True)
+        return lambda images, contrast: pattern_picture(images, contrast)
 
     # ------------------------------------------------------------------ results
     def _finish(self, mode: str, found: Any) -> None:
@@ -367,13 +368,13 @@ class OIPExplorer(SessionView, widgets.VBox):
             return
         if isinstance(found, OIPSeries):
             result, self.series_result = found.result, found
-            self._view = lambda frame, enhance: found.picture(enhance, frame=frame)
+            self._view = lambda frame, contrast: found.picture(contrast, frame=frame)
         elif isinstance(found, NodeSweep):
             result, self.sweep = found.result, found
-            self._view = lambda frame, enhance: found.picture(enhance, frame=frame)
+            self._view = lambda frame, contrast: found.picture(contrast, frame=frame)
         else:
             result = found
-            self._view = lambda frame, enhance: found.picture(frame=frame, enhance=enhance)
+            self._view = lambda frame, contrast: found.picture(frame=frame, contrast=contrast)
         self._kind = mode
         self.result = result
         frames = len(result.frames) - 1
@@ -463,17 +464,17 @@ class OIPExplorer(SessionView, widgets.VBox):
         result = self.result
         if result is None:
             return
-        enhance = self.contrast.value
+        contrast = self.contrast.value
         found: Any = self.series_result if self._kind == "series" else self.sweep if self._kind == "nodes" else None
         if found is not None:
             name = f"oip_{result.layer}_{found.map}_{self._kind}"
-            data = found.gif_bytes(enhance) if kind == "gif" else found.png_bytes(enhance)
+            data = found.gif_bytes(contrast) if kind == "gif" else found.png_bytes(contrast)
         else:
             single = None if self._kind == "atlas" else int(result.maps[0])
             name = f"oip_{result.layer}_{'atlas' if single is None else single}"
             zoom = 8 if single is not None else 3
-            data = (result.gif_bytes(single, enhance=enhance, zoom=zoom) if kind == "gif"
-                    else result.png_bytes(single, enhance=enhance, zoom=zoom))
+            data = (result.gif_bytes(single, contrast=contrast, zoom=zoom) if kind == "gif"
+                    else result.png_bytes(single, contrast=contrast, zoom=zoom))
         mime = "image/gif" if kind == "gif" else "image/png"
         encoded = base64.b64encode(data).decode()
         self.downloads.value = (f'<a download="{html.escape(name)}.{kind}" href="data:{mime};base64,{encoded}" '

@@ -10,9 +10,10 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ...render.pictures import image_png, rgb_png  # re-exported: cell_inspector and confusion_browser import them here
+from ...render import image_png, rgb_png  # re-exported: cell_inspector and confusion_browser import them here
 from ...methods.saliency import Saliency, overlay, saliency
-from ...session.session import Job
+from ...session import Job
+
 from ..picture import Picture, size, style
 from ..view import Picker, SessionView, StatusLine, keep_in_step
 

@@ -15,10 +15,10 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ...render.pictures import to_png
-from ...session.session import Cancelled, Job
-from ...training.snapshots import (KINDS, PauseGate, Replay, SnapshotPlan, TrainingData, TrainingRun, train_with_snapshots,
-                        training_data)
+from ...render import to_png
+from ...data import TrainingData, training_data
+from ...session import Cancelled, Job, PauseGate
+from ...training import KINDS, Replay, SnapshotPlan, TrainingRun, train_with_snapshots
 from ..picture import size, style, zoom_for
 from ..view import Picker, SessionView, StatusLine
 
@@ -92,8 +92,8 @@ class TrainingLab(SessionView, widgets.VBox):
                  plan: SnapshotPlan | None = None, fresh: bool | None = None, **settings: Any) -> None:
         own_model = session is None
         if own_model:
-            from ...model.wrapper import mnist_cnn
-            from ...session.session import Session
+            from ...model import mnist_cnn
+            from ...session import Session
 
             session = Session(mnist_cnn(seed=int(settings.get("seed", 0))))
         self._attach(session)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 import keras
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -301,7 +303,7 @@ def test_gif_and_png_export(tiny, tmp_path):
     atlas = result.save_gif(tmp_path / "atlas.gif")
     with Image.open(atlas) as image:
         assert image.n_frames == 4
-    png = result.save_png(tmp_path / "atlas.png", enhance=1.0, zoom=2)
+    png = result.save_png(tmp_path / "atlas.png", contrast=1.0, zoom=2)
     with Image.open(png) as image:
         assert image.size[0] > 12 * 2 * 2  # several tiles wide
     with pytest.raises(ValueError, match="was not optimised"):
@@ -449,15 +451,21 @@ def test_fuzzed_arguments_either_run_or_name_what_was_wrong(tiny, name, value):
 
 
 @settings(max_examples=40, deadline=None)
-@given(enhance=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none(), st.booleans()))
-def test_fuzzed_contrast_gives_a_picture_or_a_clear_error(enhance):
+@given(contrast=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none(), st.booleans()))
+def test_fuzzed_contrast_gives_a_picture_or_a_clear_error(contrast):
     images = np.random.default_rng(0).random((2, 6, 6, 1)).astype(np.float32)
-    try:
-        picture = pattern_picture(images, enhance)
-    except ValueError as error:
-        assert "enhance (the display contrast) must be a finite number ≥ 0" in str(error)
+    if contrast is None or isinstance(contrast, bool):
+        expected = TypeError  # not a number at all
+    elif not (math.isfinite(contrast) and 0 <= contrast <= 20):
+        expected = ValueError  # a number outside 0–20
     else:
+        expected = None  # accepted
+    if expected is None:
+        picture = pattern_picture(images, contrast)
         assert np.all(np.isfinite(picture)) and 0 <= picture.min() and picture.max() <= 1
+    else:
+        with pytest.raises(expected, match=r"contrast \(display only; 0 = plain\) must be a finite number in 0–20"):
+            pattern_picture(images, contrast)
 
 
 def test_a_node_dead_from_noise_starts_from_the_image_where_that_node_fires():
@@ -487,8 +495,8 @@ def test_exports_check_path_format_and_size_before_any_work(tiny, tmp_path):
     with pytest.raises(TypeError, match="must be a file path"):
         result.save_gif(None)
     assert not (tmp_path / "x.png").exists()
-    for zoom in (10 ** 4, 0, 2.5, True):
-        with pytest.raises(ValueError, match="zoom"):
+    for zoom, refused in ((10 ** 4, ValueError), (0, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(refused, match="zoom must be a whole number in 1–64"):
             result.png_bytes(zoom=zoom)
     with pytest.raises(ValueError, match="duration_ms must be a whole number of milliseconds"):
         result.gif_bytes(duration_ms=float("nan"))

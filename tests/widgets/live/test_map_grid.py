@@ -10,7 +10,8 @@ import traitlets
 from PIL import Image
 
 from cnn_widgets.drawing.ink import Ink
-from cnn_widgets.session.live import LiveModel
+from cnn_widgets.session import LiveModel
+
 from cnn_widgets.drawing.preprocess import to_mnist
 from cnn_widgets.widgets import MapGrid
 

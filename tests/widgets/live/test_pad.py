@@ -186,7 +186,7 @@ def test_size_and_rate_are_checked():
 
 
 def test_load_from_the_session_test_set(mnist_model):
-    from cnn_widgets.session.session import Session
+    from cnn_widgets.session import Session
 
     images = np.zeros((3, 28, 28), np.uint8)
     images[1, 4:24, 12:16] = 255
@@ -232,7 +232,7 @@ def test_sample_class_sent_no_index_keeps_the_last_class_and_says_so():
 
 
 def test_without_a_test_set_load_is_disabled_with_one_reason(mnist_model):
-    from cnn_widgets.session.session import Session
+    from cnn_widgets.session import Session
 
     session = Session(mnist_model, data=False)
     pad = DigitPad(session)

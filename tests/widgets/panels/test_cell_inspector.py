@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import traitlets
 
-from cnn_widgets.session.session import Session
+from cnn_widgets.session import Session
+
 from cnn_widgets.widgets import CellInspector, MapGrid
 
 from ...conftest import make_tiny_cnn

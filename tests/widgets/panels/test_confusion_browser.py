@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import traitlets
 
-from cnn_widgets.session.session import DataSet, Session
+from cnn_widgets.data import DataSet
+
+from cnn_widgets.session import Session
+
 from cnn_widgets.widgets import ConfusionBrowser
 
 from ...conftest import make_tiny_cnn

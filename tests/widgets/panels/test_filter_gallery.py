@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from cnn_widgets import CNNModel
 from cnn_widgets.methods.decode import decode_filters, decoded_top_images, raw_kernels, responses, top_images
-from cnn_widgets.session.session import Session
+from cnn_widgets.session import Session
+
 from cnn_widgets.widgets import FilterGallery, MapGrid, ReceptiveField
 
 from ...conftest import make_tiny_cnn

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from cnn_widgets import CNNModel
-from cnn_widgets.render.pictures import to_png
-from cnn_widgets.session.session import Session
+from cnn_widgets.render import to_png
+from cnn_widgets.session import Session
+
 from cnn_widgets.widgets import FiltersTakeShape
 
 from ...conftest import make_tiny_cnn

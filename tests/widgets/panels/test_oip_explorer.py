@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from cnn_widgets import CNNModel
 from cnn_widgets.methods.oip.run import optimize, series
-from cnn_widgets.session.session import Session
+from cnn_widgets.session import Session
+
 from cnn_widgets.widgets import MapGrid, OIPExplorer
 
 from ...conftest import make_tiny_cnn

@@ -7,7 +7,8 @@ import pytest
 import traitlets
 
 from cnn_widgets.methods.saliency import saliency
-from cnn_widgets.session.session import Session
+from cnn_widgets.session import Session
+
 from cnn_widgets.widgets import FCPCompare, SaliencyView
 
 from ...methods.test_saliency import _linear_model

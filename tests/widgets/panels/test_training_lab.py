@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from cnn_widgets import CNNModel
-from cnn_widgets.render.pictures import to_png
-from cnn_widgets.session.session import Session
-from cnn_widgets.training.snapshots import SnapshotPlan
+from cnn_widgets.render import to_png
+from cnn_widgets.session import Session
+
+from cnn_widgets.training import SnapshotPlan
+
 from cnn_widgets.widgets import TrainingLab
 
 from ...conftest import make_tiny_cnn
@@ -242,7 +244,7 @@ def test_a_model_mnist_does_not_fit_needs_data_and_says_so():
 
 
 def test_long_runs_send_at_most_a_few_hundred_points_per_curve(wire):
-    from cnn_widgets.model.wrapper import TrainingProgress
+    from cnn_widgets.model import TrainingProgress
 
     lab = _lab()
     lab._curves = {name: ([], []) for name in ("loss", "accuracy", "val_loss", "val_accuracy")}
@@ -297,7 +299,7 @@ def test_whatever_the_fields_send_only_valid_settings_land():
 
 
 def test_time_left_is_measured_after_the_first_batch():
-    from cnn_widgets.model.wrapper import TrainingProgress
+    from cnn_widgets.model import TrainingProgress
 
     lab = _lab()
     lab._curves = {name: ([], []) for name in ("loss", "accuracy", "val_loss", "val_accuracy")}

@@ -1,0 +1,146 @@
+"""A training run replayed: every snapshot as a picture, a PNG or a GIF of the whole run."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..render import animated_gif, mosaic, palette_image, scale
+from .snapshots import Snapshot
+
+__all__ = ["KINDS", "RANKING_SCALE", "Replay"]
+
+#: What a snapshot shows, each as a picture: name → (title, colour map).
+KINDS = {
+    "kernels": ("first-layer kernels", "diverging"),
+    "decoded": ("decoded filters", "diverging"),
+    "oip": ("OIP of one map", "grey"),
+    "maps": ("maps of one test digit", "grey"),
+    "ranking": ("Cohen's d per map", "diverging"),
+    "confusion": ("confusion matrix (rows: true class)", "viridis"),
+}
+#: |d| drawn full height in the ranking picture (larger values are clipped).
+RANKING_SCALE = 3.0
+
+
+def _signed_tiles(stack: np.ndarray) -> Any:
+    """Tiles ``(h, w, count)`` on a diverging scale centred on 0, one scale for all of them."""
+    peak = max(float(np.abs(stack).max()), 1e-12)
+    return mosaic(stack, value_range=(-peak, peak))
+
+
+
+def _ranking_picture(scores: np.ndarray, height: int = 33) -> np.ndarray:
+    """One column per map: a bar up (first class) or down (second), |d| clipped at RANKING_SCALE."""
+    half = height // 2
+    picture = np.full((height, len(scores)), 255, np.uint8)  # the gap colour: white
+    picture[half, :] = 127
+    for column, value in enumerate(np.clip(scores / RANKING_SCALE, -1.0, 1.0)):
+        length = int(round(abs(value) * half))
+        colour = scale(np.array(value), -1.0, 1.0)
+        if value > 0:
+            picture[half - length:half, column] = colour
+        elif value < 0:
+            picture[half + 1:half + 1 + length, column] = colour
+    return picture
+
+
+
+class Replay:
+    """The snapshots of one run, in order, as pictures, PNGs and GIFs.
+
+    Args:
+        frames: The snapshots, as recorded.
+        class_names: The model's class names (for the confusion matrix).
+
+    Attributes:
+        frames: The snapshots (the very objects recorded).
+    """
+
+    def __init__(self, frames: Sequence[Snapshot], class_names: Sequence[str] = ()) -> None:
+        self.frames: tuple[Snapshot, ...] = tuple(frames)
+        self.class_names = list(class_names)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __getitem__(self, index: int) -> Snapshot:
+        return self.frames[index]
+
+    def kinds(self) -> list[str]:
+        """The kinds of picture these snapshots hold (see :data:`KINDS`)."""
+        if not self.frames:
+            return []
+        first = self.frames[0]
+        present = {"kernels": True, "decoded": first.decoded is not None, "oip": first.oip is not None,
+                   "maps": first.maps is not None, "ranking": first.scores is not None, "confusion": True}
+        return [kind for kind in KINDS if present[kind]]
+
+    def _frame(self, index: int) -> Snapshot:
+        if not self.frames:
+            raise ValueError("this replay has no snapshots yet")
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not (
+                -len(self.frames) <= index < len(self.frames)):
+            raise ValueError(f"frame must be 0–{len(self.frames) - 1}; got {index!r}")
+        return self.frames[index]
+
+    def picture(self, kind: str, index: int = -1) -> tuple[np.ndarray, str]:
+        """Frame ``index`` of ``kind`` as palette indices (uint8, 2-D) and its colour map.
+
+        Raises:
+            ValueError: An unknown kind, one not recorded, or a frame out of range.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+        frame = self._frame(index)
+        colormap = KINDS[kind][1]
+        if kind not in self.kinds():
+            raise ValueError(f"{kind!r} was not recorded in this run; recorded: {', '.join(self.kinds())}")
+        if kind == "kernels":
+            return _signed_tiles(frame.kernels.mean(axis=2)).indices, colormap
+        if kind == "decoded":
+            return _signed_tiles(np.moveaxis(frame.decoded.mean(axis=3), 0, -1)).indices, colormap
+        if kind == "oip":
+            grey = frame.oip.mean(axis=2)
+            low, high = float(grey.min()), float(grey.max())
+            return scale(grey, low, high if high > low else low + 1.0), colormap
+        if kind == "maps":
+            return mosaic(frame.maps).indices, colormap
+        if kind == "ranking":
+            return _ranking_picture(frame.scores), colormap
+        rows = frame.confusion.sum(axis=1, keepdims=True)
+        return scale(frame.confusion / np.maximum(rows, 1), 0.0, 1.0), colormap
+
+    def png_bytes(self, kind: str, index: int = -1, *, zoom: int | None = None) -> bytes:
+        """Frame ``index`` of ``kind`` as a PNG, enlarged ``zoom`` times (default: to about
+        400 pixels wide)."""
+        buffer = io.BytesIO()
+        self._image(kind, index, zoom).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def gif_bytes(self, kind: str, *, zoom: int | None = None, duration_ms: int = 400,
+                  hold_ms: int = 1500) -> bytes:
+        """Every frame of ``kind`` as an animated GIF (Pillow writes it); ``zoom`` as
+        for :meth:`png_bytes`."""
+        if not self.frames:
+            raise ValueError("this replay has no snapshots yet")
+        return animated_gif([self._image(kind, index, zoom) for index in range(len(self.frames))],
+                            duration_ms, hold_ms)
+
+    def _image(self, kind: str, index: int, zoom: int | None) -> Any:
+        indices, colormap = self.picture(kind, index)
+        if zoom is None:
+            zoom = max(1, min(16, round(400 / indices.shape[1])))
+        if isinstance(zoom, bool) or not isinstance(zoom, (int, np.integer)) or not 1 <= zoom <= 64:
+            raise ValueError(f"zoom must be an integer 1–64; got {zoom!r}")
+        return palette_image(indices, colormap, zoom)
+
+    def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(epoch positions, values)`` of a per-snapshot figure: ``"accuracy"`` (probe
+        accuracy) or a log entry such as ``"loss"`` (frames without it are left out)."""
+        points = [(f.epoch, f.accuracy if name == "accuracy" else f.logs.get(name)) for f in self.frames]
+        points = [(x, y) for x, y in points if y is not None]
+        return np.array([p[0] for p in points], float), np.array([p[1] for p in points], float)
+
