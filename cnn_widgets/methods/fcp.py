@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["ClassPattern", "FCPComparison", "class_patterns", "compare", "pattern_shape"]
+__all__ = ["ClassPattern", "FCPComparison", "class_patterns", "compare_classes", "pattern_shape"]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,12 @@
 
 Every widget is a view over a :class:`Session`. The session owns
 
-- the model (:class:`~cnn_widgets.CNNModel`) and the live model that follows the drawing;
+- the model (:class:`~cnn_widgets.CNNModel`), and ``model_version``, which every view
+  follows (a retrained model is shown again, or the view says it is stale);
+- the drawing (:class:`~cnn_widgets.drawing.drawing.Drawing`) for models that take grey
+  images: the pads show it, and every change goes to
+- the live model (:class:`~cnn_widgets.session.live.LiveModel`): the one place where the
+  image in front of the network is computed, once per change, off the comm thread;
 - one data provider (:class:`DataProvider`): the images the views draw on, tried once,
   with one clear message when something is missing;
 - one long-lived background worker (:class:`Worker`) for heavy jobs (class patterns,
@@ -24,11 +29,14 @@ Example:
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, Callable
 
+import numpy as np
 import traitlets
 
 from ..data.provider import DataProvider
+from ..drawing.drawing import Drawing
 from .worker import Job, Worker
 
 __all__ = ["Session"]
@@ -46,14 +54,21 @@ class Session(traitlets.HasTraits):
 
     Attributes:
         model: The wrapped model.
-        live: The live model that follows the drawing.
+        live: The live model: the image in front of the network and every layer's activations.
+        drawing: What is drawn on the session's pads (None for a model that does not take
+            grey images of a fixed size).
         data: The :class:`DataProvider`.
         worker: The :class:`Worker` for heavy jobs.
     """
 
     status = traitlets.Unicode("", help="one line: what the session is doing, or what went wrong")
     status_error = traitlets.Bool(False, help="True when status reports an error")
-    closed = traitlets.Bool(False)
+    model_version = traitlets.Int(0, help="the model's version: changes when its weights or standardisation "
+                                          "change (training); views follow it")
+    closed = traitlets.Bool(False, help="True once close() ran")
+
+    #: Shortest time between two progress lines of a running job, seconds.
+    PROGRESS_EVERY_S = 0.1
 
     def __init__(self, model: Any = None, *, data: Any = None, live: Any = None) -> None:
         super().__init__()
@@ -78,6 +93,52 @@ class Session(traitlets.HasTraits):
         self.worker = Worker(on_change=self._job_changed)
         self._observers: list[tuple[Any, Callable[..., Any], Any, Any]] = []
         self._closers: list[Callable[[], Any]] = []
+        self._last_progress = 0.0
+        height, width, channels = model.input_shape
+        self.drawing: Drawing | None = None
+        if channels == 1 and height is not None and width is not None:
+            self.drawing = Drawing(image_shape=(height, width))
+            self.drawing.on_change(self._drawing_changed)
+        self.model_version = model.version
+        model.on_change(self._model_changed)
+
+    # ------------------------------------------------------------------ the live path
+    def _drawing_changed(self, what: str) -> None:
+        """Every change of the drawing: one request to the live model (newest wins)."""
+        self.live.request(self.drawing.image)
+
+    def show_test_image(self, index: Any) -> str:
+        """Put test image ``index`` in front of the network, as it is: on the drawing (the
+        pads show it) or, for a model without one, straight to the live model. One
+        request to the live model, computed off the calling thread.
+
+        Returns:
+            What it is, e.g. ``"test image #12 (class 4)"``.
+
+        Raises:
+            TypeError: ``index`` is not a whole number.
+            ValueError: No test images, or no image ``index`` (the message says why).
+        """
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"index must be a whole number; got {index!r}")
+        data = self.data.test_set
+        if data is None:
+            raise ValueError(self.data.message or "no test images")
+        if not 0 <= index < len(data):
+            raise ValueError(f"no test image #{index}: the test set has images 0–{len(data) - 1}")
+        label = int(data.labels[index])
+        name = self.model.class_names[label] if 0 <= label < self.model.classes else str(label)
+        source = f"test image #{int(index)} (class {name})"
+        if self.drawing is not None:
+            self.drawing.load_image(data.images[int(index)], source)
+        else:
+            image = self.model.prepare(data.images[int(index)])[0]
+            self.live.show(image[..., 0] if image.shape[-1] == 1 else image, source)
+        return source
+
+    def _model_changed(self, version: int) -> None:
+        self.model_version = version
+        self.live.refresh()
 
     # ------------------------------------------------------------------ views
     @classmethod
@@ -152,11 +213,15 @@ class Session(traitlets.HasTraits):
         if job.quiet and job.state != "failed":
             return
         if job.state == "running":
+            now = time.monotonic()
+            if job.progress and now - self._last_progress < self.PROGRESS_EVERY_S:
+                return  # a progress line ~10 times a second, not one per report
+            self._last_progress = now
             self.say(f"{job.name}: {job.message or 'working'}"
                      + (f" ({job.progress:.0%})" if job.progress else "") + " …")
         elif job.state == "failed" and job.on_error is None:
             self.say(f"{job.name} failed: {job.message}", error=True)
-        elif job.state in ("done", "cancelled") and not self.worker.busy:
+        elif job.state in ("done", "cancelled") and not self.worker.waiting:  # the last job told its end
             self.say(f"{job.name}: {'done' if job.state == 'done' else 'cancelled'}")
 
     # ------------------------------------------------------------------ life
@@ -164,7 +229,12 @@ class Session(traitlets.HasTraits):
         """Stop the worker, detach every registered observer, close the views' parts."""
         if self.closed:
             return
+        self.model.on_change(self._model_changed, remove=True)
+        if self.drawing is not None:
+            self.drawing.on_change(self._drawing_changed, remove=True)
         self.worker.close()
+        if getattr(self.live, "session", None) is self:
+            self.live.close()
         self.unwatch()
         for callback in reversed(self._closers):
             try:

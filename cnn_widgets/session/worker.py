@@ -61,6 +61,7 @@ class Job:
         self.error: BaseException | None = None
         self._cancel = threading.Event()
         self._finished = threading.Event()
+        self._told: Callable[["Job"], Any] | None = None  # the worker's listener, set when queued
 
     @property
     def cancelled(self) -> bool:
@@ -98,6 +99,8 @@ class Job:
             self.message = message
         if self.on_progress is not None:
             self.on_progress(self)
+        if self._told is not None:
+            self._told(self)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job has finished; False on timeout."""
@@ -166,6 +169,7 @@ class Worker:
             if callback is not None and not callable(callback):
                 raise TypeError(f"{what} must be a function or None; got {type(callback).__name__}")
         job = Job(work, name, key, on_done, on_error, on_progress, bool(quiet))
+        job._told = self._notify
         with self._condition:
             if self._closed:
                 raise RuntimeError("this session is closed; create a new one")
@@ -195,6 +199,12 @@ class Worker:
         """True while a job waits or runs."""
         with self._condition:
             return bool(self._queue) or self._current is not None
+
+    @property
+    def waiting(self) -> int:
+        """Jobs queued behind the running one."""
+        with self._condition:
+            return len(self._queue)
 
     @property
     def current(self) -> Job | None:
@@ -338,6 +348,11 @@ class LatestWins(Generic[T]):
                 self._thread = threading.Thread(target=self._loop, name="cnn-widgets-live", daemon=True)
                 self._thread.start()
             self._condition.notify_all()
+
+    @property
+    def rate(self) -> float:
+        """Most job starts per second (0: no cap)."""
+        return 1.0 / self._interval if self._interval else 0.0
 
     @property
     def pending(self) -> bool:

@@ -10,14 +10,14 @@ import html
 from typing import Any, Callable
 
 import ipywidgets as widgets
-import traitlets
 
 from ..session import Session
 
 from . import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
                       ReceptiveField, TrainingHistory)
 from . import CellInspector, ConfusionBrowser, SaliencyView  # looking inside
-from .view import SessionView, StatusLine, Tabs
+from .controls import Tabs
+from .view import SessionView, StatusLine
 
 __all__ = ["Explorer"]
 
@@ -37,17 +37,17 @@ class Explorer(SessionView, widgets.VBox):
             images); default the MNIST test split shipped in the package, for models
             that take 28×28 grey digits.
 
-    Drawing produces 28×28 grey images, so the pad is offered for models that take
-    those; other models still get every view, fed through ``explorer.session.live.image``.
+    The pad draws grey images, so it is offered for models that take grey images of
+    a fixed size; other models still get every view, fed through
+    ``explorer.session.live.image``.
 
     The parts are ordinary widgets over one session, so you can compose your own::
 
-        import traitlets, ipywidgets as widgets
+        import ipywidgets as widgets
         from cnn_widgets import DigitPad, MapGrid, ProbabilityBars, Session
 
         session = Session()                            # the embedded MNIST CNN
-        pad = DigitPad(session)                        # its samples: the session's test images
-        traitlets.dlink((pad, "image"), (session.live, "image"))   # the drawing → every view
+        pad = DigitPad(session)                        # draws on the session's drawing: every view follows
         widgets.HBox([pad, widgets.VBox([ProbabilityBars(session), MapGrid(session, "conv2")])])
     """
 
@@ -65,9 +65,8 @@ class Explorer(SessionView, widgets.VBox):
         self.status_line = StatusLine("cnnw-explorer-status")
         left: list[widgets.Widget] = []
         self.pad: DigitPad | None = None
-        if (height, width, channels) == (28, 28, 1):
-            self.pad = DigitPad(session)
-            traitlets.dlink((self.pad, "image"), (self.live, "image"))
+        if session.drawing is not None:
+            self.pad = DigitPad(session)  # draws on the session's drawing: every view follows
             left.append(self.pad)
         else:
             left.append(widgets.HTML(
@@ -119,8 +118,7 @@ class Explorer(SessionView, widgets.VBox):
         for grid in self.grids:
             self._watch(grid, lambda change, g=grid: self._cell_clicked(g), ["selected_cell", "selected_map"])
         self.add_panel("Inside a cell", self._inspector)
-        pick = None if self.pad is None else (lambda image, index: self.pad.load_test_image(index))
-        self.add_panel("Mistakes", lambda: ConfusionBrowser(session, on_pick=pick))  # a mistake onto the pad
+        self.add_panel("Mistakes", lambda: ConfusionBrowser(session))  # a mistake picked goes onto the pad
         self.add_panel("A rather than B", self._saliency)
 
     # ------------------------------------------------------------------ panels

@@ -1,19 +1,21 @@
-"""What every widget shares: being a view over a session, and one status line."""
+"""What every widget shares: being a view over a session, and one status line.
+
+A view attaches to a session (:meth:`SessionView._attach`), watches shared objects
+through it (so closing the view or the session leaves nothing computing), says what
+it does in its own status line (:meth:`SessionView._say`) and follows the session's
+model: when its weights change (training), :meth:`SessionView._model_changed` runs.
+"""
 
 from __future__ import annotations
 
 import html
-import math
 from typing import Any
 
 import ipywidgets as widgets
-import numpy as np
-import traitlets
 
-from ..session import Session
+from ..session import LiveModel, Session
 
-__all__ = ["Picker", "SessionView", "StatusLine", "Tabs", "Toggles", "WholeNumber", "close_tree", "finite_only",
-           "keep_in_step"]
+__all__ = ["SessionView", "StatusLine", "close_tree"]
 
 
 class StatusLine(widgets.HTML):
@@ -43,6 +45,7 @@ class StatusLine(widgets.HTML):
                       f'text-overflow:ellipsis;color:{colour};font-size:90%">{escaped}</div>')
 
 
+
 def close_tree(widget: widgets.Widget) -> None:
     """Close ``widget`` and every widget below it (containers' children)."""
     for child in getattr(widget, "children", ()):
@@ -54,12 +57,17 @@ def close_tree(widget: widgets.Widget) -> None:
         widgets.Widget.close(widget)
 
 
+
 class SessionView:
-    """Mixin for widgets that are views over a :class:`~cnn_widgets.session.session.Session`.
+    """Mixin for widgets that are views over a :class:`~cnn_widgets.session.Session`.
 
     ``_attach(source)`` finds or makes the session; ``close()`` detaches every observer
-    the view registered with ``session.watch(..., view=self)``, closes its children and,
-    when the view made the session itself, the session too.
+    the view registered with ``_watch`` (``session.watch(..., view=self)``), closes its
+    children and, when the view made the session itself, the session too.
+
+    A view with a ``status_line`` (:class:`StatusLine`) says what it does with
+    :meth:`_say`; a view with an ``active`` trait computes only while it is on screen
+    and catches up when shown (:meth:`_when_active`).
     """
 
     session: Session
@@ -71,14 +79,14 @@ class SessionView:
         super().__init__(*args, **kwargs)
 
     def _attach(self, source: Any) -> Session:
-        from ..session import LiveModel
-
         # A view made from a model (or nothing) owns the session it makes; one made
         # from a session or a live model shares it with the other views.
         self._own_session = not isinstance(source, (Session, LiveModel))
         self.session = Session.of(source)
         if not self._own_session:
             self.session.on_close(self.close)
+        self._stale = False
+        self._watch(self.session, self._model_version_changed, "model_version")
         return self.session
 
     def _watch(self, owner: Any, handler: Any, names: Any) -> None:
@@ -95,6 +103,38 @@ class SessionView:
         self.__dict__.setdefault("_links", []).append(link)
         return link
 
+    # ------------------------------------------------------------------ saying, following
+    def _say(self, message: str, error: bool = False) -> None:
+        """Show one line (plain text; escaped once, by the status line) in the view's status
+        line and ``status`` trait; red when ``error``; an empty message clears it."""
+        text = " ".join(str(message).split())
+        if self.has_trait("status"):  # type: ignore[attr-defined]
+            self.status = text
+        line = getattr(self, "status_line", None)
+        if line is not None:
+            line.say(text, error)
+
+    def _model_version_changed(self, change: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        if self.has_trait("active") and not self.active:  # type: ignore[attr-defined]
+            self._stale = True  # caught up when the view is shown
+            return
+        self._model_changed()
+
+    def _model_changed(self) -> None:
+        """Hook: the model's weights or standardisation changed (e.g. it was trained).
+        Views whose pictures come from the model itself (not from the live drawing,
+        which the live model recomputes) redo or mark them here."""
+
+    def _when_active(self) -> None:
+        """Call from the view's ``active`` observer when it turns on: a model change
+        missed while hidden is caught up."""
+        if self._stale:
+            self._stale = False
+            self._model_changed()
+
+    # ------------------------------------------------------------------ life
     @property
     def closed(self) -> bool:
         """True once :meth:`close` ran."""
@@ -117,105 +157,3 @@ class SessionView:
 
     def _closing(self) -> None:
         """Hook: stop what only this view runs (jobs, timers)."""
-
-
-def keep_in_step(owner: Any, name: str, picker: widgets.Widget) -> None:
-    """Two-way link of ``owner.name`` and ``picker.value`` that never lets them part.
-
-    A value the trait refuses (its ``@validate`` raises), or no value at all (a
-    Dropdown sent ``{"index": null}``), puts the picker back on the trait's value
-    and says why in the owner's status line; ``traitlets.link`` would leave the
-    picker showing what was refused.
-    """
-    def picked(change: dict[str, Any]) -> None:
-        value = change["new"]
-        if value == getattr(owner, name):
-            return
-        try:
-            if value is None:
-                raise traitlets.TraitError(f"no {name} chosen (an empty choice); kept {getattr(owner, name)!r}")
-            setattr(owner, name, value)
-        except traitlets.TraitError as error:
-            picker.value = getattr(owner, name)
-            say = getattr(owner, "_say", None)
-            if say is not None:
-                say(str(error), error=True)
-
-    def changed(change: dict[str, Any]) -> None:
-        if picker.value != change["new"]:
-            picker.value = change["new"]
-
-    picker.value = getattr(owner, name)
-    picker.observe(picked, "value")
-    owner.observe(changed, name)
-
-
-def _checked_index(picker: widgets.widget_selection._Selection, index: Any) -> Any:
-    labels = picker._options_labels
-    if index is None or (isinstance(index, int) and 0 <= index < len(labels)):
-        return index
-    what = picker.description or "the picker"
-    raise traitlets.TraitError(f"{what}: choice {index!r} is out of range; choose 0–{len(labels) - 1} "
-                               f"({', '.join(labels[:12])}{', …' if len(labels) > 12 else ''})")
-
-
-class Picker(widgets.Dropdown):
-    """A Dropdown whose refusal of an index out of range (from a frontend out of step)
-    names the choices, not just "index out of bounds"."""
-
-    @traitlets.validate("index")
-    def _validate_index(self, proposal: Any) -> Any:
-        return _checked_index(self, proposal["value"])
-
-
-class Toggles(widgets.ToggleButtons):
-    """ToggleButtons whose refusal of an index out of range names the choices."""
-
-    @traitlets.validate("index")
-    def _validate_index(self, proposal: Any) -> Any:
-        return _checked_index(self, proposal["value"])
-
-
-class Tabs(widgets.Tab):
-    """A Tab whose refusal of a tab index that does not exist names the tabs."""
-
-    @traitlets.validate("selected_index")
-    def _validated_index(self, proposal: Any) -> Any:
-        index, count = proposal["value"], len(self.children)
-        if index is None or 0 <= index < count:
-            return index
-        raise traitlets.TraitError(f"tab {index!r} does not exist; choose 0–{count - 1} "
-                                   f"({', '.join(str(t) for t in self.titles)})")
-
-
-class WholeNumber(traitlets.Int):
-    """An Int trait that refuses floats (traitlets' Int turns 2.0 into 2) and booleans.
-
-    Args:
-        default_value: The default.
-        info: What the error says is allowed.
-    """
-
-    def __init__(self, default_value: int = 0, *, info: str = "a whole number", **kwargs: Any) -> None:
-        super().__init__(default_value, **kwargs)
-        self.allowed = info
-
-    def validate(self, obj: Any, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            self.error(obj, value, info=self.allowed)
-        return super().validate(obj, int(value))
-
-
-def finite_only(slider: widgets.FloatSlider, say: Any = None) -> None:
-    """Put ``slider`` back on its last value when the frontend sends NaN (ipywidgets'
-    FloatSlider keeps it; ±inf it clamps), and say why through ``say(text, error=True)``."""
-    def check(change: dict[str, Any]) -> None:
-        value = change["new"]
-        if isinstance(value, (int, float)) and math.isfinite(value):
-            return
-        slider.value = change["old"]
-        if say is not None:
-            say(f"ignored {slider.description} = {value!r}: it must be a number in {slider.min:g}–{slider.max:g}",
-                error=True)
-
-    slider.observe(check, "value")

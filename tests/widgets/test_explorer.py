@@ -26,7 +26,7 @@ def test_explorer_wires_pad_to_every_view():
     assert [g.layer for g in explorer.grids] == ["conv1", "pool1", "conv2", "pool2", "conv3"]
     before = [g.picture.image.value for g in explorer.grids] + [explorer.dense.picture.image.value]
     stroke(explorer.pad, [(150, 30), (150, 80), (150, 140), (150, 200), (150, 250)])  # a "1", as the browser sends it
-    assert explorer.pad.updates.wait(30)
+    assert explorer.pad.wait(30)
     after = [g.picture.image.value for g in explorer.grids] + [explorer.dense.picture.image.value]
     assert all(a != b for a, b in zip(after, before))
     assert explorer.probabilities.prediction == "1"
@@ -147,22 +147,31 @@ def test_a_tab_that_does_not_exist_is_refused_with_the_tabs_named():
     explorer.close()
 
 
-def test_a_mistake_picked_in_the_confusion_browser_goes_onto_the_pad():
+def test_a_mistake_picked_in_the_confusion_browser_goes_onto_the_pad(wire):  # noqa: F811
+    import ipywidgets
+
     explorer = Explorer()
     explorer.tabs.set_state({"selected_index": explorer.titles.index("Mistakes")})
-    explorer.session.worker.wait(120)
+    assert explorer.session.worker.wait(120)
     browser = explorer.confusion
     data = explorer.session.data.test_set
     browser.heat._handle_custom_msgs(browser.heat, {"event": "element_click", "data": {  # the 4s read as 9
         "rowNum": 4, "columnNum": 9, "row": "4", "column": "9", "color": 0}}, [])
+    assert explorer.session.worker.wait(60) and explorer.live.wait(10)
     index = int(browser.confusion.indices(4, 9)[0])
     x, y = browser._tiles.origin(0)
+    passes, mark = explorer.live.updates, wire.mark()
     canvas_event(browser.images.overlay, "mouse_down", (x + 2) * browser.images.zoom, (y + 2) * browser.images.zoom)
-    assert f"test image #{index} (class 4)" in explorer.pad.status
+    assert explorer.live.wait(10)
+    assert explorer.live.updates - passes == 1  # one forward pass for the pick
+    pictures = [m.comm_id for m in wire.since(mark) if m.data.get("method") == "update"
+                and isinstance(ipywidgets.Widget.widgets.get(m.comm_id), ipywidgets.Image)]
+    assert len(pictures) == len(set(pictures)) <= len(explorer.grids) + 4  # each picture once: grids, dense, preview, field, ink
+    assert f"test image #{index} (class 4)" in explorer.pad.status and explorer.live.source == explorer.pad.status
     np.testing.assert_allclose(explorer.live.image, data.images[index] / 255.0, atol=1e-6)
     assert explorer.probabilities.prediction == "9"
     explorer.pad.load_test_image(10**6)
-    assert "No test image #1000000" in explorer.pad.status
+    assert "No test image: no test image #1000000" in explorer.pad.status
     with pytest.raises(TypeError, match="whole number"):
         explorer.pad.load_test_image(2.5)
     explorer.close()

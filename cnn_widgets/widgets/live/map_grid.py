@@ -12,7 +12,8 @@ import traitlets
 
 from ...render import COLORMAPS, Mosaic, mosaic
 from ..picture import Picture, style
-from ..view import Picker, SessionView, Toggles, keep_in_step
+from ..controls import Picker, Toggles, keep_in_step
+from ..view import SessionView
 
 __all__ = ["MapGrid"]
 

@@ -15,7 +15,8 @@ from ...methods.cells import CellExplanation, check_cell, cell_shape, explain_ce
 from ...render import default_columns, mosaic
 from ..picture import Picture, size, style
 from .saliency_view import image_png
-from ..view import Picker, SessionView, StatusLine
+from ..controls import Picker
+from ..view import SessionView, StatusLine
 
 __all__ = ["CellInspector"]
 

@@ -16,7 +16,8 @@ from ...session import Job
 
 from ..picture import Picture, size, style
 from .saliency_view import rgb_png
-from ..view import SessionView, StatusLine, Toggles, keep_in_step
+from ..controls import Toggles, keep_in_step
+from ..view import SessionView, StatusLine
 
 __all__ = ["ConfusionBrowser"]
 
@@ -41,8 +42,8 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         session: The :class:`~cnn_widgets.session.session.Session` (its test set and
             drawing), or a model.
         lazy: Compute nothing until ``active`` is set (e.g. a dashboard tab opens).
-        on_pick: Called with ``(image, index)`` when an image is clicked, after the
-            session's drawing is set (e.g. to load it into a pad).
+        on_pick: Called with the test image's index when an image is clicked, after it
+            was put in front of the network.
 
     Attributes:
         confusion: The :class:`~cnn_widgets.methods.confusion.Confusion` shown, or None.
@@ -56,7 +57,7 @@ class ConfusionBrowser(SessionView, widgets.VBox):
     status = traitlets.Unicode("", help="the last message, plain text")
 
     def __init__(self, session: Any = None, *, lazy: bool = False,
-                 on_pick: Callable[[np.ndarray, int], Any] | None = None, **kwargs: Any) -> None:
+                 on_pick: Callable[[int], Any] | None = None, **kwargs: Any) -> None:
         self._attach(session)
         self.model, self.live = self.session.model, self.session.live
         self.on_pick = on_pick
@@ -252,23 +253,20 @@ class ConfusionBrowser(SessionView, widgets.VBox):
             self.pick(index)
 
     def pick(self, index: int) -> None:
-        """Put test image ``index`` on the pad: it becomes the session's drawing."""
-        data = self.session.data.test_set
-        if data is None:
+        """Put test image ``index`` on the pad: it becomes the session's drawing (one request
+        to the live model, computed off the comm thread)."""
+        try:
+            self.session.show_test_image(index)
+        except (TypeError, ValueError) as error:
+            self._say(str(error), error=True)
             return
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(data):
-            self._say(f"no test image {index!r}: images are 0–{len(data) - 1}", error=True)
-            return
-        image = self.model.prepare(data.images[int(index)])[0]
-        image = image[..., 0] if image.shape[-1] == 1 else image
         self.picked = int(index)
-        self.live.image = image
         c = self.confusion
         if c is not None:
             self._say(f"test image {index} ({self._names[c.labels[index]]} read as "
                       f"{self._names[c.predictions[index]]}) is now the drawing")
         if self.on_pick is not None:
-            self.on_pick(image, int(index))
+            self.on_pick(int(index))
 
     def _say(self, message: str, error: bool = False) -> None:
         self.status = message

@@ -15,7 +15,8 @@ from ...render import mosaic
 from ...session import Job, Session
 
 from ..picture import Picture, size, style
-from ..view import Picker, SessionView, StatusLine, keep_in_step
+from ..controls import Picker, keep_in_step
+from ..view import SessionView, StatusLine
 
 __all__ = ["FCPCompare"]
 

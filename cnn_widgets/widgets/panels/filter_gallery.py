@@ -15,8 +15,9 @@ from ...render import mosaic, scale
 from ...data import DataSet
 from ...session import Job
 
-from ..picture import Picture, size, style
-from ..view import Picker, SessionView, StatusLine, Toggles, WholeNumber, keep_in_step
+from ..picture import Picture, size, style, zoom_for
+from ..controls import Picker, Toggles, WholeNumber, keep_in_step
+from ..view import SessionView, StatusLine
 
 __all__ = ["FilterGallery", "ReceptiveField"]
 
@@ -398,5 +399,5 @@ class ReceptiveField(SessionView, widgets.VBox):
         image = self.live.image
         if image is None or self.closed:
             return
-        grey = image if image.ndim == 2 else image.mean(axis=-1)
-        self.picture.show_indices(scale(grey, 0.0, 1.0), "grey", 224)
+        height, width = image.shape[:2]
+        self.picture.show(self.live.image_png(), (width, height), zoom_for(width, 224))  # encoded once per update

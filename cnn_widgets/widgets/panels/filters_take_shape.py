@@ -17,7 +17,8 @@ from ...session import Job
 
 from ...methods.shapes import ShapeRun, filters_take_shape
 from ..picture import size, style
-from ..view import Picker, SessionView, StatusLine
+from ..controls import Picker
+from ..view import SessionView, StatusLine
 
 __all__ = ["FiltersTakeShape"]
 

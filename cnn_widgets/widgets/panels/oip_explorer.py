@@ -19,7 +19,8 @@ from ...render import image_png, mosaic, to_png
 from ...session import Cancelled, Job
 
 from ..picture import size, style
-from ..view import Picker, SessionView, StatusLine, Toggles, WholeNumber, finite_only, keep_in_step
+from ..controls import Picker, Toggles, WholeNumber, finite_only, keep_in_step
+from ..view import SessionView, StatusLine
 
 __all__ = ["OIPExplorer"]
 

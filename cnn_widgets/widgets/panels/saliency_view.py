@@ -15,7 +15,8 @@ from ...methods.saliency import Saliency, overlay, saliency
 from ...session import Job
 
 from ..picture import Picture, size, style
-from ..view import Picker, SessionView, StatusLine, keep_in_step
+from ..controls import Picker, keep_in_step
+from ..view import SessionView, StatusLine
 
 __all__ = ["SaliencyView", "image_png", "rgb_png"]
 

@@ -20,7 +20,8 @@ from ...data import TrainingData, training_data
 from ...session import Cancelled, Job, PauseGate
 from ...training import KINDS, Replay, SnapshotPlan, TrainingRun, train_with_snapshots
 from ..picture import size, style, zoom_for
-from ..view import Picker, SessionView, StatusLine
+from ..controls import Picker
+from ..view import SessionView, StatusLine
 
 __all__ = ["TrainingLab"]
 

@@ -68,7 +68,7 @@ def test_matrix_of_a_users_rgb_model_equals_numpy(session, rgb):
 def test_click_a_cell_see_its_images_click_one_to_put_it_on_the_pad(session, rgb):
     model, data = rgb
     picked = []
-    browser = shown(ConfusionBrowser(session, on_pick=lambda image, index: picked.append(index)))
+    browser = shown(ConfusionBrowser(session, on_pick=picked.append))
     true, predicted = max(((t, p) for t in range(3) for p in range(3) if t != p),
                           key=lambda cell: browser.confusion.counts[cell])
     cell_click(browser, true, predicted)
@@ -83,7 +83,9 @@ def test_click_a_cell_see_its_images_click_one_to_put_it_on_the_pad(session, rgb
     assert f"test image {first}: true {true}, read as {predicted}" in browser.hover_label.value
     canvas_event(browser.images.overlay, "mouse_down", (x + 2) * zoom, (y + 2) * zoom)
     assert browser.picked == first and picked == [first]
+    assert session.live.wait(10)  # computed off the comm thread, once
     np.testing.assert_allclose(session.live.image, model.prepare(data.images[first])[0])
+    assert session.live.source == f"test image #{first} (class {true})"
     assert int(np.argmax(session.live.probabilities)) == predicted  # every view now shows that image
 
 
@@ -98,7 +100,7 @@ def test_bad_clicks_are_reported_and_the_browser_stays_usable(session):
         canvas_event(browser.images.overlay, "mouse_down", x, y)
     assert browser.picked == -1
     browser.pick(10_000)
-    assert "no test image 10000" in browser.status and browser.picked == -1
+    assert "no test image #10000: the test set has images 0–" in browser.status and browser.picked == -1
     cell_click(browser, 1, 1)
     assert browser.selected == (1, 1) and "read right" in browser.images_title.value
 
@@ -177,6 +179,7 @@ def test_in_the_explorer_a_mistake_clicked_becomes_the_drawing():
     zoom = browser.images.zoom
     canvas_event(browser.images.overlay, "mouse_down", (x + 5) * zoom, (y + 5) * zoom)
     assert browser.picked == int(browser.confusion.indices(4, 9)[0])
+    assert explorer.live.wait(10)
     assert explorer.probabilities.prediction == "9"  # every view shows the 4 read as 9
     explorer.close()
 
