@@ -30,6 +30,7 @@ session = explorer.session
 pad, fcp, filters = explorer.pad, explorer.fcp, explorer.filters
 result = {"sample offered": not pad.sample_button.disabled}
 pad.load_sample(4)
+assert pad.wait(30)  # computed on the live model's runner
 result["predicted after a sample 4"] = explorer.probabilities.prediction
 explorer.tabs.selected_index = explorer.tabs.children.index(fcp)    # the FCP tab: 4 vs 9
 session.worker.wait()
