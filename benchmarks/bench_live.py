@@ -110,7 +110,7 @@ def kernel_figures(quick: bool) -> None:
 
     # -- update cost per stroke batch (one animation frame's points) -------------------
     batch([40, 40], start=True)
-    pad.updates.wait(5)
+    pad.wait(5)
     costs, messages, sizes = [], [], []
     moves = 60 if quick else 200
     for i in range(moves):
@@ -118,7 +118,7 @@ def kernel_figures(quick: bool) -> None:
         start = time.perf_counter()
         x, y = 40 + (i * 13) % 200, 40 + (i * 7) % 200
         batch([x - 3, y - 2, x, y])
-        pad.updates.wait(5)
+        pad.wait(5)
         costs.append((time.perf_counter() - start) * 1000)
         messages.append(len(log) - mark)
         sizes.append(sum(size for _, size in log[mark:]))
@@ -132,7 +132,7 @@ def kernel_figures(quick: bool) -> None:
     everything = keras.Model(net.inputs[0], {layer.name: layer.output for layer in net.layers})
 
     def naive_update() -> None:
-        image = to_mnist(pad.ink.raster)
+        image = to_mnist(pad.drawing.ink.raster)
         values = everything.predict(model.standardize(image[None, ..., None]), verbose=0)
         for name in model.spatial_layers:
             to_png(mosaic(values[name][0]).indices, "jet")
@@ -160,8 +160,8 @@ def kernel_figures(quick: bool) -> None:
     # -- flood -------------------------------------------------------------------
     seconds = 3 if quick else 10
     pad.clear()
-    pad.updates.wait(5)
-    done0, dropped0 = pad.updates.done, pad.updates.dropped
+    pad.wait(5)
+    done0, dropped0 = pad.live.runner.done, pad.live.runner.dropped
     batch([20, 20], start=True)
     most_pending = 0
     start = time.perf_counter()
@@ -170,15 +170,15 @@ def kernel_figures(quick: bool) -> None:
         while time.perf_counter() < target:
             time.sleep(0.0005)
         batch([20 + (i * 7) % 240, 20 + (i * 3) % 240])
-        most_pending = max(most_pending, int(pad.updates.pending))
+        most_pending = max(most_pending, int(pad.live.runner.pending))
     flood_end = time.perf_counter()
     batch([], end=True)
-    pad.updates.wait(10)
+    pad.wait(10)
     drain_ms = (time.perf_counter() - flood_end) * 1000
-    done = pad.updates.done - done0
+    done = pad.live.runner.done - done0
     naive_backlog = max(0.0, 200 * seconds * naive_median / 1000 - seconds)
     print(f"flood: {200 * seconds} stroke messages at 200/s for {seconds} s")
-    print(f"  updates run {done} ({done / seconds:.0f}/s), merged {pad.updates.dropped - dropped0},"
+    print(f"  updates run {done} ({done / seconds:.0f}/s), merged {pad.live.runner.dropped - dropped0},"
           f" most waiting at once {most_pending}, idle {drain_ms:.0f} ms after the last message")
     print(f"  naive predict() per message would end {naive_backlog:.1f} s behind"
           f" ({200 * seconds} × {naive_median:.1f} ms)")

@@ -720,7 +720,7 @@ def sweep_widgets(model: Any, data: Any) -> None:
 
     def draw_good() -> None:
         pad.set_strokes([(20, [(80, 60), (200, 60), (200, 220)])])
-        pad.updates.wait()
+        pad.wait()
 
     draw_good()
     session.live.image = pad.image
@@ -733,17 +733,17 @@ def sweep_widgets(model: Any, data: Any) -> None:
         return pad.status
 
     def pad_ok() -> str | None:
-        strokes = len(pad.ink.strokes) if hasattr(pad.ink, "strokes") else None
+        strokes = len(pad.drawing.ink.strokes) if hasattr(pad.drawing.ink, "strokes") else None
         pad.canvas._handle_custom_msg({"type": "stroke", "id": "good-1", "width": 20, "start": True, "end": True,
                                        "points": [100, 100, 150, 150]}, [])
-        pad.updates.wait()
+        pad.wait()
         if not np.all(np.isfinite(pad.image)):
             return "image not finite"
-        if strokes is not None and len(pad.ink.strokes) != strokes + 1:
+        if strokes is not None and len(pad.drawing.ink.strokes) != strokes + 1:
             return "the good stroke was not added"
         pad.canvas._handle_custom_msg({"type": "undo"}, [])
-        pad.updates.wait()
-        if strokes is not None and len(pad.ink.strokes) != strokes:
+        pad.wait()
+        if strokes is not None and len(pad.drawing.ink.strokes) != strokes:
             return "undo did not remove the good stroke"
         return None
 
@@ -777,7 +777,7 @@ def sweep_widgets(model: Any, data: Any) -> None:
          after=pad_ok)
     for label, value in {"NaN": np.full((28, 28), np.nan), "RGB": np.zeros((28, 28, 3)), "None": None,
                          "1-d": np.zeros(5), "strings": np.full((5, 5), "a")}.items():
-        case(g, f"load_image({label})", lambda v=value: pad.load_image(v), words=("picture",), after=pad_ok)
+        case(g, f"load_picture({label})", lambda v=value: pad.load_picture(v), words=("picture",), after=pad_ok)
     for label, value in {"NaN point": [(20, [(1, math.nan)])], "width 0": [(0, [(1, 1)])], "no points": [(20, [])],
                          "not a pair": [5], "string": "abc"}.items():
         case(g, f"set_strokes({label})", lambda v=value: pad.set_strokes(v), words=("stroke", "brush"), after=pad_ok)

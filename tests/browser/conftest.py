@@ -124,21 +124,18 @@ def explorer_server(tmp_path_factory) -> Iterator[VoilaServer]:
 #: A notebook with the pad alone, the embedded model following it and its prediction:
 #: what the pad's browser tests need, independent of the Explorer's layout.
 PAD_NOTEBOOK = """\
-import ipywidgets as widgets, traitlets
-from cnn_widgets import CNNModel, DigitPad
-from cnn_widgets.session import LiveModel
+import ipywidgets as widgets
+from cnn_widgets import DigitPad, Session
 
-model = CNNModel.default()
-live = LiveModel(model)
-pad = DigitPad()
-traitlets.dlink((pad, "image"), (live, "image"))
+session = Session()
+pad = DigitPad(session)
 prediction = widgets.HTML("-")
 prediction.add_class("cnnw-pad-prediction")
 
 def _predicted(change):
-    prediction.value = str(model.class_names[int(change["new"].argmax())])
+    prediction.value = str(session.model.class_names[int(change["new"].argmax())])
 
-live.observe(_predicted, "probabilities")
+session.live.observe(_predicted, "probabilities")
 widgets.VBox([pad, prediction])
 """
 

@@ -65,11 +65,10 @@ def test_train_in_the_page_then_play_the_replay(browser, lab_server):
 
 
 SHARED_NOTEBOOK = """\
-import ipywidgets as widgets, traitlets
+import ipywidgets as widgets
 from cnn_widgets import DigitPad, FiltersTakeShape, ProbabilityBars, Session, TrainingLab
 session = Session()
 pad = DigitPad(session)
-traitlets.dlink((pad, "image"), (session.live, "image"))
 lab = TrainingLab(session, epochs=3, batch_size=128)  # the embedded model trains on: long enough to draw meanwhile
 shapes = FiltersTakeShape(session, steps=40)
 widgets.VBox([widgets.HBox([pad, ProbabilityBars(session)]), lab, shapes])
