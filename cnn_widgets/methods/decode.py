@@ -421,9 +421,9 @@ def top_images(model: Any, layer: str, map_index: int, images: Any, k: int = 4,
     """Indices of the ``k`` images whose strongest cell of map ``map_index`` is strongest.
 
     The layer's per-image peaks are computed in batches and kept per model version
-    and image array (see :func:`cnn_widgets.methods.oip.run.layer_statistics`).
+    and image array (see :func:`cnn_widgets.methods.statistics.layer_statistics`).
     """
-    from .oip.run import layer_statistics
+    from .statistics import layer_statistics
 
     info = model.layer(layer)
     if not info.is_spatial:
