@@ -226,20 +226,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             return 0
 
 
-class _StepBar:
-    """Prints a progress bar for an OIP run (the OIP callback protocol)."""
-
-    def on_begin(self, maps, steps: int) -> None:
-        from ..model.backend import keras
-
-        self.bar = keras.utils.Progbar(steps, stateful_metrics=["objective"])
-
-    def on_step(self, step: int, images, objectives) -> None:
-        self.bar.update(step + 1, values=[("objective", float(objectives.mean()))])
-
-
 def _cmd_oip(args: argparse.Namespace) -> int:
-    from ..methods.oip.run import node_sweep, optimize, series
+    from ..methods.oip import OIPSettings, ProgressBar, node_sweep, optimize, series
 
     atlas = args.command == "atlas"
     if getattr(args, "series", False) and getattr(args, "nodes", False):
@@ -248,15 +236,16 @@ def _cmd_oip(args: argparse.Namespace) -> int:
         raise ValueError("--nodes grows every node of the map; leave out --node")
     model = _load_model(args.model)
     out = Path(args.out)
-    data = None
+    images = None
     if not args.no_data:
         from ..data import DataProvider
 
         test_set = DataProvider(model).test_set  # the shipped MNIST test split, for models that take it
-        data = None if test_set is None else test_set.images
-    common = dict(steps=args.steps, step_size=args.step_size, octaves=args.octaves, restandardize=args.restandardize,
-                  frame_every=max(1, args.steps // 40), blur_every=args.blur, blur_sigma=args.blur_sigma,
-                  data=data, callbacks=_StepBar())
+        images = None if test_set is None else test_set.images
+    settings = OIPSettings(steps=args.steps, step_size=args.step_size, wavelength=args.wavelength,
+                           octaves=args.octaves, seed=args.seed, frame_every=max(1, args.steps // 40),
+                           blur_every=args.blur, blur_sigma=args.blur_sigma, restandardize=args.restandardize)
+    common = dict(settings=settings, images=images, callbacks=ProgressBar())
     gif = out.suffix.lower() == ".gif"
     if getattr(args, "series", False):
         found = series(model, args.layer, args.map, seeds=list(range(args.seed, args.seed + args.seeds)),
@@ -270,7 +259,7 @@ def _cmd_oip(args: argparse.Namespace) -> int:
             print(f"  {line}")
         result = found.result
     elif getattr(args, "nodes", False):
-        found = node_sweep(model, args.layer, args.map, wavelength=args.wavelength, seed=args.seed, **common)
+        found = node_sweep(model, args.layer, args.map, **common)
         out.write_bytes(found.gif_bytes(args.contrast, zoom=args.zoom or 4) if gif
                         else found.png_bytes(args.contrast, zoom=args.zoom or 4))
         rows, cols = found.shape
@@ -279,7 +268,7 @@ def _cmd_oip(args: argparse.Namespace) -> int:
         result = found.result
     else:
         result = optimize(
-            model, args.layer, None if atlas else [args.map], wavelength=args.wavelength, seed=args.seed,
+            model, args.layer, None if atlas else [args.map],
             node=tuple(args.node) if getattr(args, "node", None) else None, **common)
         which = None if atlas else args.map
         zoom = args.zoom or (3 if atlas else 8)
@@ -295,7 +284,7 @@ def _cmd_oip(args: argparse.Namespace) -> int:
     if result.dead:
         print(f"maps with no pattern (drawn as a cross): {result.dead}")
     if result.silent:
-        print(f"maps that never fire on the {len(data):,} test images (corner mark): {result.silent}")
+        print(f"maps that never fire on the {len(images):,} test images (corner mark): {result.silent}")
     return 0
 
 

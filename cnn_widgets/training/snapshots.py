@@ -201,7 +201,7 @@ class SnapshotRecorder:
 
             decoded = decode_filters(model, plan.decode_layer).filters
         if plan.oip_layer is not None:
-            from ..methods.oip.run import optimize
+            from ..methods.oip import optimize
 
             oip = optimize(model, plan.oip_layer, [plan.oip_map], steps=plan.oip_steps,
                            frame_every=plan.oip_steps, seed=0).images[0]

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnn_widgets import CNNModel
-from cnn_widgets.methods.oip.run import optimize, series
-from cnn_widgets.session import Session
+from cnn_widgets.methods.oip import optimize, series
+from cnn_widgets.session import Job, Session
 
 from cnn_widgets.widgets import MapGrid, OIPExplorer
 
@@ -43,7 +43,7 @@ def test_run_grows_a_pattern_and_animates_it(tiny, wire):
     click(oip.run_button)
     oip.session.worker.wait()
     result = oip.result
-    assert result is not None and result.maps.tolist() == [3] and oip.map == 3
+    assert result is not None and result.maps.tolist() == [3] and oip.map_index == 3
     expected = optimize(tiny, "conv", [3], steps=20, wavelength=3.0, seed=2, frame_every=1)
     np.testing.assert_allclose(result.images, expected.images, atol=1e-5)
     assert oip.plain.value and oip.enhanced.value and oip.plain.value != oip.enhanced.value
@@ -73,7 +73,7 @@ def test_atlas_mode_grows_every_map(session):
 def test_series_mode_shows_the_grid_with_objectives_and_consistency(tiny, session):
     oip = OIPExplorer(session)
     oip.mode_picker.set_state({"index": 2})
-    assert oip.mode == "series" and oip._series_box.layout.display == ""
+    assert oip.mode == "series" and oip.series_box.layout.display == ""
     oip.map_picker.set_state({"value": 2})
     oip.seeds.set_state({"value": 3})
     oip.wavelengths.set_state({"value": "2, 5"})
@@ -109,7 +109,7 @@ def test_blur_changes_the_series(session):
     oip.blur_sigma.set_state({"value": 1.0})
     oip.run(wait=True)
     smooth = oip.series_result.images
-    assert oip.series_result.result.settings["blur_every"] == 1
+    assert oip.series_result.result.settings.blur_every == 1
 
     def roughness(images):
         return float(np.abs(np.diff(images, axis=2)).mean())
@@ -120,11 +120,11 @@ def test_blur_changes_the_series(session):
 def test_nodes_mode_grows_every_position(session):
     oip = OIPExplorer(session)
     oip.mode_picker.set_state({"index": 3})
-    assert oip._node_box.layout.display == "none"
+    assert oip.node_box.layout.display == "none"
     oip.map_picker.set_state({"value": 1})
     oip.steps.set_state({"value": 5})
     oip.run(wait=True)
-    assert oip.sweep.positions.shape == (100, 2) and oip.sweep.map == 1
+    assert oip.sweep.positions.shape == (100, 2) and oip.sweep.map_index == 1
     assert len(oip.result.maps) == 100
     click(oip.gif_button)
     assert 'download="oip_conv_1_nodes.gif"' in oip.downloads.value
@@ -184,28 +184,52 @@ def test_follows_the_map_clicked_in_a_grid_until_closed(session):
     oip.follow(grid)
     x, y = grid._mosaic.origin(2)
     canvas_event(grid.picture.overlay, "mouse_down", (x + 1) * grid.picture.zoom, (y + 1) * grid.picture.zoom)
-    assert (oip.layer, oip.map) == ("pool", 2) and oip.layer_picker.value == "pool"
+    assert (oip.layer, oip.map_index) == ("pool", 2) and oip.layer_picker.value == "pool"
     assert oip.node_row.max == 4
     oip.close()
     x, y = grid._mosaic.origin(3)
     canvas_event(grid.picture.overlay, "mouse_down", (x + 1) * grid.picture.zoom, (y + 1) * grid.picture.zoom)
-    assert grid.selected_map == 3 and oip.map == 2  # a closed view follows nothing
+    assert grid.selected_map == 3 and oip.map_index == 2  # a closed view follows nothing
     assert oip.run() is None and not session.closed  # the shared session lives on
 
 
 def test_bad_traits_never_land_and_the_pickers_stay_in_step(session):
     oip = OIPExplorer(session)
-    for name, value in (("layer", "out"), ("map", 4), ("map", -1), ("map", 2.0), ("mode", "all")):
+    for name, value, message in (
+            ("layer", "out", "layer 'out' has no maps to grow patterns for; choose one of: conv, pool"),
+            ("map_index", 4, r"map_index 4 is out of range: conv has 4 maps \(0–3\)"),
+            ("map_index", -1, "map_index -1 is out of range"),
+            ("map_index", 2.0, r"'map_index' trait .* expected a whole number \(a map index\), not the float 2.0"),
+            ("mode", "all", r"'mode' trait .* expected any of \['map', 'atlas', 'series', 'nodes'\], not the str 'all'")):
         before = getattr(oip, name)
-        with pytest.raises(traitlets.TraitError):
+        with pytest.raises(traitlets.TraitError, match=message):
             setattr(oip, name, value)
         assert getattr(oip, name) == before
-    assert oip.layer_picker.value == oip.layer == "conv" and oip.map_picker.value == oip.map == 0
+    assert oip.layer_picker.value == oip.layer == "conv" and oip.map_picker.value == oip.map_index == 0
     oip.layer_picker.set_state({"index": 1})
     assert oip.layer == "pool" and oip.map_picker.max == 3
-    oip.map = 3
+    oip.map_picker.set_state({"value": 3})
+    assert oip.map_index == 3
     oip.seed.set_state({"value": -5})  # the bounded box keeps seeds ≥ 0
     assert oip.seed.value == 0
+
+
+def test_a_map_the_trait_refuses_puts_the_picker_back_and_says_why(session):
+    oip = OIPExplorer(session)
+    oip.map_picker.max = 50  # a frontend out of step: the box lets 9 through, the trait does not
+    oip.map_picker.set_state({"value": 9})
+    assert oip.map_index == 0 and oip.map_picker.value == 0
+    assert "map_index 9 is out of range: conv has 4 maps (0–3)" in oip.status and oip.status_line.error
+
+
+def test_every_trait_says_what_it_is_and_the_mode_is_a_fixed_set(session):
+    oip = OIPExplorer(session)
+    own = ("layer", "map_index", "mode", "running", "result", "series_result", "sweep", "status")
+    for name in own:
+        assert oip.trait_metadata(name, "help"), f"{name} has no help"
+    assert isinstance(oip.traits()["mode"], traitlets.Enum)
+    assert list(oip.traits()["mode"].values) == ["map", "atlas", "series", "nodes"]
+    assert not oip.has_trait("map")
 
 
 def test_bad_settings_show_an_error_and_the_widget_stays_usable(session):
@@ -282,7 +306,8 @@ def test_fuzzed_frontend_messages_never_corrupt_the_state(session, picker, key, 
         pass  # refused, as the comm layer would report it
     assert oip.layer in session.model.spatial_layers and oip.layer_picker.value == oip.layer
     count = int(session.model.layer(oip.layer).output_shape[-1])
-    assert 0 <= oip.map < count and oip.map_picker.value == oip.map and oip.mode in ("map", "atlas", "series", "nodes")
+    assert 0 <= oip.map_index < count and oip.map_picker.value == oip.map_index
+    assert oip.mode in ("map", "atlas", "series", "nodes")
     oip.contrast.value = 1.0
     oip._show_frame(0)  # still draws (or says why)
 
@@ -311,3 +336,60 @@ def test_a_slider_sent_nan_or_inf_goes_back_and_says_why(session):
     oip.steps.set_state({"value": 5})
     oip.run(wait=True)
     assert oip.result is not None and not oip.status_line.error  # the settings were never NaN
+
+
+def _count_copies(model, monkeypatch) -> list[int]:
+    """Copies of the images out of the compiled loop (each goes back to the pixel scale once)."""
+    copies = [0]
+    original = model.unstandardize
+
+    def counted(batch):
+        copies[0] += 1
+        return original(batch)
+
+    monkeypatch.setattr(model, "unstandardize", counted)
+    return copies
+
+
+def test_an_atlas_run_copies_the_images_only_for_its_frames_and_reports_to_its_job(session, monkeypatch):
+    oip = OIPExplorer(session)
+    oip.mode_picker.set_state({"index": 1})
+    oip.steps.set_state({"value": 100})
+    copies = _count_copies(session.model, monkeypatch)
+    reports = []
+    original = Job.report
+
+    def report(job, progress=None, message=None):
+        if job.name.startswith("OIP"):
+            reports.append((progress, message))
+        return original(job, progress, message)
+
+    monkeypatch.setattr(Job, "report", report)
+    job = oip.run(wait=True)
+    session.worker.wait()
+    result = oip.result
+    assert result.frame_steps == list(range(0, 101, 2))  # about 40 frames: every 2nd step
+    assert copies[0] == len(result.frames) == 51  # the live pictures share the frames' copies
+    assert reports[-1] == (1.0, "step 100 of 100") and job.progress == 1.0
+    assert 1 <= len(reports) <= 100 and reports[0][1] == "step 1 of 100"
+    assert oip.progress.value == 100 and oip.progress.max == 100
+
+
+def test_live_pictures_are_throttled(session, monkeypatch):
+    from cnn_widgets.methods.oip import ThrottledPreview
+    from cnn_widgets.widgets.panels import oip_explorer
+
+    drawn = []
+
+    class Frozen(ThrottledPreview):  # no time passes: only the first stretch is drawn
+        def __init__(self, draw, per_second):
+            super().__init__(lambda step, images: (drawn.append(step), draw(step, images)), per_second,
+                             clock=lambda: 0.0)
+
+    monkeypatch.setattr(oip_explorer, "ThrottledPreview", Frozen)
+    oip = OIPExplorer(session)
+    oip.mode_picker.set_state({"index": 1})
+    oip.steps.set_state({"value": 40})
+    oip.run(wait=True)
+    session.worker.wait()
+    assert drawn == [1] and oip.result.frame_steps[-1] == 40  # frames every step, one live picture
