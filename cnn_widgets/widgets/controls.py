@@ -7,6 +7,7 @@ its trait's value when the trait refuses a choice (and says why in the owner's s
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -14,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-__all__ = ["Picker", "Tabs", "Toggles", "WholeNumber", "finite_only", "keep_in_step"]
+__all__ = ["Picker", "Tabs", "Toggles", "WholeNumber", "download_link", "finite_only", "in_range", "keep_in_step"]
 
 
 def keep_in_step(owner: Any, name: str, picker: widgets.Widget) -> None:
@@ -124,3 +125,23 @@ def finite_only(slider: widgets.FloatSlider, say: Any = None) -> None:
 
     slider.observe(check, "value")
 
+
+
+def in_range(what: str, value: Any, ok: Any, allowed: str) -> Any:
+    """``value`` if it is a finite number and ``ok(value)``, else a TraitError saying
+    ``"{what} must be {allowed}; got …"`` (for a setting's ``@validate``)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(float(value)) or not ok(float(value)):
+        raise traitlets.TraitError(f"{what} must be {allowed}; got {value!r}")
+    return value
+
+
+def download_link(name: str, data: bytes, mime: str, note: str = "", css: str = "cnnw-download") -> str:
+    """HTML of a link that saves ``data`` as ``name`` from the page itself (a data URI:
+    no server, works offline and in a static export)."""
+    import base64
+
+    encoded = base64.b64encode(data).decode()
+    extra = f", {note}" if note else ""
+    return (f'<a download="{html.escape(name)}" href="data:{mime};base64,{encoded}" class="{html.escape(css)}">'
+            f"save {html.escape(name)} ({len(data) // 1024 + 1} KB{html.escape(extra)})</a>")

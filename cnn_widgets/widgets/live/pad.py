@@ -239,8 +239,6 @@ class DigitPad(SessionView, widgets.VBox):
         if self.closed or what == "stroke":
             return
         self._sync_canvas(base=what in ("loaded", "cleared"))
-        if what == "loaded":
-            self._say(self.drawing.source)  # e.g. a test image picked in another view
 
     def _sync_canvas(self, base: bool = False) -> None:
         with self.canvas.hold_sync():
@@ -251,6 +249,9 @@ class DigitPad(SessionView, widgets.VBox):
 
     def _image_changed(self, change: dict[str, Any]) -> None:
         self._show_image()
+        loaded = self.drawing.source
+        if loaded and self.live.source == loaded and self.status != loaded:
+            self._say(loaded)  # what the network sees now, e.g. a test image picked in another view
         if self.drawing.open is None:  # the exported picture: once a stroke is finished, not per move
             self._show_ink()
 

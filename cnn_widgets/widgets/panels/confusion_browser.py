@@ -272,5 +272,8 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         self.status = message
         self.status_line.say(message, error)
 
+    def _model_changed(self) -> None:
+        self.update()  # the matrix is kept per model version: counted again
+
     def _closing(self) -> None:
         self.session.worker.cancel(("confusion", id(self)))

@@ -330,25 +330,32 @@ class FCPCompare(SessionView, widgets.VBox):
         for picture in self.pictures:
             picture.outline_tile(self._tiles, self.selected_map)
 
-    def _show_examples(self) -> None:
-        """The selected map for six single images of each class, and the drawing: the seed's 'three 4s'."""
+    def _show_examples(self) -> Job | None:
+        """The selected map for six single images of each class, and the drawing: the seed's
+        'three 4s' (their maps computed on the worker, not in the click's handler)."""
         c = self.comparison
         if c is None or self.selected_map < 0 or c.layer != self.layer:
             self.examples_title.value = "<small>click a map (or a bar) to see it for single images</small>"
-            return
-        chosen = []
-        for label in (c.a.label, c.b.label):
-            images = self._class_images(label)[:6]
-            if len(images):
-                chosen.append(self.model.activations(images, self.layer)[self.layer])
-        if self.layer in self.live.activations:
-            chosen.append(self.live.activations[self.layer][None])
-        maps = np.concatenate([v.reshape(len(v), *_as_maps(v[0]).shape) for v in chosen])[..., self.selected_map]
-        tiles = mosaic(np.moveaxis(maps, 0, -1), columns=6)
-        self.examples.show_mosaic(tiles, "jet", 300)
-        self.examples_title.value = (
-            f"<small>map {self.selected_map} (d = {c.map_scores[self.selected_map]:+.2f}): "
-            f"six {html.escape(c.a.name)}s, six {html.escape(c.b.name)}s, your drawing last</small>")
+            return None
+        layer, map_index = self.layer, self.selected_map
+        samples = [self._class_images(label)[:6] for label in (c.a.label, c.b.label)]
+
+        def work(job: Job) -> list[np.ndarray]:
+            return [self.model.activations(images, layer)[layer] for images in samples if len(images)]
+
+        def show(chosen: list[np.ndarray]) -> None:
+            if self.closed or (layer, map_index) != (self.layer, self.selected_map):
+                return
+            if layer in self.live.activations:
+                chosen = [*chosen, self.live.activations[layer][None]]
+            maps = np.concatenate([v.reshape(len(v), *_as_maps(v[0]).shape) for v in chosen])[..., map_index]
+            self.examples.show_mosaic(mosaic(np.moveaxis(maps, 0, -1), columns=6), "jet", 300)
+            self.examples_title.value = (
+                f"<small>map {map_index} (d = {c.map_scores[map_index]:+.2f}): "
+                f"six {html.escape(c.a.name)}s, six {html.escape(c.b.name)}s, your drawing last</small>")
+
+        return self.session.worker.submit(work, name=f"map {map_index} of single images", quiet=True,
+                                          key=("fcp-examples", id(self)), on_done=show, on_error=self._failed)
 
     def _class_images(self, label: int, limit: int | None = 6) -> np.ndarray:
         """Images of class ``label``: from the data (as stored), then the drawings."""
@@ -394,8 +401,12 @@ class FCPCompare(SessionView, widgets.VBox):
         self.status = message
         self.status_line.say(message, error)
 
+    def _model_changed(self) -> None:
+        self.update()  # the class patterns are kept per model version: computed again
+
     def _closing(self) -> None:
         self.session.worker.cancel(("fcp", id(self)))
+        self.session.worker.cancel(("fcp-examples", id(self)))
 
 
 def _columns(maps: np.ndarray) -> int:

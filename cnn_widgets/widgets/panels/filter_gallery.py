@@ -312,32 +312,44 @@ class FilterGallery(SessionView, widgets.VBox):
         if change["new"]:
             self._show_responses()
 
-    def _show_responses(self) -> None:
+    def _show_responses(self) -> Job | None:
+        """The drawing's responses two ways (Fig. 3), computed on the worker (newest drawing wins)."""
         decoded, image = self.decoded, self.live.image
         if not self.follow_drawing or decoded is None or image is None or self.closed or self.live.error:
-            return
+            return None
         if not np.any(np.asarray(image) > 0):
             self.responses_title.value = ("<small>draw a digit: its responses on this layer, by the network and "
                                           "by the decoded filters, appear here</small>")
             for picture in (self.network_responses, self.decoded_responses):
                 picture.layout.display = "none"
-            return
-        for picture in (self.network_responses, self.decoded_responses):
-            picture.layout.display = None
-        try:
-            found = responses(self.model, decoded.layer, image, decoded=decoded)
-        except (ValueError, TypeError) as error:
+            return None
+
+        def show(found: Any) -> None:
+            if self.closed or found.layer != self.layer:
+                return
+            for picture in (self.network_responses, self.decoded_responses):
+                picture.layout.display = None
+            columns = None
+            for picture, values in ((self.network_responses, found.network), (self.decoded_responses, found.decoded)):
+                tiles = mosaic(values, value_range=(0.0, 1.0), columns=columns)
+                columns = tiles.columns
+                picture.show_mosaic(tiles, "jet", 300)
+            self.responses_title.value = (
+                f"<small>the drawing on <b>{html.escape(found.layer)}</b>: the network's responses (left; a conv "
+                "layer before its ReLU) and the image correlated with the decoded filters (right), each map "
+                f"scaled to 0–1; mean squared difference {found.error:.4f}</small>")
+
+        def failed(error: BaseException) -> None:
             self._say(f"the drawing's responses cannot be computed: {error}", error=True)
-            return
-        columns = None
-        for picture, values in ((self.network_responses, found.network), (self.decoded_responses, found.decoded)):
-            tiles = mosaic(values, value_range=(0.0, 1.0), columns=columns)
-            columns = tiles.columns
-            picture.show_mosaic(tiles, "jet", 300)
-        self.responses_title.value = (
-            f"<small>the drawing on <b>{html.escape(found.layer)}</b>: the network's responses (left; a conv "
-            "layer before its ReLU) and the image correlated with the decoded filters (right), each map "
-            f"scaled to 0–1; mean squared difference {found.error:.4f}</small>")
+
+        return self.session.worker.submit(
+            lambda job: responses(self.model, decoded.layer, image, decoded=decoded),
+            name=f"the drawing's responses on {decoded.layer}", key=("filters-responses", id(self)), quiet=True,
+            on_done=show, on_error=failed)
+
+    def _model_changed(self) -> None:
+        self._show_kernels()
+        self.render()  # decoded filters are kept per model version: decoded again
 
     def _failed(self, error: BaseException) -> None:
         self._say(f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error), True)
@@ -347,8 +359,8 @@ class FilterGallery(SessionView, widgets.VBox):
         self.status_line.say(message, error)
 
     def _closing(self) -> None:
-        self.session.worker.cancel(("filters", id(self)))
-        self.session.worker.cancel(("filters-top", id(self)))
+        for key in ("filters", "filters-top", "filters-responses"):
+            self.session.worker.cancel((key, id(self)))
 
 
 class ReceptiveField(SessionView, widgets.VBox):

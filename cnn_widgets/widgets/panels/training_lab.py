@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import html
-import math
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
 
-import bqplot
 import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ...render import to_png
 from ...data import TrainingData, training_data
 from ...session import Cancelled, Job, PauseGate
-from ...training import KINDS, Replay, SnapshotPlan, TrainingRun, train_with_snapshots
-from ..picture import size, style, zoom_for
-from ..controls import Picker
+from ...training import SnapshotPlan, TrainingRun, train_with_snapshots
+from ..controls import in_range, keep_in_step
+from ..picture import size, style
 from ..view import SessionView, StatusLine
+from .training_replay import ReplayPart, curve_figure
 
 __all__ = ["TrainingLab"]
 
 _REFRESH_S = 0.25  # shortest time between two live curve updates
 _CURVE_POINTS = 400  # most points sent per curve (a few KB per update, however long the run)
-_PICTURE_WIDTH = {"kernels": 200, "decoded": 260, "oip": 140, "maps": 320, "ranking": 260, "confusion": 140}
+#: Each setting's allowed values: (words naming it, test, what is allowed).
+_RANGES = {
+    "epochs": ("epochs", lambda v: 1 <= v <= 1000 and v == int(v), "an integer 1–1000"),
+    "batch_size": ("batch size", lambda v: 1 <= v <= 65536 and v == int(v), "an integer 1–65536"),
+    "learning_rate": ("learning rate", lambda v: 0 < v <= 10, "a number in (0, 10]"),
+    "momentum": ("momentum", lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "l2": ("L2", lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+    "seed": ("seed", lambda v: 0 <= v < 2 ** 31 and v == int(v), "an integer ≥ 0"),
+    "images": ("images", lambda v: v >= 0 and v == int(v), "an integer ≥ 0 (0 = all)"),
+}
 
 
 def _duration(seconds: float) -> str:
@@ -38,7 +44,7 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-class TrainingLab(SessionView, widgets.VBox):
+class TrainingLab(ReplayPart, SessionView, widgets.VBox):
     """Train a CNN on the session's worker: live loss and accuracy, progress with the
     time left, pause and cancel; then scrub or play through the snapshots (kernels,
     decoded filters, an OIP, the maps of one test digit, the Cohen's d ranking, the
@@ -79,13 +85,11 @@ class TrainingLab(SessionView, widgets.VBox):
     seed = traitlets.Int(0, help="seed of the fresh weights, the shuffling and the augmentation")
     images = traitlets.Int(0, help="train on the first this many images; 0 for all")
     fresh = traitlets.Bool(False, help="start from fresh weights drawn with the seed")
-    running = traitlets.Bool(False, read_only=True)
-    paused = traitlets.Bool(False, read_only=True)
-    frame = traitlets.Int(0, help="the snapshot shown")
-    gif_kind = traitlets.Unicode("kernels", help="what the GIF button exports")
-    replay = traitlets.Instance(Replay, allow_none=True, read_only=True)
+    running = traitlets.Bool(False, read_only=True, help="True while a run trains")
+    paused = traitlets.Bool(False, read_only=True, help="True while a run holds after its current batch")
     data_source = traitlets.Unicode("", read_only=True, help="what the last run trained on")
     plan = traitlets.Instance(SnapshotPlan, help="what the snapshots of the next run record")
+    status = traitlets.Unicode("", help="the last message, plain text")
 
     _SETTINGS = ("epochs", "batch_size", "learning_rate", "momentum", "l2", "seed", "images")
 
@@ -139,29 +143,10 @@ class TrainingLab(SessionView, widgets.VBox):
         self.data_label = widgets.HTML("&nbsp;")
 
         # ---- curves
-        self.loss_figure, self.loss_train, self.loss_val = self._figure("loss", ".2f", "bottom-left")
-        self.accuracy_figure, self.accuracy_train, self.accuracy_val = self._figure("accuracy", ".0%", "top-left")
+        self.loss_figure, self.loss_train, self.loss_val = curve_figure("loss", ".2f", "bottom-left")
+        self.accuracy_figure, self.accuracy_train, self.accuracy_val = curve_figure("accuracy", ".0%", "top-left")
 
-        # ---- replay
-        self.play = widgets.Play(0, min=0, max=0, interval=600, description="replay")
-        self.frame_slider = widgets.IntSlider(0, min=0, max=0, description="snapshot", layout=size("360px"),
-                                              readout=False)
-        self._jslink((self.play, "value"), (self.frame_slider, "value"))
-        self.frame_label = widgets.HTML("&nbsp;")
-        self.frame_label.add_class("cnnw-replay-frame-label")
-        self.pictures = {kind: widgets.Image(format="png") for kind in KINDS}
-        self.ranking_label = widgets.HTML("&nbsp;")
-        self.gif_picker = Picker(options=[(title, kind) for kind, (title, _) in KINDS.items()],
-                                 layout=size("220px"))
-        self.gif_button = widgets.Button(description="GIF", icon="download", disabled=True, layout=size("80px"))
-        self.downloads = widgets.HTML()
-        tiles = []
-        for kind, (title, _) in KINDS.items():
-            picture = self.pictures[kind]
-            picture.add_class("cnnw-pixelated")
-            picture.add_class(f"cnnw-replay-{kind}")
-            below = [self.ranking_label] if kind == "ranking" else []
-            tiles.append(widgets.VBox([widgets.HTML(f"<small>{html.escape(title)}</small>"), picture, *below]))
+        replay_rows = self._build_replay()
         spatial = model.spatial_layers
         names = [(f"{i} {name}" if name != str(i) else name, i) for i, name in enumerate(model.class_names)]
         self.plan_controls: dict[str, widgets.Widget] = {
@@ -179,12 +164,8 @@ class TrainingLab(SessionView, widgets.VBox):
             "class_b": widgets.Dropdown(options=names, description="vs", layout=size("130px"),
                                         style={"description_width": "20px"}),
         }
-        self.gallery = widgets.GridBox(tiles, layout=widgets.Layout(
-            grid_template_columns="repeat(auto-fill, minmax(280px, 1fr))", grid_gap="6px 12px", width="100%"))
         for item, css in ((self.train_button, "cnnw-train"), (self.pause_button, "cnnw-train-pause"),
-                          (self.cancel_button, "cnnw-train-cancel"), (self.progress, "cnnw-train-progress"),
-                          (self.play, "cnnw-replay-play"), (self.frame_slider, "cnnw-replay-frame"),
-                          (self.gif_button, "cnnw-replay-gif")):
+                          (self.cancel_button, "cnnw-train-cancel"), (self.progress, "cnnw-train-progress")):
             item.add_class(css)
 
         settings_box = widgets.VBox([
@@ -200,9 +181,7 @@ class TrainingLab(SessionView, widgets.VBox):
             widgets.HBox([settings_box, self.loss_figure, self.accuracy_figure]),
             widgets.HBox([widgets.HTML("<small>snapshots record:</small>", layout=size("110px")),
                           *self.plan_controls.values()]),
-            widgets.HBox([self.play, self.frame_slider, self.frame_label]),
-            self.gallery,
-            widgets.HBox([widgets.HTML("export as GIF:"), self.gif_picker, self.gif_button, self.downloads]),
+            *replay_rows,
         ])
         self.add_class("cnnw-training-lab")
 
@@ -217,38 +196,21 @@ class TrainingLab(SessionView, widgets.VBox):
                 # (0.05 × 0.8^11), not where it starts, which would undo much of the training
                 self.learning_rate = 0.005
         for name in self._SETTINGS:
-            self._bind(self.controls[name], name)
-        self._bind(self.fresh_box, "fresh")
-        self._bind(self.frame_slider, "frame")
-        self._bind(self.gif_picker, "gif_kind")
+            keep_in_step(self, name, self.controls[name])
+        keep_in_step(self, "fresh", self.fresh_box)
+        keep_in_step(self, "frame", self.frame_slider)
+        keep_in_step(self, "gif_kind", self.gif_picker)
         for field, control in self.plan_controls.items():
             self._bind_plan(control, field)
         self.train_button.on_click(lambda _: self.train())
         self.pause_button.on_click(lambda _: self.resume() if self.paused else self.pause())
         self.cancel_button.on_click(lambda _: self.cancel())
-        self.gif_button.on_click(lambda _: self.offer_gif())
-        self.observe(self._show_frame, "frame")
         # the drawing stays live: training yields the CPU while strokes arrive
         self._watch(self.session.live, lambda change: self._pause.touch(), "image")
         self._say(f"ready to train {model.keras_model.name} ({sum(r.params for r in model.layers_table()):,} "
                   "parameters)")
 
     # ------------------------------------------------------------------ settings
-    def _bind(self, control: widgets.Widget, name: str) -> None:
-        """Control → trait through the validator (a bad value shows an error and is
-        put back); trait → control."""
-        control.value = getattr(self, name)
-
-        def from_control(change: dict[str, Any]) -> None:
-            try:
-                setattr(self, name, change["new"])
-            except traitlets.TraitError as error:
-                self._say(str(error), error=True)
-                control.value = getattr(self, name)
-
-        control.observe(from_control, "value")
-        self.observe(lambda change: setattr(control, "value", change["new"]), name)
-
     def _plan_value(self, field: str) -> Any:
         if field in ("class_a", "class_b"):
             return self.plan.classes[0 if field == "class_a" else 1]
@@ -287,51 +249,10 @@ class TrainingLab(SessionView, widgets.VBox):
                                        "validation images the snapshots measure on)")
         return plan
 
-    @staticmethod
-    def _range(name: str, value: Any, ok: Callable[[float], bool], allowed: str) -> Any:
-        if value is None or isinstance(value, bool) or not math.isfinite(float(value)) or not ok(float(value)):
-            raise traitlets.TraitError(f"{name} must be {allowed}; got {value!r}")
-        return value
-
-    @traitlets.validate("epochs")
-    def _valid_epochs(self, proposal: dict[str, Any]) -> int:
-        return self._range("epochs", proposal["value"], lambda v: 1 <= v <= 1000, "an integer 1–1000")
-
-    @traitlets.validate("batch_size")
-    def _valid_batch(self, proposal: dict[str, Any]) -> int:
-        return self._range("batch size", proposal["value"], lambda v: 1 <= v <= 65536, "an integer 1–65536")
-
-    @traitlets.validate("learning_rate")
-    def _valid_rate(self, proposal: dict[str, Any]) -> float:
-        return self._range("learning rate", proposal["value"], lambda v: 0 < v <= 10, "a number in (0, 10]")
-
-    @traitlets.validate("momentum")
-    def _valid_momentum(self, proposal: dict[str, Any]) -> float:
-        return self._range("momentum", proposal["value"], lambda v: 0 <= v < 1, "a number in [0, 1)")
-
-    @traitlets.validate("l2")
-    def _valid_l2(self, proposal: dict[str, Any]) -> float:
-        return self._range("L2", proposal["value"], lambda v: 0 <= v <= 1, "a number in [0, 1]")
-
-    @traitlets.validate("seed")
-    def _valid_seed(self, proposal: dict[str, Any]) -> int:
-        return self._range("seed", proposal["value"], lambda v: 0 <= v < 2 ** 31, "an integer ≥ 0")
-
-    @traitlets.validate("images")
-    def _valid_images(self, proposal: dict[str, Any]) -> int:
-        return self._range("images", proposal["value"], lambda v: v >= 0, "an integer ≥ 0 (0 = all)")
-
-    @traitlets.validate("frame")
-    def _valid_frame(self, proposal: dict[str, Any]) -> int:
-        count = len(self.replay) if self.replay is not None else 0
-        return self._range("snapshot", proposal["value"], lambda v: v == 0 or 0 <= v < count,
-                           f"0–{max(count - 1, 0)}")
-
-    @traitlets.validate("gif_kind")
-    def _valid_kind(self, proposal: dict[str, Any]) -> str:
-        if proposal["value"] not in KINDS:
-            raise traitlets.TraitError(f"unknown picture {proposal['value']!r}; choose one of {', '.join(KINDS)}")
-        return proposal["value"]
+    @traitlets.validate(*_RANGES)
+    def _valid_setting(self, proposal: Any) -> Any:
+        what, ok, allowed = _RANGES[proposal["trait"].name]
+        return in_range(what, proposal["value"], ok, allowed)
 
     # ------------------------------------------------------------------ running
     def train(self, wait: bool = False) -> Job | None:
@@ -459,18 +380,6 @@ class TrainingLab(SessionView, widgets.VBox):
             with mark.hold_sync():  # every batch up to _CURVE_POINTS, then every stride-th (and the last)
                 mark.x, mark.y = np.asarray(xs, float)[picks], np.asarray(ys, float)[picks]
 
-    def _snapshot(self, snapshot: Any, replay: Replay) -> None:
-        follow = self.replay is None or self.frame >= len(self.replay) - 1
-        self._set_replay(replay, len(replay) - 1 if follow else self.frame)
-
-    def _set_replay(self, replay: Replay, frame: int) -> None:
-        self.set_trait("replay", replay)
-        with self.hold_trait_notifications():
-            self.play.max = self.frame_slider.max = max(len(replay) - 1, 0)
-            self.frame = frame
-        self.gif_button.disabled = len(replay) == 0
-        self._show_frame()
-
     def _finish(self, run: TrainingRun) -> None:
         self.last_run = run
         self._draw_curves()
@@ -487,9 +396,6 @@ class TrainingLab(SessionView, widgets.VBox):
             self._say(f"trained {run.settings['epochs']} epoch(s) in {_duration(run.seconds)}"
                       + "".join(f"; {part}" for part in (figures, share) if part))
         self.progress.value = 1.0 if not run.cancelled else self.progress.value
-        live = self.session.live
-        if live.image is not None:  # the views follow the new weights
-            live.image = np.array(live.image)
 
     def _failed(self, error: BaseException) -> None:
         self._end()
@@ -501,73 +407,6 @@ class TrainingLab(SessionView, widgets.VBox):
         self.set_trait("paused", False)
         self.train_button.disabled, self.pause_button.disabled, self.cancel_button.disabled = False, True, True
         self.pause_button.description, self.pause_button.icon = "Pause", "pause"
-
-    # ------------------------------------------------------------------ replay
-    def _show_frame(self, change: Any = None) -> None:
-        replay = self.replay
-        if replay is None or not len(replay):
-            return
-        index = min(self.frame, len(replay) - 1)
-        snapshot = replay.frames[index]
-        kinds = replay.kinds()
-        with self.hold_sync():
-            for kind, picture in self.pictures.items():
-                if kind not in kinds:
-                    picture.layout.display = "none"
-                    continue
-                indices, colormap = replay.picture(kind, index)
-                width = zoom_for(indices.shape[1], _PICTURE_WIDTH[kind]) * indices.shape[1]
-                picture.layout.width, picture.layout.display = f"{width}px", None
-                picture.value = to_png(indices, colormap)
-            accuracy = (f"accuracy on {int(snapshot.confusion.sum()):,} validation images "
-                        f"{100 * snapshot.accuracy:.1f} %")
-            self.frame_label.value = html.escape(f"{index + 1}/{len(replay)}: {snapshot.label} — {accuracy}")
-            if snapshot.scores is not None:
-                a, b = self._run_plan.classes
-                names = self.model.class_names
-                top = ", ".join(f"{int(m)} (d = {snapshot.scores[m]:+.2f})" for m in snapshot.ranking[:5])
-                self.ranking_label.value = html.escape(
-                    f"{names[a]} vs {names[b]} on {self._run_plan.fcp_layer}: up = more for {names[a]}; "
-                    f"best maps {top}")
-
-    def offer_gif(self, kind: str | None = None) -> bytes:
-        """Make a download link (data URI) for the GIF of ``kind`` (default the picked one)."""
-        kind = kind or self.gif_kind
-        if self.replay is None or not len(self.replay):
-            self._say("no snapshots yet: train first", error=True)
-            return b""
-        data = self.replay.gif_bytes(kind)
-        name = f"training_{kind}.gif"
-        encoded = base64.b64encode(data).decode()
-        self.downloads.value = (f'<a download="{html.escape(name)}" href="data:image/gif;base64,{encoded}" '
-                                f'class="cnnw-replay-download">save {html.escape(name)} '
-                                f"({len(data) // 1024 + 1} KB, {len(self.replay)} frames)</a>")
-        return data
-
-    # ------------------------------------------------------------------ parts
-    @staticmethod
-    def _figure(title: str, tick_format: str, legend: str) -> tuple[bqplot.Figure, bqplot.Lines, bqplot.Lines]:
-        x_scale = bqplot.LinearScale(min=0.0, max=1.0, allow_padding=False)
-        y_scale = bqplot.LinearScale(min=0.0, max=1.0 if title == "accuracy" else None, allow_padding=False)
-        train = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": y_scale}, colors=["#3182bd"],
-                             labels=["training"], display_legend=True)
-        validation = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": y_scale}, colors=["#e6550d"],
-                                  marker="circle", marker_size=24, labels=["validation"], display_legend=True)
-        figure = bqplot.Figure(
-            marks=[train, validation], title=title, animation_duration=0, legend_location=legend,
-            axes=[bqplot.Axis(scale=x_scale, label="epoch", num_ticks=5, tick_format=".3~g"),
-                  bqplot.Axis(scale=y_scale, side="left", tick_format=tick_format, num_ticks=5)],
-            fig_margin={"top": 30, "bottom": 40, "left": 50, "right": 10}, layout=size("330px", "230px"))
-        figure.add_class(f"cnnw-training-{title}")
-        return figure, train, validation
-
-    def _say(self, message: str, error: bool = False) -> None:
-        self.status_line.say(message, error)
-
-    @property
-    def status(self) -> str:
-        """The status line's text."""
-        return self.status_line.text
 
     def _closing(self) -> None:
         if self._job is not None:

@@ -73,6 +73,7 @@ def test_clicks_select_a_map_and_show_single_images(session):
     x, y = fcp._tiles.origin(1)
     canvas_event(picture.overlay, "mouse_down", (x + 1) * picture.zoom, (y + 1) * picture.zoom)
     assert fcp.selected_map == 1
+    assert session.worker.wait(30)  # the single images' maps are computed on the worker, not in the click
     assert fcp.examples.image.value and "map 1" in fcp.examples_title.value
     element_click(fcp.bars, 1)
     assert fcp.selected_map == int(fcp.comparison.map_ranking[1])

@@ -76,17 +76,21 @@ def test_the_drawing_two_ways_fig_3(session):
     image = np.zeros((28, 28), np.float32)
     image[6:22, 12:16] = 1.0
     session.live.image = image
+    assert session.worker.wait(30)  # the responses are computed on the worker, not in the live model's observer
     expected = responses(session.model, "conv2", image)
     assert f"{expected.error:.4f}" in gallery.responses_title.value
     assert gallery.network_responses.image.value and gallery.decoded_responses.image.value
     before = bytes(gallery.network_responses.image.value)
     gallery.follow_drawing = False
+    done = session.worker.done
     session.live.image = np.zeros((28, 28), np.float32)
-    assert bytes(gallery.network_responses.image.value) == before  # not following: nothing computed
+    assert session.worker.wait(30) and session.worker.done == done  # not following: no job
+    assert bytes(gallery.network_responses.image.value) == before
     gallery.close()
     gallery.follow_drawing = True
     session.live.image = image[::-1].copy()
-    assert bytes(gallery.network_responses.image.value) == before  # closed: nothing either
+    assert session.worker.wait(30) and session.worker.done == done  # closed: nothing either
+    assert bytes(gallery.network_responses.image.value) == before
 
 
 def test_bad_traits_never_land(session):
