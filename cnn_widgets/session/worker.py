@@ -31,7 +31,6 @@ class Cancelled(Exception):
     """Raised inside a job (by :meth:`Job.report` or :meth:`Job.check`) once it is cancelled."""
 
 
-
 class Job:
     """A handle on one piece of work given to a :class:`Worker`.
 
@@ -108,7 +107,6 @@ class Job:
 
     def __repr__(self) -> str:
         return f"Job({self.name!r}, {self.state}, {self.progress:.0%})"
-
 
 
 class Worker:
@@ -299,7 +297,6 @@ class Worker:
                 pass
 
 
-
 class LatestWins(Generic[T]):
     """Run the newest submitted job on a worker thread; drop the ones it replaced.
 
@@ -368,14 +365,8 @@ class LatestWins(Generic[T]):
         """Block until nothing waits or runs; returns False on timeout."""
         if timeout is not None and not (isinstance(timeout, (int, float)) and timeout == timeout):
             raise ValueError(f"timeout must be a number of seconds or None; got {timeout!r}")
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._condition:
-            while self.busy:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._condition.wait(remaining)
-        return True
+            return self._condition.wait_for(lambda: not self.busy, timeout)
 
     def close(self) -> None:
         """Stop the worker after the job it is running; pending work is dropped."""
@@ -410,7 +401,6 @@ class LatestWins(Generic[T]):
                     self._running = False
                     self.done += 1
                     self._condition.notify_all()
-
 
 
 class PauseGate(threading.Event):
