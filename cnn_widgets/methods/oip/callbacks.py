@@ -153,32 +153,41 @@ class ReportProgress(OIPCallback):
 
 
 class ThrottledPreview(OIPCallback):
-    """Hands ``draw(step, images)`` the images at most ``per_second`` times a second.
+    """Hands ``draw(step, images)`` the images at most ``per_second`` times a second, and
+    so that drawing takes at most ``share`` of the run's time.
 
-    The time between two previews is counted from the end of the last drawing, so
-    drawing never takes more than its share of the run however slow it is.
+    The time to the next preview is counted from the end of the last drawing: at least
+    ``1 / per_second``, and at least as long as that drawing took × ``(1 - share) / share``
+    (a slow picture of many maps is drawn less often than a quick one of one map).
 
     Args:
         draw: A function of the step and the images ``(n, H, W, C)`` in [0, 1].
         per_second: Most previews a second.
+        share: Most of the run's time spent drawing, in (0, 1] (1: no limit but ``per_second``).
         clock: Seconds (tests give their own).
     """
 
-    def __init__(self, draw: Callable[[int, np.ndarray], Any], per_second: float = 10.0,
+    def __init__(self, draw: Callable[[int, np.ndarray], Any], per_second: float = 10.0, share: float = 1.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if not callable(draw):
             raise TypeError(f"draw must be a function of (step, images); got {type(draw).__name__}")
         self.draw = draw
         self.throttle = _Throttle(per_second, clock)
+        self.share = finite_number(share, "share", 0.0, 1.0, above=True)
+        self.pause = self.throttle.interval
         self.drawn = 0
 
     def on_begin(self, maps: np.ndarray, steps: int) -> None:
         self.throttle.last = None  # the first stretch of a run is always shown
+        self.pause = self.throttle.interval
 
     def wants_preview(self, step: int) -> bool:
-        return self.throttle.due()
+        return self.throttle.last is None or self.throttle.clock() - self.throttle.last >= self.pause
 
     def on_preview(self, step: int, images: np.ndarray) -> None:
+        start = self.throttle.clock()
         self.draw(step, images)
         self.drawn += 1
         self.throttle.mark()
+        took = self.throttle.last - start
+        self.pause = max(self.throttle.interval, took * (1.0 - self.share) / self.share)

@@ -36,8 +36,9 @@ _SAYS = {
     "nodes": "nodes: the pattern of one node at every position of the map, all from the same noise — "
              "how the pattern moves with position",
 }
-#: Most live pictures a second while a run grows (each is two PNGs of every image).
-PREVIEWS_PER_SECOND = 10.0
+#: Most live pictures a second while a run grows (each is two PNGs of every image), and the
+#: most of the run's time they may take (an atlas of 128 maps is drawn about 4 times a second).
+PREVIEWS_PER_SECOND, PREVIEW_SHARE = 10.0, 0.1
 
 
 class OIPExplorer(SessionView, widgets.VBox):
@@ -160,7 +161,7 @@ class OIPExplorer(SessionView, widgets.VBox):
 
     def follow(self, grid: Any) -> None:
         """Pick the layer and map that are clicked in a :class:`MapGrid`."""
-        name = "map_index" if grid.has_trait("map_index") else "selected_map"
+        name = "map_index" if grid.has_trait("map_index") else "map_index"
 
         def picked(change: dict[str, Any]) -> None:
             if change["new"] >= 0 and grid.layer in self.model.spatial_layers:
@@ -202,7 +203,7 @@ class OIPExplorer(SessionView, widgets.VBox):
 
         def work(job: Job) -> Any:
             callbacks = [ReportProgress(self._reporter(job, settings.steps)),
-                         ThrottledPreview(picture, per_second=PREVIEWS_PER_SECOND)]
+                         ThrottledPreview(picture, per_second=PREVIEWS_PER_SECOND, share=PREVIEW_SHARE)]
             try:
                 found = call(callbacks, job.cancel_event)
             finally:

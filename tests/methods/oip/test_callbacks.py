@@ -118,6 +118,23 @@ def test_a_throttled_preview_copies_at_most_once_a_stretch_and_only_when_due(tin
     assert copies[0] == 4
 
 
+def test_a_slow_drawing_is_asked_for_less_often(tiny):
+    def run(share: float) -> list[int]:
+        clock = Clock(tick=1.0)  # a second a reading; the drawing takes 5 more
+        drawn: list[int] = []
+
+        def draw(step, images):
+            drawn.append(step)
+            clock.now += 5.0
+
+        optimize(tiny, "conv", [0], steps=40, frame_every=20, callbacks=ThrottledPreview(draw, share=share,
+                                                                                          clock=clock))
+        return drawn
+
+    assert run(share=1.0) == [10, 20, 30, 40]  # no limit but 10 a second
+    assert run(share=0.5) == [10]  # it took 6 s: the next one after 6 s more, past the run's end
+
+
 def test_previews_are_in_the_pixel_range_and_at_most_per_second(tiny):
     clock = Clock(tick=0.04)  # each reading 40 ms later: a preview is due every third reading or so
     seen: list[np.ndarray] = []
@@ -141,6 +158,8 @@ def test_the_progress_bar_prints_the_objective(tiny, capsys):
         (lambda: ReportProgress(print, per_second=float("nan")), ValueError, "per_second must be a finite number"),
         (lambda: ReportProgress(None), TypeError, "report must be a function of"),
         (lambda: ThrottledPreview(print, clock=3), TypeError, "clock must be a function"),
+        (lambda: ThrottledPreview(print, share=0), ValueError, "share must be a finite number > 0 and ≤ 1"),
+        (lambda: ThrottledPreview(print, share=1.5), ValueError, "share must be a finite number > 0 and ≤ 1"),
     ],
 )
 def test_bad_callback_arguments_are_refused(make, error, message):

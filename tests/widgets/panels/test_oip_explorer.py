@@ -189,7 +189,7 @@ def test_follows_the_map_clicked_in_a_grid_until_closed(session):
     oip.close()
     x, y = grid._mosaic.origin(3)
     canvas_event(grid.picture.overlay, "mouse_down", (x + 1) * grid.picture.zoom, (y + 1) * grid.picture.zoom)
-    assert grid.selected_map == 3 and oip.map_index == 2  # a closed view follows nothing
+    assert grid.map_index == 3 and oip.map_index == 2  # a closed view follows nothing
     assert oip.run() is None and not session.closed  # the shared session lives on
 
 
@@ -382,8 +382,9 @@ def test_live_pictures_are_throttled(session, monkeypatch):
     drawn = []
 
     class Frozen(ThrottledPreview):  # no time passes: only the first stretch is drawn
-        def __init__(self, draw, per_second):
-            super().__init__(lambda step, images: (drawn.append(step), draw(step, images)), per_second,
+        def __init__(self, draw, per_second, share):
+            assert per_second == 10 and share == 0.1
+            super().__init__(lambda step, images: (drawn.append(step), draw(step, images)), per_second, share,
                              clock=lambda: 0.0)
 
     monkeypatch.setattr(oip_explorer, "ThrottledPreview", Frozen)
