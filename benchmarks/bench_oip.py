@@ -1,6 +1,7 @@
-"""Benchmark of the OIP engine (issue 15: OIPs you can trust).
+"""Benchmark of the OIP engine (issues 15 and 18).
 
-In one run on the embedded model, conv3:
+In one run on the embedded model, conv3 (the load average is printed before and after:
+the machine's other work changes every figure, the ratios within one run less so):
 
 1. **Maps revived**: how many of the 128 maps are dead on their first noise, how
    many stay dead after longer wavelengths alone (the old rescue), after the
@@ -16,11 +17,17 @@ In one run on the embedded model, conv3:
    ``tf.GradientTape`` loop, from the same start images, all kept in the pixel
    box; a few maps timed for the baselines and scaled per map. Prints time per
    map, the ratios and the mean final activation on the shared maps.
+4. **Where a step goes**: forward and backward through the layers under conv3 for 128
+   images (Keras), one compiled ascent step of the engine, and ``optimize`` per step
+   (rescue, frames and all).
+5. **Widget atlas**: OIPExplorer in atlas mode (128 maps, 100 steps, a frame every 2nd
+   step, live pictures at most 10 a second, the test digits for the rescue) against
+   ``optimize`` with the same settings and images; how many live pictures it drew.
 
 Times are wall-clock on this machine (shared CPUs vary: the ratios within one run
 are the figures to quote).
 
-Run: ``python benchmarks/bench_oip.py [--baseline-maps 8]``
+Run: ``python benchmarks/bench_oip.py [--baseline-maps 8] [--skip-baselines]``
 """
 
 from __future__ import annotations
@@ -43,15 +50,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--baseline-maps", type=int, default=8)
     parser.add_argument("--map", type=int, default=17, help="the map of the series")
+    parser.add_argument("--skip-baselines", action="store_true", help="only the atlas, the step and the widget")
     args = parser.parse_args()
+    print(f"load average {_load()} (before)")
 
     from cnn_widgets import CNNModel  # first: it imports TensorFlow without its C++ start-up lines
     from cnn_widgets.data.mnist import mnist_test_split
-    from cnn_widgets.methods.oip.run import layer_statistics, optimize, series
+    from cnn_widgets.methods.oip import optimize, series
+    from cnn_widgets.methods.statistics import layer_statistics
 
-    import keras
     import numpy as np
-    import tensorflow as tf
 
     model = CNNModel.default()
     digits = mnist_test_split()[0]
@@ -65,7 +73,7 @@ def main() -> None:
     cpu = time.process_time()
     atlas, atlas_s = _timed(optimize, model, "conv3", steps=steps, seed=0)
     atlas_cpu = time.process_time() - cpu
-    with_data, data_s = _timed(optimize, model, "conv3", steps=steps, seed=0, data=digits)
+    with_data, data_s = _timed(optimize, model, "conv3", steps=steps, seed=0, images=digits)
     revival = np.asarray(with_data.revival)
     first_dead = int(np.sum(revival != ""))
     after_wavelengths = int(np.sum(np.isin(revival, ["pre-activation", "data", "dead"])))
@@ -83,8 +91,8 @@ def main() -> None:
           "(statistics of the 10,000 digits kept per model version)")
 
     print("  every layer (100 steps, seed 0, with the data rescue):")
-    for layer in model.spatial_layers:
-        grown = optimize(model, layer, steps=steps, seed=0, data=digits)
+    for layer in ([] if args.skip_baselines else model.spatial_layers):
+        grown = optimize(model, layer, steps=steps, seed=0, images=digits)
         live_on_data = layer_statistics(model, layer, digits)[0].max(axis=0) > 0
         ways = {how: grown.revival.count(how) for how in ("wavelength", "pre-activation", "data")}
         print(f"    {layer:6s} {len(grown.maps):3d} maps: fire on data {int(live_on_data.sum()):3d}, of those with a "
@@ -92,28 +100,48 @@ def main() -> None:
               f"no pattern {grown.dead}")
 
     # 2. series -------------------------------------------------------------------
+    if not args.skip_baselines:
+        _series(model, args.map, steps, optimize, series)
+    _atlas_against_baselines(model, atlas, atlas_s, atlas_cpu, with_data, data_s, steps, args.baseline_maps)
+    _step(model, atlas_s, steps)
+    _widget(model, digits, steps)
+    print(f"\nload average {_load()} (after)")
+
+
+def _series(model, map_index, steps, optimize, series) -> None:
+    import time
+
     seeds, lengths = list(range(8)), [2.0, 4.0, 7.0, 14.0]
-    series(model, "conv3", args.map, seeds=2, wavelengths=[7.0], steps=2)
-    found, series_s = _timed(series, model, "conv3", args.map, seeds=seeds, wavelengths=lengths, steps=steps)
+    series(model, "conv3", map_index, seeds=2, wavelengths=[7.0], steps=2)
+    found, series_s = _timed(series, model, "conv3", map_index, seeds=seeds, wavelengths=lengths, steps=steps)
     start = time.perf_counter()
     for length in lengths:
         for seed in seeds:
-            optimize(model, "conv3", [args.map], steps=steps, seed=seed, wavelength=length)
+            optimize(model, "conv3", [map_index], steps=steps, seed=seed, wavelength=length)
     one_by_one = time.perf_counter() - start
-    print(f"\nSeries: conv3 map {args.map}, 8 seeds × 4 wavelengths × {steps} steps, one batched call "
+    print(f"\nSeries: conv3 map {map_index}, 8 seeds × 4 wavelengths × {steps} steps, one batched call "
           f"(+ 32 baseline images of other maps)")
     print(f"  series()                 {series_s:6.2f} s")
     print(f"  32 optimize() calls      {one_by_one:6.2f} s   → {one_by_one / series_s:.1f}× slower (no baseline)")
     for line in found.summary():
         print(f"  {line}")
 
-    # 3. atlas against the baselines ------------------------------------------------
+
+
+def _atlas_against_baselines(model, atlas, atlas_s, atlas_cpu, with_data, data_s, steps, baseline_maps) -> None:
+    """3. The atlas against tf-keras-vis and an eager loop, from the same start images."""
+    import time
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
     net = model.keras_model
     head = keras.Model(net.inputs[0], net.get_layer("conv3").output)
     low = float(model.standardize(np.zeros(1, np.float32))[0])
     high = float(model.standardize(np.ones(1, np.float32))[0])
     alive = [i for i in range(128) if atlas.revival[i] == ""]  # the same start noise for every method
-    picked = alive[: args.baseline_maps]
+    picked = alive[:baseline_maps]
     per_map = atlas_s / len(atlas.maps)
     ours = float(np.mean(atlas.history[-1][picked]))
     print(f"\nAtlas: conv3, 128 maps × {steps} steps; baselines timed on {len(picked)} maps and scaled per map,"
@@ -176,6 +204,7 @@ def main() -> None:
         print(f"  → optimize is {batch_s / atlas_s:.1f}× faster per map ({batch_cpu / atlas_cpu:.1f}× in CPU time: "
               f"{atlas_cpu:.2f} s against {batch_cpu:.2f} s) and reaches "
               f"{ours_all / max(theirs_all, 1e-9):.2f}× its mean activation ({ours_all:.3f}) on those maps")
+        print(f"  → with the rescue from the test digits too ({data_s:.2f} s): {batch_s / data_s:.1f}× faster")
 
         # and with its default input modifiers and regularisers (jitter, rotation, total variation, norm)
         maximize(batched, seed_input=seeds, steps=2, input_range=(low, high))
@@ -188,7 +217,8 @@ def main() -> None:
         print(f"  tf-keras-vis, 128 maps, its defaults {default_s:6.2f} s   {default_s / 128 * 1000:7.1f} ms per map   "
               f"mean activation {theirs_default:.3f}")
         print(f"  → optimize is {default_s / atlas_s:.1f}× faster per map ({default_cpu / atlas_cpu:.1f}× in CPU time) "
-              f"and reaches {ours_all / max(theirs_default, 1e-9):.2f}× its mean activation")
+              f"and reaches {ours_all / max(theirs_default, 1e-9):.2f}× its mean activation; "
+              f"with the rescue from the test digits too: {default_s / data_s:.1f}×")
 
     finals, start = [], time.perf_counter()
     for position in picked:
@@ -205,6 +235,87 @@ def main() -> None:
     print(f"  eager GradientTape per map     {eager * 128:6.2f} s   {eager * 1000:7.1f} ms per map   "
           f"mean activation {np.mean(finals):.3f}")
     print(f"  → optimize is {eager / per_map:.1f}× faster per map than the eager loop (same ascent)")
+
+
+def _step(model, atlas_s: float, steps: int) -> None:
+    """4. Where a step goes: the layers under conv3 alone, one engine step, optimize per step."""
+    import time
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from cnn_widgets.methods.oip.engine import engine, masks_for
+
+    net = model.keras_model
+    below = keras.Model(net.inputs[0], net.get_layer("conv3").input)
+    x = tf.constant(np.clip(np.random.default_rng(0).standard_normal((128, 28, 28, 1)), -0.4, 2.8).astype(np.float32))
+
+    @tf.function
+    def forward_backward(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(tf.square(below(x, training=False)))
+        return tape.gradient(total, x)
+
+    compiled = engine(model, "conv3", False)
+    maps = tf.constant(np.arange(128, dtype=np.int32))
+    masks = tf.constant(masks_for(np.full((128, 2), -1, np.int32), 3, 3))
+    flags, counts, epsilon = tf.zeros(128, tf.bool), tf.zeros(128, tf.int32), tf.constant(0.05)
+
+    def one_step():
+        return compiled._ascend(x, maps, masks, flags, counts, flags, flags, epsilon)[0]
+
+    def best_of(call, repeats=5, calls=10):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(calls):
+                out = call()
+            out.numpy()
+            times.append((time.perf_counter() - start) / calls)
+        return min(times) * 1000
+
+    forward_backward(x), one_step()
+    print("\nWhere a step goes (128 images, best of 5 × 10 calls):")
+    print(f"  Keras conv1..pool2 forward + backward, all maps       {best_of(lambda: forward_backward(x)):6.1f} ms")
+    print(f"  engine step (own map of conv3, cut borders, …)        {best_of(one_step):6.1f} ms")
+    print(f"  optimize, per step (rescue, frames, Python)           {atlas_s / steps * 1000:6.1f} ms")
+
+
+def _widget(model, digits, steps: int) -> None:
+    """5. OIPExplorer's atlas against optimize with the same settings and images."""
+    import time
+
+    from cnn_widgets.methods.oip import OIPSettings, optimize
+    from cnn_widgets.session import Session
+    from cnn_widgets.widgets import OIPExplorer
+
+    with Session(model) as session:
+        explorer = OIPExplorer(session, "conv3")
+        explorer.mode = "atlas"
+        explorer.steps.value = 5
+        explorer.run(wait=True)  # traced once
+        explorer.steps.value = steps
+        drawn = []
+        explorer.plain.observe(lambda change: drawn.append(change["new"]), "value")
+        start = time.perf_counter()
+        explorer.run(wait=True)
+        widget_s = time.perf_counter() - start
+        session.worker.wait()
+        frames = len(explorer.result.frames)
+        images = session.data.test_set.images
+    settings = OIPSettings(steps=steps, frame_every=max(1, steps // 40))
+    _, api_s = _timed(optimize, model, "conv3", settings=settings, images=images)
+    print(f"\nWidget atlas: OIPExplorer, conv3, 128 maps × {steps} steps, {frames} frames, "
+          f"{len(images):,} test images for the rescue")
+    print(f"  OIPExplorer.run              {widget_s:6.2f} s   ({len(drawn)} pictures drawn: live ones at most 10 a "
+          "second, and the last frame)")
+    print(f"  optimize, same settings      {api_s:6.2f} s   → the widget takes {widget_s / api_s:.2f}× as long")
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

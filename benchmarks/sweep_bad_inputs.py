@@ -357,7 +357,8 @@ def sweep_data() -> None:
 
 
 def sweep_oip(model: Any, data: Any) -> None:
-    from cnn_widgets.methods.oip import run as oip
+    from cnn_widgets.methods import oip
+    from cnn_widgets.methods.statistics import layer_statistics
 
     g = "oip"
     quick = {"steps": 3, "frame_every": 1}
@@ -374,8 +375,9 @@ def sweep_oip(model: Any, data: Any) -> None:
         "blur_every=-1": {"blur_every": -1}, "blur_sigma=0 (blur on)": {"blur_sigma": 0.0, "blur_every": 1},
         "blur_sigma=NaN": {"blur_sigma": math.nan, "blur_every": 1}, "rescue_tries=-1": {"rescue_tries": -1},
         "step_size=3.4e38": {"step_size": 3.4e38}, "blur_sigma=1e38": {"blur_sigma": 1e38, "blur_every": 1},
-        "callbacks=5": {"callbacks": 5}, "cancel='x'": {"cancel": "x"}, "data=strings": {"data": "abc"},
-        "data=RGB": {"data": np.zeros((4, 28, 28, 3))},
+        "callbacks=5": {"callbacks": 5}, "cancel='x'": {"cancel": "x"}, "images=strings": {"images": "abc"},
+        "images=RGB": {"images": np.zeros((4, 28, 28, 3))}, "data=digits (renamed images=)": {"data": data.images[:4]},
+        "settings=5": {"settings": 5}, "setps=5 misspelt": {"setps": 5},
     }.items():
         arguments = {"layer": "conv1", "maps": [0], **quick, **kwargs}
         layer = arguments.pop("layer")
@@ -442,9 +444,9 @@ def sweep_oip(model: Any, data: Any) -> None:
     case(g, "pattern_picture(3-d)", lambda: oip.pattern_picture(np.zeros((2, 28, 28))), words=("images",))
     case(g, "pattern_picture(contrast=1e308)", lambda: oip.pattern_picture(data.images[:1, ..., None] / 255, 1e308),
          words=("contrast",), check=not_black)
-    case(g, "layer_statistics(no images)", lambda: oip.layer_statistics(model, "conv1", data.images[:0]),
+    case(g, "layer_statistics(no images)", lambda: layer_statistics(model, "conv1", data.images[:0]),
          words=("image",))
-    case(g, "layer_statistics(None)", lambda: oip.layer_statistics(model, "conv1", None), words=("data",))
+    case(g, "layer_statistics(None)", lambda: layer_statistics(model, "conv1", None), words=("images",))
     case(g, "pattern_picture(1-d)", lambda: oip.pattern_picture(np.zeros(5)), words=("image",))
     case(g, "consistency(one image)", lambda: oip.consistency(np.zeros((1, 28, 28))), words=("image",),
          check=finite)
@@ -949,7 +951,7 @@ def sweep_widgets(model: Any, data: Any) -> None:
 
     def oip_ok() -> str | None:
         explorer.layer = "conv1"
-        explorer.map = 0
+        explorer.map_index = 0
         explorer.result = None
         explorer.run(wait=True)
         session.worker.wait()
@@ -957,14 +959,14 @@ def sweep_widgets(model: Any, data: Any) -> None:
             return f"a good run gives no result ({explorer.status})"
         if explorer.layer_picker.value != explorer.layer:
             return "layer picker out of step"
-        if explorer.map_picker.value != explorer.map:
+        if explorer.map_picker.value != explorer.map_index:
             return "map picker out of step"
         return None
 
     trait_cases(g, explorer, {"layer='dense'": ("layer", "dense"), "layer='nope'": ("layer", "nope"),
-                              "map=999": ("map", 999), "map=-1": ("map", -1), "map=1.5": ("map", 1.5),
-                              "mode='x'": ("mode", "x")}, oip_ok,
-                {"layer": explorer.layer_picker, "map": explorer.map_picker, "mode": explorer.mode_picker})
+                              "map_index=999": ("map_index", 999), "map_index=-1": ("map_index", -1),
+                              "map_index=1.5": ("map_index", 1.5), "mode='x'": ("mode", "x")}, oip_ok,
+                {"layer": explorer.layer_picker, "map_index": explorer.map_picker, "mode": explorer.mode_picker})
     dropdown_state(g, "layer_picker", explorer.layer_picker, explorer, "layer", oip_ok)
     for label, state in {"map_picker value=999": (explorer.map_picker, {"value": 999}),
                          "map_picker value=None": (explorer.map_picker, {"value": None}),

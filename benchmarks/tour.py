@@ -25,7 +25,7 @@ def rss_mb() -> float:
 
 def tour(explorer: Any, report: Callable[[str, float], None], repeats: int = 10) -> dict[str, Any]:
     """Walk ``explorer`` (a :class:`cnn_widgets.Explorer`) through everything; ``report`` each step."""
-    from cnn_widgets.methods.oip.run import optimize
+    from cnn_widgets.methods.oip import optimize
 
     session = explorer.session
     model, data = session.model, session.data.test_set
