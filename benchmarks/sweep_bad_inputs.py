@@ -795,7 +795,7 @@ def sweep_widgets(model: Any, data: Any) -> None:
     RESET[0] = grid._leave
 
     def grid_ok() -> str | None:
-        grid.selected_map = 0
+        grid.map_index = 0
         grid.layer = "conv2"
         grid.layer = "conv1"
         if grid.layer_picker.value != grid.layer:
@@ -809,9 +809,9 @@ def sweep_widgets(model: Any, data: Any) -> None:
          status=lambda: grid.hovered, after=grid_ok)
     trait_cases(g, grid, {"layer='dense'": ("layer", "dense"), "layer='nope'": ("layer", "nope"), "layer=5": ("layer", 5),
                           "colormap='rainbowz'": ("colormap", "rainbowz"), "normalize='x'": ("normalize", "x"),
-                          "selected_map=999": ("selected_map", 999), "selected_map=-5": ("selected_map", -5),
-                          "selected_map=1.5": ("selected_map", 1.5), "selected_cell=(99,99)": ("selected_cell", (99, 99)),
-                          "selected_cell=(1.5,1)": ("selected_cell", (1.5, 1)), "selected_cell=(1,)": ("selected_cell", (1,))},
+                          "map_index=999": ("map_index", 999), "map_index=-5": ("map_index", -5),
+                          "map_index=1.5": ("map_index", 1.5), "cell=(99,99)": ("cell", (99, 99)),
+                          "cell=(1.5,1)": ("cell", (1.5, 1)), "cell=(1,)": ("cell", (1,))},
                 grid_ok, {"layer": grid.layer_picker, "colormap": grid.colormap_picker, "normalize": grid.normalize_picker})
     dropdown_state(g, "layer_picker", grid.layer_picker, grid, "layer", grid_ok)
     dropdown_state(g, "colormap_picker", grid.colormap_picker, grid, "colormap", grid_ok)
@@ -870,7 +870,7 @@ def sweep_widgets(model: Any, data: Any) -> None:
 
     trait_cases(g, fcp, {"class_a=11": ("class_a", 11), "class_a=-1": ("class_a", -1), "class_b=class_a": ("class_b", 4),
                          "class_a=4.5": ("class_a", 4.5), "layer='dense'": ("layer", "dense"), "layer='nope'": ("layer", "nope"),
-                         "selected_map=999": ("selected_map", 999), "selected_map=-7": ("selected_map", -7)}, fcp_ok,
+                         "map_index=999": ("map_index", 999), "map_index=-7": ("map_index", -7)}, fcp_ok,
                 {"class_a": fcp.a_picker, "class_b": fcp.b_picker, "layer": fcp.layer_picker})
     dropdown_state(g, "a_picker", fcp.a_picker, fcp, "class_a", fcp_ok)
     dropdown_state(g, "layer_picker", fcp.layer_picker, fcp, "layer", fcp_ok)
@@ -916,7 +916,7 @@ def sweep_widgets(model: Any, data: Any) -> None:
 
     def gallery_ok() -> str | None:
         gallery.layer = "conv2"
-        gallery.selected_map = 0
+        gallery.map_index = 0
         session.worker.wait()
         for name, picker in (("layer", gallery.layer_picker), ("kernel_layer", gallery.kernel_layer_picker),
                              ("unpool", gallery.unpool_picker), ("view", gallery.view_picker)):
@@ -927,8 +927,8 @@ def sweep_widgets(model: Any, data: Any) -> None:
     trait_cases(g, gallery, {"layer='dense'": ("layer", "dense"), "layer='nope'": ("layer", "nope"),
                              "unpool='cubic'": ("unpool", "cubic"), "view='x'": ("view", "x"),
                              "kernel_layer='pool1'": ("kernel_layer", "pool1"), "kernel_channel=99": ("kernel_channel", 99),
-                             "kernel_channel=-1": ("kernel_channel", -1), "selected_map=999": ("selected_map", 999),
-                             "selected_map=1.5": ("selected_map", 1.5)}, gallery_ok,
+                             "kernel_channel=-1": ("kernel_channel", -1), "map_index=999": ("map_index", 999),
+                             "map_index=1.5": ("map_index", 1.5)}, gallery_ok,
                 {"layer": gallery.layer_picker, "kernel_layer": gallery.kernel_layer_picker, "unpool": gallery.unpool_picker,
                  "view": gallery.view_picker})
     dropdown_state(g, "layer_picker", gallery.layer_picker, gallery, "layer", gallery_ok)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["ClassPattern", "FCPComparison", "class_patterns", "compare_classes", "pattern_shape"]
+__all__ = ["ClassPattern", "FCPComparison", "PatternSums", "class_patterns", "compare_classes", "pattern_shape"]
 
 
 @dataclass(frozen=True)
@@ -186,26 +186,51 @@ def class_patterns(
     out: dict[int, ClassPattern] = {}
     for label in wanted:
         chosen = indices[label]
-        sums = squares = None
-        map_means = []
+        sums = PatternSums()
         for start in range(0, len(chosen), batch_size):
             values = model.activations(images[chosen[start:start + batch_size]], layer,
                                        batch_size=batch_size)[layer]
-            wide = values.astype(np.float64)
-            sums = wide.sum(axis=0) if sums is None else sums + wide.sum(axis=0)
-            squares = (wide * wide).sum(axis=0) if squares is None else squares + (wide * wide).sum(axis=0)
-            map_means.append(values.reshape(len(values), -1, values.shape[-1]).mean(axis=1, dtype=np.float32))
+            sums.add(values)
             done += len(values)
             if progress is not None:
                 progress(done / total)
-        count = len(chosen)
-        mean = sums / count
-        std = np.sqrt(np.maximum(squares / count - mean * mean, 0.0))
-        out[label] = ClassPattern(
-            label=label, name=model.class_names[label], mean=mean.astype(np.float32),
-            std=std.astype(np.float32), count=count, map_means=np.concatenate(map_means).astype(np.float32),
-        )
+        out[label] = sums.pattern(label, model.class_names[label])
     return out
+
+
+class PatternSums:
+    """One class's activations summed batch by batch (float64 sums of one pattern's size,
+    float32 map means per image): memory stays flat whatever the class size."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.sums: np.ndarray | None = None
+        self.squares: np.ndarray | None = None
+        self.map_means: list[np.ndarray] = []
+
+    def add(self, values: np.ndarray) -> "PatternSums":
+        """Add a batch of activations ``(n, …)`` of one layer; returns itself."""
+        wide = np.asarray(values).astype(np.float64)
+        self.sums = wide.sum(axis=0) if self.sums is None else self.sums + wide.sum(axis=0)
+        squares = (wide * wide).sum(axis=0)
+        self.squares = squares if self.squares is None else self.squares + squares
+        self.map_means.append(np.asarray(values).reshape(len(values), -1, values.shape[-1]).mean(axis=1,
+                                                                                                 dtype=np.float32))
+        self.count += len(values)
+        return self
+
+    def pattern(self, label: int, name: str) -> ClassPattern:
+        """The class pattern of what was added.
+
+        Raises:
+            ValueError: Nothing was added.
+        """
+        if not self.count:
+            raise ValueError(f"class {label} ({name}) has no images here")
+        mean = self.sums / self.count
+        std = np.sqrt(np.maximum(self.squares / self.count - mean * mean, 0.0))
+        return ClassPattern(label=int(label), name=name, mean=mean.astype(np.float32), std=std.astype(np.float32),
+                            count=self.count, map_means=np.concatenate(self.map_means).astype(np.float32))
 
 
 def _cohen_d(mean_a: np.ndarray, std_a: np.ndarray, n_a: int, mean_b: np.ndarray, std_b: np.ndarray,

@@ -33,7 +33,7 @@ class SnapshotPlan:
         first_epoch: Snapshots inside the first epoch (at 1/2, 1/4, 1/8 … of it).
         every_epoch: A snapshot at the end of every epoch.
         decode_layer: Layer whose decoded filters are recorded (None: skip).
-        oip_layer, oip_map: The map whose OIP is grown (None: skip).
+        oip_layer, oip_map_index: The map whose OIP is grown (None: skip).
         oip_steps: Gradient-ascent steps per OIP (few: the same noise every time).
         maps_layer: Layer whose maps of the test digit are recorded.
         digit: Index of that digit among the probe images.
@@ -46,7 +46,7 @@ class SnapshotPlan:
     every_epoch: bool = True
     decode_layer: str | None = "conv2"
     oip_layer: str | None = "conv3"
-    oip_map: int = 0
+    oip_map_index: int = 0
     oip_steps: int = 12
     maps_layer: str | None = "conv1"
     digit: int = 0
@@ -74,11 +74,11 @@ class SnapshotPlan:
                 raise ValueError(f"{name}={layer!r}: choose a layer with maps: {', '.join(model.spatial_layers)}")
         for name, value, low in (("first_epoch", self.first_epoch, 0), ("oip_steps", self.oip_steps, 1),
                                  ("probe", self.probe, 1), ("digit", self.digit, 0),
-                                 ("oip_map", self.oip_map, 0)):
+                                 ("oip_map_index", self.oip_map_index, 0)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer ≥ {low}; got {value!r}")
-        if self.oip_layer is not None and self.oip_map >= model.layer(self.oip_layer).output_shape[-1]:
-            raise ValueError(f"oip_map must be 0–{model.layer(self.oip_layer).output_shape[-1] - 1}")
+        if self.oip_layer is not None and self.oip_map_index >= model.layer(self.oip_layer).output_shape[-1]:
+            raise ValueError(f"oip_map_index must be 0–{model.layer(self.oip_layer).output_shape[-1] - 1}")
         a, b = self.classes
         if a == b or not (0 <= a < model.classes and 0 <= b < model.classes):
             raise ValueError(f"classes must be two different classes 0–{model.classes - 1}; got {self.classes}")
@@ -182,13 +182,9 @@ class SnapshotRecorder:
 
     def _pattern(self, values: np.ndarray, label: int) -> Any:
         """The class pattern (:class:`cnn_widgets.methods.fcp.ClassPattern`) of ``label`` among the probe images."""
-        from ..methods.fcp import ClassPattern
+        from ..methods.fcp import PatternSums
 
-        chosen = values[self.labels == label].astype(np.float64)
-        map_means = chosen.reshape(len(chosen), -1, chosen.shape[-1]).mean(axis=1)
-        return ClassPattern(label=int(label), name=self.model.class_names[int(label)],
-                            mean=chosen.mean(axis=0).astype(np.float32), std=chosen.std(axis=0).astype(np.float32),
-                            count=len(chosen), map_means=map_means.astype(np.float32))
+        return PatternSums().add(values[self.labels == label]).pattern(label, self.model.class_names[int(label)])
 
     def record(self, step: int = 0, steps: int = 1, logs: dict[str, float] | None = None) -> Snapshot:
         """Record a snapshot now (``step`` of ``steps`` per epoch; 0 = before training)."""
@@ -203,7 +199,7 @@ class SnapshotRecorder:
         if plan.oip_layer is not None:
             from ..methods.oip import optimize
 
-            oip = optimize(model, plan.oip_layer, [plan.oip_map], steps=plan.oip_steps,
+            oip = optimize(model, plan.oip_layer, [plan.oip_map_index], steps=plan.oip_steps,
                            frame_every=plan.oip_steps, seed=0).images[0]
         if plan.maps_layer is not None:
             maps = model.activations(self.images[plan.digit], plan.maps_layer)[plan.maps_layer][0]

@@ -116,7 +116,7 @@ class Explorer(SessionView, widgets.VBox):
         # with the FCP tab's pair.
         self._clicked: tuple[str, tuple[int, ...]] | None = None  # where the inspector opens
         for grid in self.grids:
-            self._watch(grid, lambda change, g=grid: self._cell_clicked(g), ["selected_cell", "selected_map"])
+            self._watch(grid, lambda change, g=grid: self._cell_clicked(g), ["cell", "map_index"])
         self.add_panel("Inside a cell", self._inspector)
         self.add_panel("Mistakes", lambda: ConfusionBrowser(session))  # a mistake picked goes onto the pad
         self.add_panel("A rather than B", self._saliency)
@@ -125,7 +125,7 @@ class Explorer(SessionView, widgets.VBox):
     def add_panel(self, title: str, build: Callable[[], widgets.Widget]) -> None:
         """Add a tab whose content ``build()`` makes when the tab is first opened.
 
-        A panel with a ``follow_drawing`` trait follows the drawing only while shown.
+        A panel with a ``active`` trait follows the drawing only while shown.
 
         Raises:
             ValueError: A panel of that title exists.
@@ -189,8 +189,8 @@ class Explorer(SessionView, widgets.VBox):
         return self.panel("A rather than B")  # type: ignore[return-value]
 
     def _cell_clicked(self, grid: MapGrid) -> None:
-        if grid.selected_map >= 0 and len(grid.selected_cell) == 2:
-            self._clicked = (grid.layer, (*grid.selected_cell, grid.selected_map))
+        if grid.map_index >= 0 and len(grid.cell) == 2:
+            self._clicked = (grid.layer, (*grid.cell, grid.map_index))
 
     def _inspector(self) -> CellInspector:
         layer, cell = self._clicked or (None, None)
@@ -216,8 +216,8 @@ class Explorer(SessionView, widgets.VBox):
         index = change["new"]
         shown = self.panel(self.titles[index]) if index is not None and 0 <= index < len(self.titles) else None
         for view in self._panels.values():
-            if view.has_trait("follow_drawing"):
-                view.follow_drawing = view is shown
+            if view.has_trait("active"):
+                view.active = view is shown
 
     # ------------------------------------------------------------------ status
     def _status_changed(self, change: dict[str, Any]) -> None:

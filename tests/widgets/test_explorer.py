@@ -126,9 +126,9 @@ def test_panels_are_built_when_their_tab_opens():
     explorer.tabs.set_state({"selected_index": explorer.titles.index("FCP")})  # as the frontend sends it
     explorer.session.worker.wait(120)
     fcp = explorer.fcp
-    assert explorer.tabs.children[1] is fcp and fcp.follow_drawing and fcp.comparison.a.count == 982
+    assert explorer.tabs.children[1] is fcp and fcp.active and fcp.comparison.a.count == 982
     explorer.tabs.set_state({"selected_index": explorer.titles.index("Filters")})
-    assert not fcp.follow_drawing and explorer.tabs.children[2] is explorer.filters
+    assert not fcp.active and explorer.tabs.children[2] is explorer.filters
     with pytest.raises(ValueError, match="already has a panel 'FCP'"):
         explorer.add_panel("FCP", lambda: None)
     with pytest.raises(ValueError, match="no panel 'Nope'"):

@@ -35,8 +35,8 @@ class DenseView(SessionView, widgets.VBox):
         ValueError: The model has no hidden dense layer, or ``layer`` has maps.
     """
 
-    layer = traitlets.Unicode()
-    hovered = traitlets.Unicode("")
+    layer = traitlets.Unicode(help="the dense layer shown")
+    hovered = traitlets.Unicode("", help="what the pointer is over: layer, unit, value")
 
     def __init__(self, session: Any = None, layer: str | None = None, *, columns: int | None = None,
                  colormap: str = "jet", **kwargs: Any) -> None:
@@ -87,10 +87,10 @@ class DenseView(SessionView, widgets.VBox):
         units = int(self.live.model.layer(self.layer).output_shape[-1])
         self.columns = self._columns or default_columns(units)
         self.title.value = f"<b>{html.escape(self.layer)}</b> — {units} units"
-        self.render()
+        self.refresh()
 
     def _changed(self, change: dict[str, Any]) -> None:
-        self.render()
+        self.refresh()
 
     def _grid(self, values: np.ndarray) -> np.ndarray:
         rows = math.ceil(values.size / self.columns)
@@ -98,7 +98,7 @@ class DenseView(SessionView, widgets.VBox):
         padded[: values.size] = values
         return padded.reshape(rows, self.columns)
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         """Draw the layer from the live model's activations."""
         values = self.live.activations.get(self.layer)
         if values is None or self.closed:

@@ -24,7 +24,7 @@ class MapGrid(SessionView, widgets.VBox):
     """All maps of one layer, tiled into one picture at native resolution.
 
     The browser enlarges the picture without smoothing. Hovering tells map, cell
-    and value; clicking a map sets ``selected_map``.
+    and value; clicking a map sets ``map_index``.
 
     Args:
         session: The :class:`~cnn_widgets.session.session.Session` whose drawing to show (or
@@ -36,10 +36,11 @@ class MapGrid(SessionView, widgets.VBox):
     """
 
     layer = traitlets.Unicode(help="the layer shown")
-    colormap = traitlets.Unicode("jet")
-    normalize = traitlets.Enum(["layer", "map"], "layer")
-    selected_map = traitlets.Int(-1, help="index of the clicked map; -1 for none")
-    selected_cell = traitlets.Tuple(help="(row, col) of the clicked cell of that map; () for none")
+    colormap = traitlets.Enum(list(COLORMAPS), "jet", help="the colour map of the maps")
+    normalize = traitlets.Enum(["layer", "map"], "layer",
+                               help="'layer': one scale for all maps, so they compare; 'map': each its own")
+    map_index = traitlets.Int(-1, help="index of the clicked map; -1 for none")
+    cell = traitlets.Tuple(help="(row, col) of the clicked cell of that map; () for none")
     hovered = traitlets.Unicode("", help="what the pointer is over: layer, map, cell, value")
 
     def __init__(self, session: Any = None, layer: str | None = None, *, colormap: str = "jet",
@@ -90,7 +91,7 @@ class MapGrid(SessionView, widgets.VBox):
         keep_in_step(self, "colormap", self.colormap_picker)
         self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave, refused=self._refused)
         self._watch(live, self._activations_changed, "activations")
-        self.render()
+        self.refresh()
 
     # ------------------------------------------------------------------ drawing
     @traitlets.validate("layer")
@@ -102,24 +103,16 @@ class MapGrid(SessionView, widgets.VBox):
             )
         return proposal["value"]
 
-    @traitlets.validate("colormap")
-    def _valid_colormap(self, proposal: dict[str, Any]) -> str:
-        if proposal["value"] not in COLORMAPS:
-            raise traitlets.TraitError(
-                f"unknown colour map {proposal['value']!r}; choose one of {', '.join(COLORMAPS)}"
-            )
-        return proposal["value"]
-
     @traitlets.observe("layer", "colormap", "normalize")
     def _settings_changed(self, change: dict[str, Any]) -> None:
         if change["name"] == "layer":
-            self.selected_map, self.selected_cell = -1, ()
-        self.render()
+            self.map_index, self.cell = -1, ()
+        self.refresh()
 
     def _activations_changed(self, change: dict[str, Any]) -> None:
-        self.render()
+        self.refresh()
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         """Draw the current layer from the live model's activations."""
         maps = self.live.activations.get(self.layer)
         if maps is None or self.closed:
@@ -162,10 +155,10 @@ class MapGrid(SessionView, widgets.VBox):
         where = self._mosaic.locate(x, y) if self._mosaic is not None else None
         if where is not None:
             with self.hold_trait_notifications():
-                self.selected_map = where[0]
-                self.selected_cell = (where[1], where[2])
+                self.map_index = where[0]
+                self.cell = (where[1], where[2])
 
-    @traitlets.validate("selected_map")
+    @traitlets.validate("map_index")
     def _valid_map(self, proposal: dict[str, Any]) -> int:
         count = self.live.activations.get(self.layer, np.zeros((1, 1, 0))).shape[-1]
         value = proposal["value"]
@@ -173,7 +166,7 @@ class MapGrid(SessionView, widgets.VBox):
             raise traitlets.TraitError(f"map {value} is out of range: {self.layer} has {count} maps (0–{count - 1})")
         return value
 
-    @traitlets.validate("selected_cell")
+    @traitlets.validate("cell")
     def _valid_cell(self, proposal: dict[str, Any]) -> tuple[int, ...]:
         cell = tuple(proposal["value"])
         if cell == ():
@@ -182,14 +175,14 @@ class MapGrid(SessionView, widgets.VBox):
         rows, cols = (shape[0], shape[1]) if len(shape) == 3 else (0, 0)
         if len(cell) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
                                      for v in cell) or not (0 <= cell[0] < rows and 0 <= cell[1] < cols):
-            raise traitlets.TraitError(f"selected_cell must be (row, col) inside the {rows}×{cols} maps of "
+            raise traitlets.TraitError(f"cell must be (row, col) inside the {rows}×{cols} maps of "
                                        f"{self.layer} (rows 0–{rows - 1}, cols 0–{cols - 1}), or () for none; "
                                        f"got {cell!r}")
         return int(cell[0]), int(cell[1])
 
-    @traitlets.observe("selected_map")
+    @traitlets.observe("map_index")
     def _selection_changed(self, change: dict[str, Any]) -> None:
         self._outline()
 
     def _outline(self) -> None:
-        self.picture.outline_tile(self._mosaic, self.selected_map)
+        self.picture.outline_tile(self._mosaic, self.map_index)

@@ -27,7 +27,7 @@ class ProbabilityBars(SessionView, widgets.VBox):
         session: The session whose drawing to follow (or its live model, or a model).
     """
 
-    prediction = traitlets.Unicode("")
+    prediction = traitlets.Unicode("", help="the most probable class's name")
 
     def __init__(self, session: Any = None, **kwargs: Any) -> None:
         self._attach(session)
@@ -49,12 +49,12 @@ class ProbabilityBars(SessionView, widgets.VBox):
         super().__init__([self.label, self.figure], **kwargs)
         self.add_class("cnnw-probability-bars")
         self._watch(live, self._changed, "probabilities")
-        self.render()
+        self.refresh()
 
     def _changed(self, change: dict[str, Any]) -> None:
-        self.render()
+        self.refresh()
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         """Show the live model's current probabilities."""
         probabilities = self.live.probabilities
         if probabilities is None:

@@ -51,7 +51,7 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
         cell: ``(row, col, map)`` (or ``(unit,)`` for a flat layer); default the
             middle cell of map 0.
 
-    Set ``follow_drawing = False`` while the inspector is hidden (e.g. in a closed
+    Set ``active = False`` while the inspector is hidden (e.g. in a closed
     tab): it then sends nothing per stroke and catches up when set back.
 
     Attributes:
@@ -60,9 +60,9 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
 
     layer = traitlets.Unicode(help="the layer of the cell")
     cell = traitlets.Tuple(help="(row, col, map) of a layer with maps, (unit,) of a flat layer")
-    explanation = traitlets.Instance(CellExplanation, allow_none=True)
+    explanation = traitlets.Instance(CellExplanation, allow_none=True, help="the cell's arithmetic shown, or None")
     status = traitlets.Unicode("", help="the last message, plain text")
-    follow_drawing = traitlets.Bool(True, help="redo the arithmetic while the drawing changes")
+    active = traitlets.Bool(True, help="redo the arithmetic while the drawing changes")
 
     def __init__(self, session: Any = None, layer: str | None = None, cell: Any = None,
                  **kwargs: Any) -> None:
@@ -214,7 +214,7 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
         self.layer_picker.value = self.layer
         self.cell_text.value = ", ".join(str(v) for v in self.cell)
         self.cell_text.placeholder = "row, col, map" if len(self.cell) == 3 else "unit"
-        self.render()
+        self.refresh()
 
     def _layer_picked(self, change: dict[str, Any]) -> None:
         new = change["new"]
@@ -243,10 +243,10 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
         """Inspect the cell clicked on a :class:`~cnn_widgets.widgets.MapGrid`."""
 
         def clicked(change: dict[str, Any]) -> None:
-            if grid.selected_map >= 0 and len(grid.selected_cell) == 2:
-                self.inspect(grid.layer, (*grid.selected_cell, grid.selected_map), remember=True)
+            if grid.map_index >= 0 and len(grid.cell) == 2:
+                self.inspect(grid.layer, (*grid.cell, grid.map_index), remember=True)
 
-        self._watch(grid, clicked, ["selected_cell", "selected_map"])
+        self._watch(grid, clicked, ["cell", "map_index"])
 
     def back(self) -> None:
         """Return to the cell shown before the last jump."""
@@ -347,15 +347,15 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
 
     # ------------------------------------------------------------------ drawing
     def _drawing_changed(self, change: dict[str, Any]) -> None:
-        if self.follow_drawing:
-            self.render()
+        if self.active:
+            self.refresh()
 
-    @traitlets.observe("follow_drawing")
+    @traitlets.observe("active")
     def _following(self, change: dict[str, Any]) -> None:
         if change["new"]:
-            self.render()  # catch up with the drawing (e.g. its dashboard tab opens)
+            self.refresh()  # catch up with the drawing (e.g. its dashboard tab opens)
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         """Redo the arithmetic for the current drawing and show it."""
         if self.closed or not self.layer or not self.cell:
             return

@@ -49,7 +49,7 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         confusion: The :class:`~cnn_widgets.methods.confusion.Confusion` shown, or None.
     """
 
-    confusion = traitlets.Instance(Confusion, allow_none=True)
+    confusion = traitlets.Instance(Confusion, allow_none=True, help="the matrix shown, or None")
     selected = traitlets.Tuple(help="(true, predicted) of the clicked cell; () for none")
     picked = traitlets.Int(-1, help="index in the test set of the image put on the pad; -1 for none")
     values = traitlets.Enum(["counts", "rates"], "counts", help="what the cells show")
@@ -99,7 +99,7 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         ], **kwargs)
         self.add_class("cnnw-confusion-browser")
         keep_in_step(self, "values", self.values_picker)
-        self.refresh_button.on_click(lambda _: self.update(force=True))
+        self.refresh_button.on_click(lambda _: self.refresh(force=True))
         self.images.on_pointer(move=self._hover, click=self._image_clicked,
                                leave=lambda: setattr(self.hover_label, "value", "&nbsp;"),
                                refused=lambda message: self._say(message, error=True))
@@ -107,15 +107,15 @@ class ConfusionBrowser(SessionView, widgets.VBox):
             self.active = False
             self._say("computed when this tab is opened")
         else:
-            self.update()
+            self.refresh()
 
     # ------------------------------------------------------------------ computing
     @traitlets.observe("active")
     def _activated(self, change: dict[str, Any]) -> None:
         if change["new"]:
-            self.update()
+            self.refresh()
 
-    def update(self, force: bool = False) -> Job | None:
+    def refresh(self, force: bool = False) -> Job | None:
         """Compute the matrix on the worker (unless it is current for this model version)."""
         if self.closed or not self.active:
             return None
@@ -268,12 +268,8 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         if self.on_pick is not None:
             self.on_pick(int(index))
 
-    def _say(self, message: str, error: bool = False) -> None:
-        self.status = message
-        self.status_line.say(message, error)
-
     def _model_changed(self) -> None:
-        self.update()  # the matrix is kept per model version: counted again
+        self.refresh()  # the matrix is kept per model version: counted again
 
     def _closing(self) -> None:
         self.session.worker.cancel(("confusion", id(self)))

@@ -45,17 +45,17 @@ class FCPCompare(SessionView, widgets.VBox):
         classes: The two classes shown first; default 4 and 9 (0 and 1 for a model
             with fewer than ten classes).
         layer: Default the last conv layer.
-        lazy: Compute nothing until ``follow_drawing`` is first set (e.g. when
+        lazy: Compute nothing until ``active`` is first set (e.g. when
             a dashboard tab shows the widget): a faster start, less memory.
     """
 
-    layer = traitlets.Unicode()
-    class_a = traitlets.Int(4)
-    class_b = traitlets.Int(9)
-    selected_map = traitlets.Int(-1)
-    comparison = traitlets.Instance(FCPComparison, allow_none=True)
-    status = traitlets.Unicode("")
-    follow_drawing = traitlets.Bool(True, help="update the drawing's pattern while it changes")
+    layer = traitlets.Unicode(help="the layer whose patterns are compared")
+    class_a = traitlets.Int(4, help="class A (an index of the model's classes)")
+    class_b = traitlets.Int(9, help="class B (an index of the model's classes)")
+    map_index = traitlets.Int(-1, help="the map shown for single images; -1 for none")
+    comparison = traitlets.Instance(FCPComparison, allow_none=True, help="the comparison shown, or None")
+    status = traitlets.Unicode("", help="the last message, plain text")
+    active = traitlets.Bool(True, help="update the drawing's pattern while it changes")
 
     def __init__(self, session: Any = None, *, data: tuple[Any, Any] | None = None,
                  classes: tuple[int, int] | None = None, layer: str | None = None,
@@ -142,10 +142,10 @@ class FCPCompare(SessionView, widgets.VBox):
         self._describe()
         self._waiting = lazy
         if lazy:
-            self.follow_drawing = False
+            self.active = False
             self._say("computed when this tab is first opened")
         else:
-            self.update()
+            self.refresh()
 
     # ------------------------------------------------------------------ settings
     @traitlets.validate("layer")
@@ -163,7 +163,7 @@ class FCPCompare(SessionView, widgets.VBox):
             raise traitlets.TraitError(f"class {value} does not exist; this model's classes are 0–{self.model.classes - 1}")
         return value
 
-    @traitlets.validate("selected_map")
+    @traitlets.validate("map_index")
     def _valid_map(self, proposal: dict[str, Any]) -> int:
         value, maps = proposal["value"], pattern_shape(self.model, self.layer)[-1]
         if not -1 <= value < maps:
@@ -174,8 +174,8 @@ class FCPCompare(SessionView, widgets.VBox):
     @traitlets.observe("layer", "class_a", "class_b")
     def _settings_changed(self, change: dict[str, Any]) -> None:
         if change["name"] == "layer":
-            self.selected_map = -1
-        self.update()
+            self.map_index = -1
+        self.refresh()
 
     # ------------------------------------------------------------------ data
     def _describe(self) -> None:
@@ -210,14 +210,14 @@ class FCPCompare(SessionView, widgets.VBox):
         self._own.setdefault(int(label), []).append(prepared)
         self.clear_drawings.disabled = False
         self._describe()
-        self.update()
+        self.refresh()
 
     def remove_drawings(self) -> None:
         """Take every drawing added with :meth:`add_drawing` out of the classes."""
         self._own.clear()
         self.clear_drawings.disabled = True
         self._describe()
-        self.update()
+        self.refresh()
 
     def _pattern(self, label: int, job: Job) -> ClassPattern | None:
         """One class's pattern: from the cache, or computed (data first, then drawings)."""
@@ -235,7 +235,7 @@ class FCPCompare(SessionView, widgets.VBox):
         self.computed += 1
         return pattern
 
-    def update(self) -> Job | None:
+    def refresh(self) -> Job | None:
         """Recompute the comparison for the current classes and layer (on the session's
         worker; a newer change replaces a waiting one) and redraw.
 
@@ -307,7 +307,7 @@ class FCPCompare(SessionView, widgets.VBox):
     def _mosaic_clicked(self, x: float, y: float) -> None:
         where = self._tiles.locate(x, y) if self._tiles is not None else None
         if where is not None:
-            self.selected_map = where[0]
+            self.map_index = where[0]
 
     def _bar_clicked(self, bars: Any, event: dict[str, Any]) -> None:
         data = event.get("data") if isinstance(event, dict) else None
@@ -317,34 +317,34 @@ class FCPCompare(SessionView, widgets.VBox):
             return
         count = min(12, len(c.map_ranking))
         if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < count:
-            self.selected_map = int(c.map_ranking[index])
+            self.map_index = int(c.map_ranking[index])
         else:
             self._say(f"ignored a click on bar {index!r:.12}: the chart has bars 0–{count - 1}", error=True)
 
-    @traitlets.observe("selected_map")
+    @traitlets.observe("map_index")
     def _map_changed(self, change: dict[str, Any]) -> None:
         self._outline()
         self._show_examples()
 
     def _outline(self) -> None:
         for picture in self.pictures:
-            picture.outline_tile(self._tiles, self.selected_map)
+            picture.outline_tile(self._tiles, self.map_index)
 
     def _show_examples(self) -> Job | None:
         """The selected map for six single images of each class, and the drawing: the seed's
         'three 4s' (their maps computed on the worker, not in the click's handler)."""
         c = self.comparison
-        if c is None or self.selected_map < 0 or c.layer != self.layer:
+        if c is None or self.map_index < 0 or c.layer != self.layer:
             self.examples_title.value = "<small>click a map (or a bar) to see it for single images</small>"
             return None
-        layer, map_index = self.layer, self.selected_map
+        layer, map_index = self.layer, self.map_index
         samples = [self._class_images(label)[:6] for label in (c.a.label, c.b.label)]
 
         def work(job: Job) -> list[np.ndarray]:
             return [self.model.activations(images, layer)[layer] for images in samples if len(images)]
 
         def show(chosen: list[np.ndarray]) -> None:
-            if self.closed or (layer, map_index) != (self.layer, self.selected_map):
+            if self.closed or (layer, map_index) != (self.layer, self.map_index):
                 return
             if layer in self.live.activations:
                 chosen = [*chosen, self.live.activations[layer][None]]
@@ -372,12 +372,12 @@ class FCPCompare(SessionView, widgets.VBox):
             return np.zeros((0, *self.model.input_shape), np.float32)
         return (np.concatenate(parts) if len(parts) > 1 else parts[0])[:limit]
 
-    @traitlets.observe("follow_drawing")
+    @traitlets.observe("active")
     def _following(self, change: dict[str, Any]) -> None:
         if change["new"]:
             if self._waiting:
                 self._waiting = False
-                self.update()  # first time shown (see ``lazy``)
+                self.refresh()  # first time shown (see ``lazy``)
             else:
                 self._show_drawing()
 
@@ -386,7 +386,7 @@ class FCPCompare(SessionView, widgets.VBox):
 
     def _show_drawing(self) -> None:
         c = self.comparison
-        if (c is None or not self.follow_drawing or self.closed or c.layer not in self.live.activations):
+        if (c is None or not self.active or self.closed or c.layer not in self.live.activations):
             return
         values = self.live.activations[c.layer]
         tiles = mosaic(_as_maps(values), columns=_columns(_as_maps(values)))
@@ -397,12 +397,8 @@ class FCPCompare(SessionView, widgets.VBox):
                                      f"{html.escape(c.b.name)} (0) to the mean {html.escape(c.a.name)} (1), "
                                      f"on the 16 most separating maps</small>")
 
-    def _say(self, message: str, error: bool = False) -> None:
-        self.status = message
-        self.status_line.say(message, error)
-
     def _model_changed(self) -> None:
-        self.update()  # the class patterns are kept per model version: computed again
+        self.refresh()  # the class patterns are kept per model version: computed again
 
     def _closing(self) -> None:
         self.session.worker.cancel(("fcp", id(self)))

@@ -11,7 +11,7 @@ import traitlets
 
 from ...methods.decode import (UNPOOL_MODES, DecodedFilters, decode_filters, decoded_top_images, raw_kernels, responses,
                       top_images)
-from ...render import mosaic, scale
+from ...render import mosaic
 from ...data import DataSet
 from ...session import Job
 
@@ -54,15 +54,15 @@ class FilterGallery(SessionView, widgets.VBox):
             set (kept for scripts; prefer ``Session(model, data=...)``).
     """
 
-    layer = traitlets.Unicode()
-    unpool = traitlets.Unicode("nearest")
-    view = traitlets.Unicode("plain")
-    selected_map = WholeNumber(-1)
-    kernel_layer = traitlets.Unicode()
-    kernel_channel = WholeNumber(0)
-    decoded = traitlets.Instance(DecodedFilters, allow_none=True)
-    follow_drawing = traitlets.Bool(True, help="compute the drawing's responses (Fig. 3) while it changes")
-    status = traitlets.Unicode("")
+    layer = traitlets.Unicode(help="the layer whose filters are decoded")
+    unpool = traitlets.Enum(UNPOOL_MODES, "nearest", help="how pooling layers are undone when decoding")
+    view = traitlets.Enum(VIEWS, "plain", help="the decoded filters as they are, or thresholded")
+    map_index = WholeNumber(-1, help="the decoded filter whose top images are shown; -1 for none")
+    kernel_layer = traitlets.Unicode(help="the conv layer whose raw kernels are shown")
+    kernel_channel = WholeNumber(0, help="the input channel of the raw kernels shown")
+    decoded = traitlets.Instance(DecodedFilters, allow_none=True, help="the decoded filters shown, or None")
+    active = traitlets.Bool(True, help="compute the drawing's responses (Fig. 3) while it changes")
+    status = traitlets.Unicode("", help="the last message, plain text")
 
     def __init__(self, session: Any = None, layer: str | None = None, *, data: Any = None,
                  **kwargs: Any) -> None:
@@ -136,7 +136,7 @@ class FilterGallery(SessionView, widgets.VBox):
         self._watch(self.live, self._drawing_changed, "activations")
         self._describe()
         self._show_kernels()
-        self.render()
+        self.refresh()
 
     # ------------------------------------------------------------------ settings
     @traitlets.validate("layer")
@@ -162,20 +162,7 @@ class FilterGallery(SessionView, widgets.VBox):
                                        f"has {channels} input channels (0–{channels - 1})")
         return proposal["value"]
 
-    @traitlets.validate("unpool")
-    def _valid_unpool(self, proposal: dict[str, Any]) -> str:
-        if proposal["value"] not in UNPOOL_MODES:
-            raise traitlets.TraitError(f"unknown unpooling mode {proposal['value']!r}; choose one of "
-                                       f"{', '.join(UNPOOL_MODES)}")
-        return proposal["value"]
-
-    @traitlets.validate("view")
-    def _valid_view(self, proposal: dict[str, Any]) -> str:
-        if proposal["value"] not in VIEWS:
-            raise traitlets.TraitError(f"view must be one of {', '.join(VIEWS)}; got {proposal['value']!r}")
-        return proposal["value"]
-
-    @traitlets.validate("selected_map")
+    @traitlets.validate("map_index")
     def _valid_map(self, proposal: dict[str, Any]) -> int:
         count = int(self.model.layer(self.layer).output_shape[-1])
         if not -1 <= proposal["value"] < count:
@@ -220,8 +207,8 @@ class FilterGallery(SessionView, widgets.VBox):
     @traitlets.observe("layer", "unpool", "view")
     def _changed(self, change: dict[str, Any]) -> None:
         if change["name"] == "layer":
-            self.selected_map = -1
-        self.render()
+            self.map_index = -1
+        self.refresh()
 
     def _decoded(self, layer: str, unpool: str) -> DecodedFilters:
         key = (self.model.version, layer, unpool)
@@ -230,7 +217,7 @@ class FilterGallery(SessionView, widgets.VBox):
             self._cache[key] = decode_filters(self.model, layer, unpool)
         return self._cache[key]
 
-    def render(self) -> Job | None:
+    def refresh(self) -> Job | None:
         """Decode the current layer (a job on the worker) and show its filters."""
         if self.closed:
             return None
@@ -259,25 +246,25 @@ class FilterGallery(SessionView, widgets.VBox):
     def _clicked(self, x: float, y: float) -> None:
         where = self._tiles.locate(x, y) if self._tiles is not None else None
         if where is not None:
-            self.selected_map = where[0]
+            self.map_index = where[0]
 
-    @traitlets.observe("selected_map")
+    @traitlets.observe("map_index")
     def _selected(self, change: dict[str, Any]) -> None:
         self._outline()
         self._find_top()
 
     def _outline(self) -> None:
-        self.decoded_picture.outline_tile(self._tiles, self.selected_map, "#00aa00")
+        self.decoded_picture.outline_tile(self._tiles, self.map_index, "#00aa00")
 
     # ------------------------------------------------------------------ top images (Fig. 4d)
     def _find_top(self) -> Job | None:
-        if self.selected_map < 0 or self.closed:
+        if self.map_index < 0 or self.closed:
             return None
         data = self._data
         if data is None:
             self.top_title.value = f"<small>no top images: {html.escape(self.session.data.message)}</small>"
             return None
-        layer, unpool, chosen = self.layer, self.unpool, self.selected_map
+        layer, unpool, chosen = self.layer, self.unpool, self.map_index
 
         def work(job: Job) -> tuple[np.ndarray, np.ndarray]:
             job.report(0.0, "the network's top images")
@@ -287,7 +274,7 @@ class FilterGallery(SessionView, widgets.VBox):
             return by_network, decoded_top_images(self.model, decoded, chosen, data.images, k=8)
 
         def show(found: tuple[np.ndarray, np.ndarray]) -> None:
-            if self.closed or (layer, chosen) != (self.layer, self.selected_map):
+            if self.closed or (layer, chosen) != (self.layer, self.map_index):
                 return
             self.top_network, self.top_decoded = found
             picks = np.concatenate(found)
@@ -307,7 +294,7 @@ class FilterGallery(SessionView, widgets.VBox):
     def _drawing_changed(self, change: dict[str, Any]) -> None:
         self._show_responses()
 
-    @traitlets.observe("follow_drawing")
+    @traitlets.observe("active")
     def _following(self, change: dict[str, Any]) -> None:
         if change["new"]:
             self._show_responses()
@@ -315,7 +302,7 @@ class FilterGallery(SessionView, widgets.VBox):
     def _show_responses(self) -> Job | None:
         """The drawing's responses two ways (Fig. 3), computed on the worker (newest drawing wins)."""
         decoded, image = self.decoded, self.live.image
-        if not self.follow_drawing or decoded is None or image is None or self.closed or self.live.error:
+        if not self.active or decoded is None or image is None or self.closed or self.live.error:
             return None
         if not np.any(np.asarray(image) > 0):
             self.responses_title.value = ("<small>draw a digit: its responses on this layer, by the network and "
@@ -349,14 +336,10 @@ class FilterGallery(SessionView, widgets.VBox):
 
     def _model_changed(self) -> None:
         self._show_kernels()
-        self.render()  # decoded filters are kept per model version: decoded again
+        self.refresh()  # decoded filters are kept per model version: decoded again
 
     def _failed(self, error: BaseException) -> None:
         self._say(f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error), True)
-
-    def _say(self, message: str, error: bool = False) -> None:
-        self.status = message
-        self.status_line.say(message, error)
 
     def _closing(self) -> None:
         for key in ("filters", "filters-top", "filters-responses"):
@@ -389,7 +372,7 @@ class ReceptiveField(SessionView, widgets.VBox):
     def follow(self, grid: Any) -> None:
         """Outline the field of the cell clicked last in ``grid``."""
         self._watch(grid, lambda change: self.show_cell(grid.layer, *change["new"]) if change["new"] else None,
-                    "selected_cell")
+                    "cell")
 
     def show_cell(self, layer: str, row: int, col: int) -> None:
         """Outline what cell ``(row, col)`` of ``layer``'s maps sees (errors go to the label)."""

@@ -51,11 +51,11 @@ class FiltersTakeShape(SessionView, widgets.VBox):
 
     sample = traitlets.Int(4, help="index of the test image trained on")
     steps = traitlets.Int(120, help="gradient-descent steps")
-    learning_rate = traitlets.Float(0.005)
+    learning_rate = traitlets.Float(0.005, help="step size of the gradient descent, in (0, 10]")
     seed = traitlets.Int(0, help="seed of the random filters")
     frame = traitlets.Int(0, help="the emergence frame shown")
-    chosen = traitlets.Int(0, help="the filter shown in the multiply-and-sum view")
-    result = traitlets.Instance(ShapeRun, allow_none=True, read_only=True)
+    map_index = traitlets.Int(0, help="the filter shown in the multiply-and-sum view")
+    result = traitlets.Instance(ShapeRun, allow_none=True, read_only=True, help="the last run, or None")
 
     def __init__(self, session: Any = None, *, sample: int = 4, **settings: Any) -> None:
         self._attach(session)
@@ -134,12 +134,12 @@ class FiltersTakeShape(SessionView, widgets.VBox):
                 self._source = "drawing"  # no test images: the drawing is the image
         for control, name in ((self.sample_box, "sample"), (self.steps_box, "steps"), (self.rate_box, "learning_rate"),
                               (self.seed_box, "seed"), (self.frame_slider, "frame"),
-                              (self.filter_picker, "chosen")):
+                              (self.filter_picker, "map_index")):
             self._bind(control, name)
         self.run_button.on_click(lambda _: self.run())
         self.drawing_button.on_click(lambda _: self.use_drawing())
         self.gif_button.on_click(lambda _: self.offer_gif())
-        self.observe(lambda change: self._show_frame(), ["frame", "chosen"])
+        self.observe(lambda change: self._show_frame(), ["frame", "map_index"])
         self.observe(lambda change: self.run(source="sample"), "sample")
         self.run()
 
@@ -188,7 +188,7 @@ class FiltersTakeShape(SessionView, widgets.VBox):
         count = len(self.result.frames) if self.result is not None else 1
         return self._check("frame", proposal["value"], lambda v: 0 <= v < count, f"0–{count - 1}")
 
-    @traitlets.validate("chosen")
+    @traitlets.validate("map_index")
     def _valid_chosen(self, proposal: dict[str, Any]) -> int:
         count = self.result.frames.shape[1] if self.result is not None else 1
         return self._check("filter", proposal["value"], lambda v: 0 <= v < count, f"0–{count - 1}")
@@ -255,7 +255,7 @@ class FiltersTakeShape(SessionView, widgets.VBox):
             self.trained_view.value = to_png(result.picture(-1), "diverging")
             self.play.max = self.frame_slider.max = last
             self.filter_picker.options = list(range(count))
-            self.chosen = int(np.argmax(np.abs(result.similarity[-1])))
+            self.map_index = int(np.argmax(np.abs(result.similarity[-1])))
             self.frame = last
             with self.curves.hold_sync():
                 self.curves.x = np.asarray(result.frame_steps, float)
@@ -272,8 +272,8 @@ class FiltersTakeShape(SessionView, widgets.VBox):
         if result is None:
             return
         index = min(self.frame, len(result.frames) - 1)
-        now = result.multiply_and_sum(self.chosen, index)
-        start = result.multiply_and_sum(self.chosen, 0)
+        now = result.multiply_and_sum(self.map_index, index)
+        start = result.multiply_and_sum(self.map_index, 0)
         with self.hold_sync():
             self.emerging_view.value = to_png(result.picture(index), "diverging")
             self.frame_label.value = html.escape(f"step {result.frame_steps[index]} of {result.frame_steps[-1]}")
@@ -281,9 +281,9 @@ class FiltersTakeShape(SessionView, widgets.VBox):
             self.product_views[1].value = _signed_png(now.filter)
             self.product_views[2].value = _signed_png(now.product)
             self.sum_label.value = html.escape(
-                f"filter {self.chosen} at step {result.frame_steps[index]}: sum = {now.total:+.3f} "
+                f"filter {self.map_index} at step {result.frame_steps[index]}: sum = {now.total:+.3f} "
                 f"(random start: {start.total:+.3f}); correlation with the image "
-                f"{result.similarity[index, self.chosen]:+.2f}")
+                f"{result.similarity[index, self.map_index]:+.2f}")
 
     def offer_gif(self) -> bytes:
         """Make a download link (data URI) for the emergence GIF."""

@@ -37,7 +37,7 @@ class SaliencyView(SessionView, widgets.VBox):
         samples: Noisy copies for SmoothGrad.
         noise: Their spread in pixel units.
         occlusion: Also compute the occlusion map.
-        lazy: Compute nothing until ``follow_drawing`` is set (e.g. when a
+        lazy: Compute nothing until ``active`` is set (e.g. when a
             dashboard tab shows the widget).
 
     Attributes:
@@ -50,8 +50,8 @@ class SaliencyView(SessionView, widgets.VBox):
     samples = traitlets.Int(16, help="noisy copies for SmoothGrad")
     noise = traitlets.Float(0.15, help="spread of the SmoothGrad noise, in pixel units")
     occlusion = traitlets.Bool(True, help="also compute the occlusion map")
-    follow_drawing = traitlets.Bool(True, help="recompute while the drawing changes")
-    result = traitlets.Instance(Saliency, allow_none=True)
+    active = traitlets.Bool(True, help="recompute while the drawing changes")
+    result = traitlets.Instance(Saliency, allow_none=True, help="the maps shown, or None")
     status = traitlets.Unicode("", help="the last message, plain text")
 
     def __init__(self, session: Any = None, *, classes: tuple[int, int] | None = None, samples: int = 16,
@@ -90,7 +90,7 @@ class SaliencyView(SessionView, widgets.VBox):
         ], **kwargs)
         self.add_class("cnnw-saliency-view")
         if lazy:
-            self.follow_drawing = False
+            self.active = False
             self._say("computed when this tab is opened")
         with self.hold_trait_notifications():
             self.class_a, self.class_b = classes
@@ -100,7 +100,7 @@ class SaliencyView(SessionView, widgets.VBox):
         traitlets.link((self, "noise"), (self.noise_slider, "value"))
         traitlets.link((self, "occlusion"), (self.occlusion_box, "value"))
         self._watch(self.live, self._drawing_changed, "image")
-        self.update()
+        self.refresh()
 
     # ------------------------------------------------------------------ settings
     def _valid_class(self, proposal: dict[str, Any]) -> int:
@@ -131,7 +131,7 @@ class SaliencyView(SessionView, widgets.VBox):
 
     @traitlets.observe("class_a", "class_b", "samples", "noise", "occlusion")
     def _settings_changed(self, change: dict[str, Any]) -> None:
-        self.update()
+        self.refresh()
 
     def follow(self, fcp: Any) -> None:
         """Take classes A and B from an :class:`~cnn_widgets.widgets.FCPCompare` (its pair is the default)."""
@@ -145,14 +145,14 @@ class SaliencyView(SessionView, widgets.VBox):
         self.following = fcp
 
     # ------------------------------------------------------------------ computing
-    @traitlets.observe("follow_drawing")
+    @traitlets.observe("active")
     def _following(self, change: dict[str, Any]) -> None:
         if change["new"]:
-            self.update()
+            self.refresh()
 
     def _drawing_changed(self, change: dict[str, Any]) -> None:
-        if self.follow_drawing:
-            self.update()
+        if self.active:
+            self.refresh()
 
     def _request(self) -> tuple[Any, ...]:
         return (self.live.image, self.class_a, self.class_b, self.samples, self.noise, self.occlusion,
@@ -162,7 +162,7 @@ class SaliencyView(SessionView, widgets.VBox):
     def _same(first: tuple[Any, ...] | None, second: tuple[Any, ...]) -> bool:
         return first is not None and first[0] is second[0] and first[1:] == second[1:]
 
-    def update(self, force: bool = False) -> Job | None:
+    def refresh(self, force: bool = False) -> Job | None:
         """Compute the maps for the current drawing and classes on the worker.
 
         While one computation runs, newer requests wait as one: when it ends, the
@@ -170,7 +170,7 @@ class SaliencyView(SessionView, widgets.VBox):
         Nothing is computed when drawing and settings are those of the maps shown,
         unless ``force``.
         """
-        if self.closed or not self.follow_drawing:
+        if self.closed or not self.active:
             return None
         if self.class_a == self.class_b:
             self._say(f"class A and class B are both {self.class_a}: pick two different classes", error=True)
@@ -208,7 +208,7 @@ class SaliencyView(SessionView, widgets.VBox):
                 self._done_request = self._running_request
             again = self._dirty and not self._same(self._running_request, self._request())
         if again and not self.closed:
-            self.update()
+            self.refresh()
 
     def _computed(self, done: tuple[np.ndarray, Saliency]) -> None:
         try:
@@ -257,10 +257,6 @@ class SaliencyView(SessionView, widgets.VBox):
             self.reading.value = (f"logit {a} − logit {b} = <b>{result.difference:+.2f}</b>: "
                                   f"the network reads it as more <b>{leaning}</b> than "
                                   f"{b if leaning == a else a}")
-
-    def _say(self, message: str, error: bool = False) -> None:
-        self.status = message
-        self.status_line.say(message, error)
 
     def _closing(self) -> None:
         self.session.worker.cancel(("saliency", id(self)))

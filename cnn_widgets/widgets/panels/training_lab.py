@@ -154,7 +154,7 @@ class TrainingLab(ReplayPart, SessionView, widgets.VBox):
                                              style={"description_width": "50px"}),
             "oip_layer": widgets.Dropdown(options=spatial, description="OIP of", layout=size("170px"),
                                           style={"description_width": "50px"}),
-            "oip_map": widgets.IntText(description="map", layout=size("120px"), style={"description_width": "35px"}),
+            "oip_map_index": widgets.IntText(description="map", layout=size("120px"), style={"description_width": "35px"}),
             "maps_layer": widgets.Dropdown(options=spatial, description="maps of", layout=size("170px"),
                                            style={"description_width": "55px"}),
             "digit": widgets.IntText(description="test image", layout=size("150px"),

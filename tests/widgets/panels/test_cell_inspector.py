@@ -193,13 +193,13 @@ def test_close_stops_following_and_sends_nothing(session, digits, wire):
 
 def test_a_hidden_inspector_sends_nothing_per_stroke_and_catches_up(session, digits, wire):
     inspector = CellInspector(session, "conv3", (1, 1, 9))
-    inspector.follow_drawing = False
+    inspector.active = False
     renders = inspector.renders
     mark = wire.mark()
     session.live.image = digits[1][2]
     assert inspector.renders == renders
     assert not [m for m in wire.since(mark) if m.comm_id == inspector.patch.image.model_id]
-    inspector.follow_drawing = True
+    inspector.active = True
     assert inspector.renders == renders + 1
     assert inspector.explanation.value == pytest.approx(value_of(session, inspector), abs=1e-5)
 
@@ -241,12 +241,12 @@ def test_in_the_explorer_it_opens_on_the_cell_clicked_last_and_follows_while_sho
     click_picture(grids["conv2"].picture, x + 1, y + 1)
     explorer.tabs.set_state({"selected_index": explorer.titles.index("Inside a cell")})  # as the frontend sends it
     inspector = explorer.inspector
-    assert (inspector.layer, inspector.cell) == ("conv2", (1, 1, 3)) and inspector.follow_drawing
+    assert (inspector.layer, inspector.cell) == ("conv2", (1, 1, 3)) and inspector.active
     x, y = grids["pool2"]._mosaic.origin(7)
     click_picture(grids["pool2"].picture, x + 2, y)
     assert (inspector.layer, inspector.cell) == ("pool2", (0, 2, 7))
     explorer.tabs.set_state({"selected_index": explorer.titles.index("OIP")})
-    assert not inspector.follow_drawing
+    assert not inspector.active
     explorer.close()
     assert inspector.closed
 

@@ -111,11 +111,11 @@ def test_lazy_computes_when_shown_and_again_only_after_training(session):
     browser.active = True
     shown(browser)
     assert browser.computed == 1
-    browser.update()
+    browser.refresh()
     shown(browser)
     assert browser.computed == 1  # same model version: nothing to do
     session.model.changed()  # what train() does
-    browser.update()
+    browser.refresh()
     shown(browser)
     assert browser.computed == 2 and browser.confusion.version == session.model.version
     click(browser.refresh_button)

@@ -61,7 +61,7 @@ def test_each_change_computes_each_class_once(session):
 def test_retraining_recomputes(session):
     fcp = shown(FCPCompare(session, classes=(0, 1)))
     session.model.changed()  # what train() does
-    fcp.update()
+    fcp.refresh()
     shown(fcp)
     assert fcp.computed == 4
 
@@ -72,11 +72,11 @@ def test_clicks_select_a_map_and_show_single_images(session):
     picture = fcp.pictures[2]
     x, y = fcp._tiles.origin(1)
     canvas_event(picture.overlay, "mouse_down", (x + 1) * picture.zoom, (y + 1) * picture.zoom)
-    assert fcp.selected_map == 1
+    assert fcp.map_index == 1
     assert session.worker.wait(30)  # the single images' maps are computed on the worker, not in the click
     assert fcp.examples.image.value and "map 1" in fcp.examples_title.value
     element_click(fcp.bars, 1)
-    assert fcp.selected_map == int(fcp.comparison.map_ranking[1])
+    assert fcp.map_index == int(fcp.comparison.map_ranking[1])
 
 
 def test_bad_pointer_events_and_bar_clicks_are_ignored(session):
@@ -84,16 +84,16 @@ def test_bad_pointer_events_and_bar_clicks_are_ignored(session):
     picture = fcp.pictures[0]
     for x, y in ((None, None), (float("nan"), 1.0), (float("inf"), 0.0), (-5.0, -5.0), (1e9, 1e9)):
         canvas_event(picture.overlay, "mouse_down", x, y)
-    assert fcp.selected_map == -1 and "ignored a pointer event without a position" in fcp.status
+    assert fcp.map_index == -1 and "ignored a pointer event without a position" in fcp.status
     for index in (99, -1, None, "2", True, 1.5):
         fcp._say("")
         fcp.bars._handle_custom_msgs(fcp.bars, {"event": "element_click", "data": {"index": index}}, [])
-        assert fcp.selected_map == -1 and "ignored a click on bar" in fcp.status and fcp.status_line.error
+        assert fcp.map_index == -1 and "ignored a click on bar" in fcp.status and fcp.status_line.error
     for data in (None, [1, 2], "x"):
         fcp.bars._handle_custom_msgs(fcp.bars, {"event": "element_click", "data": data}, [])
-    assert fcp.selected_map == -1
+    assert fcp.map_index == -1
     element_click(fcp.bars, 0)
-    assert fcp.selected_map == 1  # still usable
+    assert fcp.map_index == 1  # still usable
 
 
 def test_the_drawing_is_placed_between_the_classes(session, data):
@@ -139,10 +139,10 @@ def test_a_drawing_the_model_cannot_take_is_not_added(lights):  # noqa: F811
 def test_bad_values_never_land_and_the_pickers_stay_in_step(session, data):
     fcp = shown(FCPCompare(session, classes=(0, 1)))
     for name, value in (("class_a", 11), ("class_b", -1), ("layer", "pixels"), ("layer", "nope"),
-                        ("selected_map", 3), ("selected_map", -2)):
+                        ("map_index", 3), ("map_index", -2)):
         with pytest.raises(traitlets.TraitError):
             setattr(fcp, name, value)
-    assert (fcp.class_a, fcp.class_b, fcp.layer, fcp.selected_map) == (0, 1, "maps", -1)
+    assert (fcp.class_a, fcp.class_b, fcp.layer, fcp.map_index) == (0, 1, "maps", -1)
     assert (fcp.a_picker.value, fcp.b_picker.value, fcp.layer_picker.value) == (0, 1, "maps")
     choose(fcp.b_picker, 0)
     assert "two different classes" in fcp.status
@@ -181,18 +181,18 @@ def test_flat_layers_on_the_shipped_test_split(mnist_model):
 def test_the_drawing_can_be_paused(session, data):
     images, labels = data
     fcp = shown(FCPCompare(session, classes=(0, 1)))
-    fcp.follow_drawing = False
+    fcp.active = False
     before = fcp.position_bar.value
     session.live.image = images[labels == 0][0]
     assert fcp.position_bar.value == before  # untouched while paused
-    fcp.follow_drawing = True
+    fcp.active = True
     assert fcp.position_bar.value > 0.7
 
 
 def test_lazy_comparison_waits_until_shown(session):
     fcp = FCPCompare(session, classes=(0, 1), lazy=True)
-    assert session.worker.done == 0 and fcp.comparison is None and not fcp.follow_drawing
-    fcp.follow_drawing = True
+    assert session.worker.done == 0 and fcp.comparison is None and not fcp.active
+    fcp.active = True
     shown(fcp)
     assert fcp.comparison is not None and fcp.comparison.map_ranking[0] == 1
 
@@ -204,7 +204,7 @@ def test_a_closed_widget_computes_and_sends_nothing(session, data, wire):
     mark = wire.mark()
     session.live.image = images[0]
     assert wire.since(mark) == []
-    assert fcp.update() is None and session.worker.done == 1
+    assert fcp.refresh() is None and session.worker.done == 1
 
 
 def test_an_empty_choice_from_the_frontend_keeps_the_pickers_in_step(session):

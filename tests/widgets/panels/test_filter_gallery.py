@@ -46,7 +46,7 @@ def test_gallery_shows_decoded_filters_and_the_top_images_two_ways(session):
     zoom = gallery.decoded_picture.zoom
     canvas_event(gallery.decoded_picture.overlay, "mouse_down", (x + 2) * zoom, (y + 2) * zoom)
     session.worker.wait()
-    assert gallery.selected_map == 10 and gallery.top.image.value
+    assert gallery.map_index == 10 and gallery.top.image.value
     images = session.data.test_set.images
     np.testing.assert_array_equal(gallery.top_network, top_images(session.model, "conv2", 10, images, k=8))
     decoded = decode_filters(session.model, "conv2", "bicubic")
@@ -81,13 +81,13 @@ def test_the_drawing_two_ways_fig_3(session):
     assert f"{expected.error:.4f}" in gallery.responses_title.value
     assert gallery.network_responses.image.value and gallery.decoded_responses.image.value
     before = bytes(gallery.network_responses.image.value)
-    gallery.follow_drawing = False
+    gallery.active = False
     done = session.worker.done
     session.live.image = np.zeros((28, 28), np.float32)
     assert session.worker.wait(30) and session.worker.done == done  # not following: no job
     assert bytes(gallery.network_responses.image.value) == before
     gallery.close()
-    gallery.follow_drawing = True
+    gallery.active = True
     session.live.image = image[::-1].copy()
     assert session.worker.wait(30) and session.worker.done == done  # closed: nothing either
     assert bytes(gallery.network_responses.image.value) == before
@@ -96,15 +96,15 @@ def test_the_drawing_two_ways_fig_3(session):
 def test_bad_traits_never_land(session):
     gallery = FilterGallery(session)
     session.worker.wait()
-    for name, value in (("layer", "dense"), ("unpool", "area"), ("view", "x"), ("selected_map", 128),
-                        ("selected_map", 2.0), ("kernel_layer", "pool1"), ("kernel_channel", 1)):
+    for name, value in (("layer", "dense"), ("unpool", "area"), ("view", "x"), ("map_index", 128),
+                        ("map_index", 2.0), ("kernel_layer", "pool1"), ("kernel_channel", 1)):
         before = getattr(gallery, name)
         with pytest.raises(traitlets.TraitError):
             setattr(gallery, name, value)
         assert getattr(gallery, name) == before
     assert gallery.layer_picker.value == gallery.layer == "conv3"
     canvas_event(gallery.decoded_picture.overlay, "mouse_down", float("nan"), 3.0)
-    assert gallery.selected_map == -1
+    assert gallery.map_index == -1
     assert "ignored a pointer event without a position" in gallery.status and gallery.status_line.error
     gallery.close()
 
@@ -115,7 +115,7 @@ def test_without_data_the_top_images_say_why():
         gallery = FilterGallery(bare)
         bare.worker.wait()
         assert "no top images" in gallery.what.value
-        gallery.selected_map = 1
+        gallery.map_index = 1
         assert "no top images" in gallery.top_title.value and gallery.top_network is None
 
 
@@ -123,7 +123,7 @@ def test_given_images_are_searched(mnist_model):
     images = np.random.default_rng(0).random((30, 28, 28)).astype(np.float32)
     gallery = FilterGallery(mnist_model, data=images)  # a model first: a session of its own
     gallery.session.worker.wait()
-    gallery.selected_map = 3
+    gallery.map_index = 3
     gallery.session.worker.wait()
     np.testing.assert_array_equal(gallery.top_network, top_images(mnist_model, "conv3", 3, images, k=8))
     assert "30 images given to the gallery" in gallery.what.value
@@ -138,7 +138,7 @@ def test_receptive_field_follows_a_clicked_cell(session):
     x, y = grid._mosaic.origin(40)
     zoom = grid.picture.zoom
     canvas_event(grid.picture.overlay, "mouse_down", (x + 2.5) * zoom, (y + 1.5) * zoom)
-    assert grid.selected_cell == (1, 2)
+    assert grid.cell == (1, 2)
     assert field.region == session.model.layer("conv3").input_region(1, 2) == (4, 8, 22, 26)
     assert field.picture._rects[0][:4] == (8, 4, 18, 18)
     assert "conv3 cell (1, 2) sees rows 4–21, columns 8–25 (field 18×18)" in field.label.value
@@ -183,7 +183,7 @@ def test_fuzzed_frontend_messages_never_corrupt_the_gallery(session, fuzzed, pic
     assert gallery.unpool_picker.value == gallery.unpool and gallery.view_picker.value == gallery.view
     assert gallery.kernel_layer_picker.value == gallery.kernel_layer
     assert gallery.channel_picker.value == gallery.kernel_channel
-    assert -1 <= gallery.selected_map < int(model.layer(gallery.layer).output_shape[-1])
+    assert -1 <= gallery.map_index < int(model.layer(gallery.layer).output_shape[-1])
     assert gallery.decoded is not None and gallery.decoded.layer == gallery.layer
 
 

@@ -43,19 +43,19 @@ def test_it_trains_on_a_test_image_and_shows_start_end_and_emergence(session):
     assert widget.trained_view.value == to_png(result.picture(-1), "diverging")
     assert widget.frame == len(result.frames) - 1 == widget.frame_slider.max
     assert np.abs(result.similarity[-1]).max() > 0.4
-    assert widget.chosen == int(np.argmax(np.abs(result.similarity[-1])))
+    assert widget.map_index == int(np.argmax(np.abs(result.similarity[-1])))
     np.testing.assert_allclose(np.asarray(widget.curves.y), result.similarity.T, rtol=1e-6)
     # scrub the emergence
     widget.frame_slider.set_state({"value": 0})
     assert widget.emerging_view.value == to_png(result.picture(0), "diverging")
     assert "step 0 of 60" in widget.frame_label.value
-    start = result.multiply_and_sum(widget.chosen, 0).total
+    start = result.multiply_and_sum(widget.map_index, 0).total
     assert f"sum = {start:+.3f}" in widget.sum_label.value
     widget.frame_slider.set_state({"value": widget.frame_slider.max})
-    assert f"sum = {result.multiply_and_sum(widget.chosen).total:+.3f}" in widget.sum_label.value
+    assert f"sum = {result.multiply_and_sum(widget.map_index).total:+.3f}" in widget.sum_label.value
     # another filter in the multiply-and-sum view
     widget.filter_picker.set_state({"index": 1})
-    assert widget.chosen == 1
+    assert widget.map_index == 1
     assert f"filter 1 at step 60: sum = {result.multiply_and_sum(1).total:+.3f}" in widget.sum_label.value
 
 
@@ -100,14 +100,14 @@ def test_filter_picker_sent_no_or_a_wrong_index_stays_in_step(session):
     widget = _widget(session, steps=20)
     count = len(widget.filter_picker.options)
     widget.filter_picker.set_state({"index": 1})
-    assert widget.chosen == 1
+    assert widget.map_index == 1
     widget.filter_picker.set_state({"index": None})
-    assert widget.chosen == 1 and widget.filter_picker.value == 1 and widget.status_line.error
+    assert widget.map_index == 1 and widget.filter_picker.value == 1 and widget.status_line.error
     with pytest.raises(traitlets.TraitError, match=rf"filter: choice 99 is out of range; choose 0–{count - 1} \(0, 1"):
         widget.filter_picker.set_state({"index": 99})
-    assert widget.chosen == 1 and widget.filter_picker.value == 1
+    assert widget.map_index == 1 and widget.filter_picker.value == 1
     widget.filter_picker.set_state({"index": 0})
-    assert widget.chosen == 0
+    assert widget.map_index == 0
 
 
 def test_gif_download_and_a_session_without_test_images():

@@ -156,7 +156,7 @@ def test_lazy_computes_nothing_until_shown(session, digits):
     view.class_b = 7
     shown(view)
     assert view.computed == 0 and view.result is None and "when this tab is opened" in view.status
-    view.follow_drawing = True
+    view.active = True
     shown(view)
     assert view.computed == 1 and view.result.class_b == 7 and view.status == ""
 
@@ -164,11 +164,11 @@ def test_lazy_computes_nothing_until_shown(session, digits):
 def test_same_drawing_is_computed_once_per_model_version(session):
     view = shown(SaliencyView(session, samples=4, occlusion=False))
     computed = view.computed
-    view.update()
+    view.refresh()
     shown(view)
     assert view.computed == computed  # nothing new
     session.model.changed()  # what train() does
-    view.update()
+    view.refresh()
     shown(view)
     assert view.computed == computed + 1
 
@@ -189,7 +189,7 @@ def test_in_the_explorer_it_takes_the_fcp_pair_and_computes_only_while_shown():
     computed = view.computed
     explorer.session.live.image = np.zeros((28, 28), np.float32)
     shown(view)
-    assert view.computed == computed and not view.follow_drawing
+    assert view.computed == computed and not view.active
     explorer.close()
 
 

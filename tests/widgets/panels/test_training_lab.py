@@ -219,8 +219,8 @@ def test_what_the_snapshots_record_is_chosen_in_the_widget():
     lab.plan_controls["class_b"].set_state({"index": 0})  # the same class twice
     assert lab.plan.classes == (0, 2) and "classes must be two different classes" in lab.status
     assert lab.plan_controls["class_b"].value == 2
-    lab.plan_controls["oip_map"].set_state({"value": 4})  # conv has 4 maps: 0–3
-    assert lab.plan.oip_map == 0 and "oip_map must be 0–3" in lab.status
+    lab.plan_controls["oip_map_index"].set_state({"value": 4})  # conv has 4 maps: 0–3
+    assert lab.plan.oip_map_index == 0 and "oip_map_index must be 0–3" in lab.status
     lab.plan_controls["digit"].set_state({"value": 10})
     assert lab.plan.digit == 10
     lab.train(wait=True)
