@@ -933,9 +933,9 @@ def sweep_widgets(model: Any, data: Any) -> None:
                  "view": gallery.view_picker})
     dropdown_state(g, "layer_picker", gallery.layer_picker, gallery, "layer", gallery_ok)
     picture_events(g, gallery, "decoded_picture", ("mouse_down",), lambda: gallery.status, gallery_ok)
-    case(g, "FilterGallery(data=RGB)", lambda: w.FilterGallery(session, data=np.zeros((5, 28, 28, 3))), words=("image",))
+    case(g, "FilterGallery(images=RGB)", lambda: w.FilterGallery(session, images=np.zeros((5, 28, 28, 3))), words=("image",))
     case(g, "FilterGallery(layer='dense')", lambda: w.FilterGallery(session, "dense"), words=("dense",))
-    case(g, "FilterGallery(data=5)", lambda: w.FilterGallery(session, data=5), words=("data",))
+    case(g, "FilterGallery(images=5)", lambda: w.FilterGallery(session, images=5), words=("images",))
     g = "ReceptiveField"
     field = w.ReceptiveField(session)
     for label, args in {"row=999": ("conv2", 999, 0), "layer='nope'": ("nope", 0, 0), "row=1.5": ("conv2", 1.5, 0),

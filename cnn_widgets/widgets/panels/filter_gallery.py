@@ -50,8 +50,8 @@ class FilterGallery(SessionView, widgets.VBox):
         session: A :class:`~cnn_widgets.session.session.Session`, or a model / live model /
             None (a session of its own).
         layer: Default the last conv layer.
-        data: Images to search for top activations instead of the session's test
-            set (kept for scripts; prefer ``Session(model, data=...)``).
+        images: Images (no labels) to search for top activations instead of the
+            session's test set (prefer ``Session(model, data=(images, labels))``).
     """
 
     layer = traitlets.Unicode(help="the layer whose filters are decoded")
@@ -64,7 +64,7 @@ class FilterGallery(SessionView, widgets.VBox):
     active = traitlets.Bool(True, help="compute the drawing's responses (Fig. 3) while it changes")
     status = traitlets.Unicode("", help="the last message, plain text")
 
-    def __init__(self, session: Any = None, layer: str | None = None, *, data: Any = None,
+    def __init__(self, session: Any = None, layer: str | None = None, *, images: Any = None,
                  **kwargs: Any) -> None:
         self._attach(session)
         model = self.model = self.session.model
@@ -76,10 +76,10 @@ class FilterGallery(SessionView, widgets.VBox):
         if layer not in model.spatial_layers:
             model.layer(layer)
             raise ValueError(f"layer {layer!r} has no maps to decode; choose one of: {', '.join(model.spatial_layers)}")
-        if data is not None:
-            images = np.asarray(data)
+        if images is not None:
+            images = np.asarray(images)
             if images.ndim < 3 or len(images) == 0:
-                raise ValueError(f"data must be a batch of images (N, height, width[, channels]) with N ≥ 1; got "
+                raise ValueError(f"images must be a batch of images (N, height, width[, channels]) with N ≥ 1; got "
                                  f"shape {images.shape}")
             model.prepare(images[:1])
             self._data: DataSet | None = DataSet(images, np.zeros(len(images), int),

@@ -121,7 +121,7 @@ def test_without_data_the_top_images_say_why():
 
 def test_given_images_are_searched(mnist_model):
     images = np.random.default_rng(0).random((30, 28, 28)).astype(np.float32)
-    gallery = FilterGallery(mnist_model, data=images)  # a model first: a session of its own
+    gallery = FilterGallery(mnist_model, images=images)  # a model first: a session of its own
     gallery.session.worker.wait()
     gallery.map_index = 3
     gallery.session.worker.wait()
@@ -187,7 +187,7 @@ def test_fuzzed_frontend_messages_never_corrupt_the_gallery(session, fuzzed, pic
     assert gallery.decoded is not None and gallery.decoded.layer == gallery.layer
 
 
-def test_data_that_is_no_batch_of_images_is_refused(session):
+def test_images_that_are_no_batch_of_images_are_refused(session):
     for data in (5, np.zeros(10), np.zeros((0, 28, 28))):
-        with pytest.raises(ValueError, match=r"data must be a batch of images \(N, height, width"):
-            FilterGallery(session, data=data)
+        with pytest.raises(ValueError, match=r"images must be a batch of images \(N, height, width"):
+            FilterGallery(session, images=data)
