@@ -131,7 +131,9 @@ class Engine:
         def blur_once(x, kernel):
             return blur(x, kernel)
 
-        self._probe, self._ascend, self._blur = probe, ascend, blur_once
+        # concrete functions: a call costs half of a tf.function's (no signature to bind)
+        self._probe, self._ascend, self._blur = (function.get_concrete_function()
+                                                 for function in (probe, ascend, blur_once))
 
     def probe(self, x: Any, maps: Any, masks: Any) -> tuple[np.ndarray, np.ndarray]:
         """Objective and gradient RMS of each image."""
