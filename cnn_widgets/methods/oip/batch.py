@@ -45,8 +45,8 @@ def grow(model: Any, layer: str, items: Items, settings: OIPSettings, images: np
         return cancel is not None and cancel.is_set()
 
     steps, result = settings.steps, None
-    callbacks.begin(items.maps, steps)
     try:
+        callbacks.begin(items.maps, steps)
         batch = _Batch(model, layer, items, settings)
         batch.revive_by_wavelength(stopped)
         batch.plan_rescue(images)
@@ -134,6 +134,7 @@ class _Batch:
         self.masks_t = tf.constant(self.masks[self.live])
         self.x = tf.constant(self.starts[self.live]) if self.live.size else None
         self.kernel = engine.kernel(self.settings.blur_sigma)
+        self.blur_due = False  # a stretch stopped on a blur step for a real image: blur after it goes in
 
     # ------------------------------------------------------------------ the ascent
     def objectives(self, values: np.ndarray | None) -> np.ndarray:
@@ -179,12 +180,14 @@ class _Batch:
             self.node_checked[chosen] = True
             late &= self.fires[live]
         if late.any():
+            from ...model.backend import tf
+
             moved = self.x.numpy()
             for position in np.flatnonzero(late):
                 moved[position] = standardized_image(self.model, images, int(self.best[live[position]]))
                 self.revival[live[position]] = "data"
             self.rescuing = self.rescuing & ~late
-            self.x = self._tf().constant(moved)
+            self.x = tf.constant(moved)
         if self.blur_due:  # the blur of the step that stopped the stretch, after the new starts
             self.x = self.engine.blur(self.x, self.kernel)
             self.blur_due = False
@@ -219,9 +222,3 @@ class _Batch:
             rescued=sorted({int(maps[p]) for p in range(self.count) if self.revival[p] not in ("", "dead")}),
             dead=sorted({int(maps[p]) for p in np.flatnonzero(self.dead)}), silent=self.silent,
             cancelled=cancelled, settings=self.settings)
-
-    @staticmethod
-    def _tf() -> Any:
-        from ...model.backend import tf
-
-        return tf
