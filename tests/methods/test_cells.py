@@ -66,7 +66,8 @@ def test_a_drawing_off_the_data_matches_too(mnist):
     model = mnist[0]
     image = np.zeros((28, 28), np.float32)
     image[4:24, 12:15] = 1.0  # a bar: a "1"
-    _check_every_layer(model, image, np.random.default_rng(1), count=20)
+    kinds = _check_every_layer(model, image, np.random.default_rng(1), count=20)
+    assert {"conv", "pool", "dense", "reshape"} <= kinds
 
 
 def test_tiny_rgb_model_every_cell(rng):
@@ -115,7 +116,8 @@ def test_same_padding_strides_dilation_average_pooling_dropout_activation(rng):
             value = explain_cell(model, layer, cell, image=image, activations=activations).value
             assert _close(value, float(values[cell])), (layer, cell, value, float(values[cell]))
     corner = explain_cell(model, "c1", (0, 0, 0), image=image, activations=activations)
-    assert corner.outside[0].all() and corner.source_of(0, 0) is None and corner.source_of(1, 1) is not None
+    assert corner.outside[0].all() and corner.source_of(0, 0) is None
+    assert corner.source_of(1, 1) == ("image", (0, 0, 0))  # the patch's centre reads the image's corner pixel
 
 
 def test_pooling_winner_leads_down_to_the_pixels(mnist):

@@ -39,7 +39,7 @@ def test_three_mosaics_and_the_separating_maps(session):
     assert all(p.image.value for p in fcp.pictures)
     assert list(fcp.bars.x)[0] == "1" and fcp.bars.y[0] == pytest.approx(c.map_scores[1])
     assert "20 images of 0 and 20 of 1" in fcp.status
-    assert "20 images given to the session" in fcp.source_label.value or "given" in fcp.source_label.value
+    assert "Data: 60 images given to the session</small>" in fcp.source_label.value  # 20 of each of 3 classes
     before = [bytes(p.image.value) for p in fcp.pictures]
     choose(fcp.b_picker, 2)
     shown(fcp)

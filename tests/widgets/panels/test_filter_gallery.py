@@ -26,26 +26,26 @@ def session():
 
 def test_gallery_shows_decoded_filters_and_the_top_images_two_ways(session):
     gallery = FilterGallery(session)
-    session.worker.wait()
+    assert session.worker.wait(120)
     assert gallery.layer == "conv3" and gallery.decoded.filters.shape == (128, 18, 18, 1)
     assert gallery.decoded_picture.size == (16 * 18 + 15, 8 * 18 + 7)  # 128 filters of 18×18
     assert "18×18 px (its receptive field)" in gallery.title.value
     assert "10,000 images" in gallery.what.value and "MNIST" in gallery.what.value
     plain = bytes(gallery.decoded_picture.image.value)
     gallery.view_picker.set_state({"index": 1})
-    session.worker.wait()
+    assert session.worker.wait(120)
     assert gallery.view == "thresholded" and bytes(gallery.decoded_picture.image.value) != plain
     gallery.layer_picker.set_state({"index": 2})
-    session.worker.wait()
+    assert session.worker.wait(120)
     assert gallery.layer == "conv2" and gallery.decoded_picture.size == (8 * 8 + 7, 8 * 8 + 7)
     before = bytes(gallery.decoded_picture.image.value)
     gallery.unpool_picker.set_state({"index": 2})
-    session.worker.wait()
+    assert session.worker.wait(120)
     assert gallery.unpool == "bicubic" and bytes(gallery.decoded_picture.image.value) != before
     x, y = gallery._tiles.origin(10)
     zoom = gallery.decoded_picture.zoom
     canvas_event(gallery.decoded_picture.overlay, "mouse_down", (x + 2) * zoom, (y + 2) * zoom)
-    session.worker.wait()
+    assert session.worker.wait(120)
     assert gallery.map_index == 10 and gallery.top.image.value
     images = session.data.test_set.images
     np.testing.assert_array_equal(gallery.top_network, top_images(session.model, "conv2", 10, images, k=8))
@@ -72,7 +72,7 @@ def test_raw_kernels_of_a_deeper_layer_one_channel_at_a_time(session):
 
 def test_the_drawing_two_ways_fig_3(session):
     gallery = FilterGallery(session, "conv2")
-    session.worker.wait()
+    assert session.worker.wait(120)
     image = np.zeros((28, 28), np.float32)
     image[6:22, 12:16] = 1.0
     session.live.image = image
@@ -95,7 +95,7 @@ def test_the_drawing_two_ways_fig_3(session):
 
 def test_bad_traits_never_land(session):
     gallery = FilterGallery(session)
-    session.worker.wait()
+    assert session.worker.wait(120)
     for name, value in (("layer", "dense"), ("unpool", "area"), ("view", "x"), ("map_index", 128),
                         ("map_index", 2.0), ("kernel_layer", "pool1"), ("kernel_channel", 1)):
         before = getattr(gallery, name)
@@ -113,7 +113,7 @@ def test_without_data_the_top_images_say_why():
     model = CNNModel(make_tiny_cnn(size=12, filters=4, seed=3))
     with Session(model) as bare:
         gallery = FilterGallery(bare)
-        bare.worker.wait()
+        assert bare.worker.wait(120)
         assert "no top images" in gallery.what.value
         gallery.map_index = 1
         assert "no top images" in gallery.top_title.value and gallery.top_network is None
@@ -122,9 +122,9 @@ def test_without_data_the_top_images_say_why():
 def test_given_images_are_searched(mnist_model):
     images = np.random.default_rng(0).random((30, 28, 28)).astype(np.float32)
     gallery = FilterGallery(mnist_model, images=images)  # a model first: a session of its own
-    gallery.session.worker.wait()
+    assert gallery.session.worker.wait(120)
     gallery.map_index = 3
-    gallery.session.worker.wait()
+    assert gallery.session.worker.wait(120)
     np.testing.assert_array_equal(gallery.top_network, top_images(mnist_model, "conv3", 3, images, k=8))
     assert "30 images given to the gallery" in gallery.what.value
     gallery.close()
@@ -160,7 +160,7 @@ _SENT = st.one_of(st.none(), st.booleans(), st.integers(-5, 200), st.floats(allo
 @pytest.fixture(scope="module")
 def fuzzed(session):
     gallery = FilterGallery(session)
-    session.worker.wait()
+    assert session.worker.wait(120)
     yield gallery
     gallery.close()
 
@@ -177,7 +177,7 @@ def test_fuzzed_frontend_messages_never_corrupt_the_gallery(session, fuzzed, pic
         pass
     gallery.decoded_picture.overlay._handle_frontend_event(gallery.decoded_picture.overlay,
                                                            {"event": "mouse_down", "x": x, "y": y}, [])
-    session.worker.wait()
+    assert session.worker.wait(120)
     model = session.model
     assert gallery.layer in model.spatial_layers and gallery.layer_picker.value == gallery.layer
     assert gallery.unpool_picker.value == gallery.unpool and gallery.view_picker.value == gallery.view

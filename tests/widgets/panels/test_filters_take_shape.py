@@ -29,7 +29,7 @@ def session():
 
 def _widget(session, **settings) -> FiltersTakeShape:
     widget = FiltersTakeShape(session, **settings)
-    session.worker.wait()
+    assert session.worker.wait(120)
     return widget
 
 
@@ -63,14 +63,14 @@ def test_a_new_sample_and_the_drawing_retrain(session):
     widget = _widget(session, sample=0, steps=20)
     first = widget.result
     widget.sample_box.set_state({"value": 7})
-    session.worker.wait()
+    assert session.worker.wait(120)
     assert widget.result is not first
     np.testing.assert_allclose(widget.result.image, session.data.test_set.images[7] / 255.0)
     drawing = np.zeros((28, 28), np.float32)
     drawing[6:22, 13:16] = 1.0  # a "1"
     session.live.image = drawing
     click(widget.drawing_button)
-    session.worker.wait()
+    assert session.worker.wait(120)
     np.testing.assert_array_equal(widget.result.image, drawing)
     assert "the drawing" in widget.status_line.text
 
@@ -117,7 +117,7 @@ def test_gif_download_and_a_session_without_test_images():
     tiny = Session(CNNModel(make_tiny_cnn()), data=False)
     tiny.live.image = np.eye(8, dtype=np.float32)
     widget = FiltersTakeShape(tiny, steps=10)  # no test images: it takes the drawing
-    tiny.worker.wait()
+    assert tiny.worker.wait(120)
     assert widget.result.image.shape == (8, 8)
     click(widget.gif_button)
     data = base64.b64decode(re.search(r"base64,([^\"]+)\"", widget.downloads.value).group(1))

@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 import pytest
+import traitlets
 
 from cnn_widgets import CNNModel
 from cnn_widgets.render import to_png
@@ -37,8 +38,8 @@ def test_train_shows_curves_progress_and_a_replay_of_every_snapshot(wire):
     lab = _lab()
     click(lab.train_button)
     assert lab.running and lab.train_button.disabled and not lab.cancel_button.disabled
-    lab.wait()
-    lab.session.worker.wait()
+    assert lab.wait(120)
+    assert lab.session.worker.wait(120)
     run = lab.last_run
     assert not lab.running and not run.cancelled and lab.progress.value == 1.0
     steps = -(-256 // 32)
@@ -76,7 +77,7 @@ def test_bad_settings_show_an_error_and_never_land():
     assert lab.learning_rate == 0.02
     lab.frame_slider.set_state({"value": 5})  # no replay yet
     assert lab.frame == 0
-    with pytest.raises(Exception, match="snapshot must be 0–0"):
+    with pytest.raises(traitlets.TraitError, match="snapshot must be 0–0"):
         lab.frame = 3
     with pytest.raises(TypeError, match="unknown setting 'rate'"):
         _lab(rate=0.1)
@@ -103,7 +104,7 @@ def test_cancel_stops_within_one_batch_and_keeps_the_weights():
     lab = _lab(epochs=3, batch_size=16)
     _when_first_batch_done(lab, lambda: click(lab.cancel_button))
     click(lab.train_button)
-    lab.wait()
+    assert lab.wait(120)
     run = lab.last_run
     assert run.cancelled and run.batches == 1
     assert len(lab.loss_train.x) == 1
@@ -118,19 +119,19 @@ def test_pause_holds_after_the_current_batch_until_cancel_or_resume():
     lab = _lab(epochs=1)
     paused = _when_first_batch_done(lab, lambda: click(lab.pause_button))
     click(lab.train_button)
-    paused.wait()
+    assert paused.wait(120)
     assert lab.paused and lab.pause_button.description == "Resume" and lab.running
     click(lab.cancel_button)  # ends the wait
-    lab.wait()
+    assert lab.wait(120)
     assert lab.last_run.batches == 1 and not lab.paused
     # resume goes on to the end
     lab2 = _lab(epochs=1)
     held = _when_first_batch_done(lab2, lambda: click(lab2.pause_button))
     click(lab2.train_button)
-    held.wait()
+    assert held.wait(120)
     assert lab2.paused
     click(lab2.pause_button)  # Resume
-    lab2.wait()
+    assert lab2.wait(120)
     assert not lab2.last_run.cancelled and lab2.last_run.batches == 8
 
 
@@ -170,7 +171,7 @@ def test_training_updates_the_shared_drawing_and_close_cancels(wire):
     lab = TrainingLab(session, data=_stripes(320), plan=SnapshotPlan.for_model(model, oip_steps=3),
                       fresh=True, epochs=1, batch_size=32)
     lab.train(wait=True)
-    session.worker.wait()
+    assert session.worker.wait(120)
     assert not np.array_equal(session.live.activations["conv"], before)  # the views follow the new weights
     lab.close()
     mark = wire.mark()
@@ -238,7 +239,7 @@ def test_a_model_mnist_does_not_fit_needs_data_and_says_so():
     lab = TrainingLab(Session(model, data=False), plan=SnapshotPlan.for_model(model, oip_steps=3))
     assert not lab.fresh and lab.learning_rate == 0.005  # a given model goes on from its weights
     lab.train(wait=True)
-    lab.session.worker.wait()
+    assert lab.session.worker.wait(120)
     assert lab.status_line.error and "MNIST does not fit it" in lab.status and "give data=" in lab.status
     assert not lab.running and not lab.train_button.disabled  # usable again
 
@@ -284,15 +285,21 @@ def test_whatever_the_fields_send_only_valid_settings_land():
     lab = _lab()
     numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6))
 
+    #: setting → (words the refusal names it by, the values it takes)
+    allowed = {"learning_rate": ("learning rate", lambda v: 0 < v <= 10), "momentum": ("momentum", lambda v: 0 <= v < 1),
+               "l2": ("L2", lambda v: 0 <= v <= 1)}
+
     @settings(max_examples=80, deadline=None)
-    @given(st.sampled_from(["learning_rate", "momentum", "l2"]), numbers)
+    @given(st.sampled_from(sorted(allowed)), numbers)
     def check(name, value):
         before = getattr(lab, name)
         lab.controls[name].set_state({"value": float(value)})
         now = getattr(lab, name)
-        assert np.isfinite(now)
-        assert now == before or now == float(value)
-        assert (now == float(value)) or lab.status_line.error
+        words, ok = allowed[name]
+        if np.isfinite(float(value)) and ok(float(value)):  # lands
+            assert now == float(value)
+        else:  # refused: the last good value stays, the status line names the setting
+            assert now == before and lab.status_line.error and f"{words} must be" in lab.status
 
     check()
     assert 0 < lab.learning_rate <= 10 and 0 <= lab.momentum < 1 and 0 <= lab.l2 <= 1
