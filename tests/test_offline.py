@@ -7,6 +7,9 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a subprocess
 
 _FIRST_RUN = r"""
 import json, socket, sys
@@ -33,10 +36,10 @@ pad.load_sample(4)
 assert pad.wait(30)  # computed on the live model's runner
 result["predicted after a sample 4"] = explorer.probabilities.prediction
 explorer.tabs.selected_index = explorer.tabs.children.index(fcp)    # the FCP tab: 4 vs 9
-session.worker.wait()
+assert session.worker.wait(120)
 result["fcp counts"] = [fcp.comparison.a.count, fcp.comparison.b.count]
-filters.selected_map = 3                                              # top images of a decoded filter
-session.worker.wait()
+filters.map_index = 3                                              # top images of a decoded filter
+assert session.worker.wait(120)
 result["top images"] = len(filters.top_network)
 data = session.data.test_set
 error = response_error(session.model, "conv2", data.images[:500])

@@ -6,7 +6,11 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from .conftest import REPO
+
+pytestmark = pytest.mark.slow  # a subprocess each
 
 
 def test_wheel_contains_the_weights_and_metadata(tmp_path):

@@ -274,6 +274,7 @@ def test_reinitialize_is_seeded_and_bumps_the_version():
         reinitialize(model, -1)
 
 
+@pytest.mark.slow
 def test_fashion_notebook_runs_every_view_when_the_data_file_is_there(mnist_path, tmp_path, monkeypatch):
     """Fashion-MNIST is not on this machine: its notebook's data branch runs on a file of
     the same format (MNIST's), so the training, filter, map, OIP and FCP cells execute."""
