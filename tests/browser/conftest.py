@@ -1,5 +1,9 @@
 """Real-browser fixtures: Voila on 127.0.0.1 and Debian's Chromium driven by Playwright.
 
+One Voila serves, for the whole test session, a folder of every notebook the browser
+tests open (:data:`NOTEBOOKS`); each page is a fresh kernel, shut down when the page's
+test ends. Every test here is ``slow``.
+
 Without Chromium the browser tests are skipped, except where CNN_WIDGETS_REQUIRE_BROWSER
 is set (CI sets it, after installing Chromium), where that is a failure.
 """
@@ -13,7 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -28,6 +32,14 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 ARTIFACTS = Path(os.environ.get("CNN_WIDGETS_ARTIFACTS", REPO / "artifacts"))
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test in this folder is slow (a browser, a server, kernels)."""
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.slow)
 
 
 def chromium() -> str:
@@ -47,7 +59,10 @@ def _free_port() -> int:
 
 
 class VoilaServer:
-    """Voila serving one notebook on 127.0.0.1 in its own process group."""
+    """Voila serving one notebook, or a folder of them, on 127.0.0.1 in its own process group.
+
+    A folder's notebook ``name`` is at :meth:`page` ``(name)``; a notebook alone at :attr:`url`.
+    """
 
     def __init__(self, notebook: Path, home: Path, extra: tuple[str, ...] = (VOILA_OPTION,)) -> None:
         self.port = _free_port()
@@ -62,7 +77,8 @@ class VoilaServer:
             [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={self.port}",
              "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--Voila.token=", "--show_tracebacks=True",
              *extra],
-            cwd=notebook.parent, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=notebook if notebook.is_dir() else notebook.parent, env=env, stdout=self._log,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -75,6 +91,11 @@ class VoilaServer:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"Voila did not listen within 90 s:\n{self.log.read_text()}")
+
+    def page(self, name: str, base: str | None = None) -> str:
+        """The URL of notebook ``name`` of the folder this server serves (``base``: the
+        server's address as the page sees it, e.g. a proxy's)."""
+        return f"{base or self.url}voila/render/{name}"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -98,7 +119,7 @@ def browser(tmp_path_factory) -> Iterator["object"]:
 
 
 def open_page(browser, url: str):
-    """A fresh context whose requests may only reach 127.0.0.1."""
+    """A fresh context whose requests may only reach 127.0.0.1; close it with :func:`close_page`."""
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
                   else route.abort())
@@ -107,18 +128,27 @@ def open_page(browser, url: str):
     return context, page
 
 
-@pytest.fixture(scope="module")
-def explorer_server(tmp_path_factory) -> Iterator[VoilaServer]:
-    from cnn_widgets.delivery.cli import dashboard_notebook
+# What Voila's page asks on `beforeunload` (which closing a browser context never runs):
+# shut down this page's kernel. Resolves with the HTTP status, or null on a page that is
+# no Voila page (or has no kernel yet).
+_SHUTDOWN_KERNEL = """async () => {
+  const data = document.getElementById('jupyter-config-data');
+  if (!data) return null;
+  const config = JSON.parse(data.textContent);
+  if (!config.kernelId) return null;
+  const xsrf = (document.cookie.match(/\\b_xsrf=([^;]*)/) || [])[1];
+  const answer = await fetch(config.baseUrl + 'voila/api/shutdown/' + config.kernelId,
+                             {method: 'POST', headers: xsrf ? {'X-XSRFToken': decodeURIComponent(xsrf)} : {}});
+  return answer.status;
+}"""
 
-    chromium()  # skip before starting anything when there is no browser
-    home = tmp_path_factory.mktemp("voila-home")
-    notebook = dashboard_notebook(home / "00_explorer.ipynb")
-    server = VoilaServer(notebook, home)
+
+def close_page(context, page) -> None:
+    """Shut down the page's kernel (the server runs for the whole session), then close the context."""
     try:
-        yield server
+        page.evaluate(_SHUTDOWN_KERNEL)
     finally:
-        server.stop()
+        context.close()
 
 
 #: A notebook with the pad alone, the embedded model following it and its prediction:
@@ -139,62 +169,109 @@ session.live.observe(_predicted, "probabilities")
 widgets.VBox([pad, prediction])
 """
 
+#: Strokes set in Python before the page opens (a 7): what a page that opens late shows.
+PAD_STROKES = [(22, [(60, 60), (220, 60), (120, 240)])]
 
-def pad_notebook(path: Path, *more: str) -> Path:
-    """Write :data:`PAD_NOTEBOOK` (then the cells ``more``) to ``path``."""
+LAB_NOTEBOOK = """\
+from cnn_widgets import TrainingLab
+lab = TrainingLab(epochs=1, images=2000, batch_size=100)
+lab
+"""
+
+#: The pad, the probabilities, TrainingLab and FiltersTakeShape on one session.
+SHARED_NOTEBOOK = """\
+import ipywidgets as widgets
+from cnn_widgets import DigitPad, FiltersTakeShape, ProbabilityBars, Session, TrainingLab
+session = Session()
+pad = DigitPad(session)
+lab = TrainingLab(session, epochs=3, batch_size=128)  # the embedded model trains on: long enough to draw meanwhile
+shapes = FiltersTakeShape(session, steps=40)
+widgets.VBox([widgets.HBox([pad, ProbabilityBars(session)]), lab, shapes])
+"""
+
+#: Every notebook the browser tests open: file name → its code cells (``explorer.ipynb``
+#: is the dashboard that ``cnn-widgets serve`` writes).
+NOTEBOOKS: dict[str, tuple[str, ...]] = {
+    "pad.ipynb": (PAD_NOTEBOOK,),
+    "pad_strokes.ipynb": (PAD_NOTEBOOK, f"pad.set_strokes({PAD_STROKES!r})"),
+    "lab.ipynb": (LAB_NOTEBOOK,),
+    "shared.ipynb": (SHARED_NOTEBOOK,),
+}
+
+
+def write_notebook(path: Path, *cells: str) -> Path:
+    """A notebook of the code ``cells`` at ``path``."""
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(code) for code in (PAD_NOTEBOOK, *more)]
+    notebook.cells = [nbformat.v4.new_code_cell(code) for code in cells]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, path)
     return path
 
 
-@pytest.fixture(scope="module")
-def pad_server(tmp_path_factory) -> Iterator[VoilaServer]:
-    chromium()
-    home = tmp_path_factory.mktemp("voila-pad")
-    server = VoilaServer(pad_notebook(home / "pad.ipynb"), home)
+@pytest.fixture(scope="session")
+def voila(tmp_path_factory) -> Iterator[VoilaServer]:
+    """One Voila for the session, serving a folder of the dashboard and :data:`NOTEBOOKS`."""
+    from cnn_widgets.delivery.cli import dashboard_notebook
+
+    chromium()  # skip before starting anything when there is no browser
+    home = tmp_path_factory.mktemp("voila-home")
+    folder = home / "notebooks"
+    folder.mkdir()
+    dashboard_notebook(folder / "explorer.ipynb")
+    for name, cells in NOTEBOOKS.items():
+        write_notebook(folder / name, *cells)
+    server = VoilaServer(folder, home)
     try:
         yield server
     finally:
         server.stop()
 
 
+@pytest.fixture
+def page_of(browser, voila) -> Iterator[Callable[[str], object]]:
+    """``page_of(name, base=None)``: a fresh page of notebook ``name`` (through ``base``, e.g. a
+    proxy's address), closed, kernel and all, after the test."""
+    opened = []
+
+    def open_(name: str, base: str | None = None):
+        context, page = open_page(browser, voila.page(name, base))
+        opened.append((context, page))
+        return page
+
+    yield open_
+    for context, page in opened:
+        close_page(context, page)
+
+
 @pytest.fixture(scope="module")
-def remote_pad(pad_server) -> Iterator[object]:
-    """The pad server behind a proxy that holds every chunk 60 ms each way (a remote kernel)."""
+def remote_voila(voila) -> Iterator[object]:
+    """The session's Voila behind a proxy that holds every chunk 60 ms each way (a remote kernel)."""
     from .proxy import DelayProxy
 
-    with DelayProxy(pad_server.port, delay=0.060) as proxy:
+    with DelayProxy(voila.port, delay=0.060) as proxy:
         yield proxy
 
 
 @pytest.fixture
-def pad_page(browser, pad_server):
+def pad_page(page_of):
     """A fresh page with the pad on screen."""
     from .pages import wait_for_pad
 
-    context, page = open_page(browser, pad_server.url)
-    try:
-        wait_for_pad(page)
-        yield page
-    finally:
-        context.close()
+    page = page_of("pad.ipynb")
+    wait_for_pad(page)
+    return page
 
 
 @pytest.fixture
-def explorer_page(browser, explorer_server):
+def explorer_page(page_of):
     """A fresh page with the Explorer on screen (pad and every map grid drawn)."""
     from .pages import wait_for_explorer
 
-    context, page = open_page(browser, explorer_server.url)
-    try:
-        wait_for_explorer(page)
-        yield page
-    finally:
-        context.close()
+    page = page_of("explorer.ipynb")
+    wait_for_explorer(page)
+    return page
 
 
 def save_screenshot(page, name: str) -> Path:
