@@ -1,9 +1,17 @@
-"""Shared fixtures: tiny Keras CNNs with known weights, and the real MNIST file if present."""
+"""Shared fixtures: tiny Keras CNNs with known weights, the real MNIST file if present, and
+the slides notebook executed once per test run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -78,3 +86,91 @@ def stripes(n: int, seed: int | np.random.Generator = 5) -> tuple[np.ndarray, np
         elif label == 1:
             image[1:7, where] = 1.0
     return images, labels
+
+
+# ---------------------------------------------------------------------- notebooks, offline
+#: Seconds one cell, and one whole notebook, may run (hang guards, not speed checks).
+CELL_TIMEOUT = 300
+NOTEBOOK_TIMEOUT = 600
+SLIDES = REPO / "notebooks" / "slides.ipynb"
+#: Variables that name local data files (removed for a notebook that is to run without them).
+DATA_VARIABLES = ("CNN_WIDGETS_MNIST", "CNN_WIDGETS_FASHION_MNIST")
+
+
+def offline_environment(home: Path) -> dict[str, str]:
+    """This process's environment with no network (an unreachable proxy), ``home`` as the
+    home and Keras folder, and no data file named."""
+    env = {key: value for key, value in os.environ.items() if key not in DATA_VARIABLES}
+    env.update(HOME=str(home), KERAS_HOME=str(home / "keras"), TF_CPP_MIN_LOG_LEVEL="2")
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env[name] = "http://127.0.0.1:9"
+    return env
+
+
+@contextlib.contextmanager
+def deadline(seconds: int, message: str):
+    """Stop what runs inside after ``seconds`` (SIGALRM; the kernel is shut down on the way out)."""
+    def expire(signum, frame):
+        raise TimeoutError(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def execute_notebook(notebook: Any, work: Path, name: str, env: dict[str, str] | None = None) -> Any:
+    """Run ``notebook`` (in place) in a fresh kernel whose working folder is ``work``; cells
+    that fail leave their error in their outputs. The widget state is kept in the metadata."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
+                            store_widget_state=True, resources={"metadata": {"path": str(work)}})
+    with deadline(NOTEBOOK_TIMEOUT, f"{name} ran longer than {NOTEBOOK_TIMEOUT} s"):
+        client.execute(**({} if env is None else {"env": env}))
+    return notebook
+
+
+@dataclass(frozen=True)
+class SlidesRun:
+    """``notebooks/slides.ipynb`` executed once, offline, and the deck made of it.
+
+    Attributes:
+        notebook: The executed notebook (outputs and widget state).
+        warnings: What reading the notebook warned about (e.g. cells without ids).
+        deck: The offline deck that ``cnn-widgets slides --no-execute`` wrote from it.
+        returncode: That command's exit status.
+        stderr: What that command wrote on stderr.
+    """
+
+    notebook: Any
+    warnings: tuple[str, ...]
+    deck: Path
+    returncode: int
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def slides_run(tmp_path_factory) -> SlidesRun:
+    """The slides notebook executed once per test run, offline, for the notebook's own test,
+    the deck's tests and the deck in the browser: ``cnn-widgets slides --no-execute`` makes
+    the deck of the executed notebook (what ``cnn-widgets slides`` does after executing it)."""
+    import nbformat
+
+    folder = tmp_path_factory.mktemp("slides")
+    (folder / "run").mkdir()
+    env = offline_environment(folder)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        notebook = nbformat.read(SLIDES, as_version=4)
+    execute_notebook(notebook, folder / "run", SLIDES.name, env)
+    executed = folder / "slides.ipynb"
+    nbformat.write(notebook, executed)
+    deck = folder / "deck.html"
+    run = subprocess.run([sys.executable, "-m", "cnn_widgets.delivery.cli", "slides", "--no-execute",
+                          "--notebook", str(executed), "--out", str(deck)],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    return SlidesRun(notebook, tuple(str(w.message) for w in caught), deck, run.returncode, run.stderr)

@@ -10,27 +10,26 @@ The notebooks run with no network: downloads go to an unreachable proxy, and
 training split); the others use the test split shipped in the package.
 
 The offline deck (``cnn-widgets slides``) is checked here for what makes it
-self-contained; ``tests/browser/test_slides.py`` opens it in Chromium.
+self-contained; ``tests/browser/test_slides.py`` opens it in Chromium. The slides
+notebook is executed once per test run (the ``slides_run`` fixture) for its own
+check, the deck's and the browser's.
+
+Executing notebooks is ``slow``; checking outputs and the deck's arguments is not.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import re
-import signal
 from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
 import pytest
 
-from .conftest import REPO, mnist_file
+from .conftest import DATA_VARIABLES, REPO, SLIDES, execute_notebook, mnist_file, offline_environment
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-#: Seconds one cell, and one whole notebook, may run (hang guards, not speed checks).
-CELL_TIMEOUT = 300
-NOTEBOOK_TIMEOUT = 600
 _PICTURE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -123,40 +122,27 @@ def problems(notebook: Any, expect: Expect) -> list[str]:
     return found
 
 
-@contextlib.contextmanager
-def deadline(seconds: int, message: str):
-    """Stop what runs inside after ``seconds`` (SIGALRM; the kernel is shut down on the way out)."""
-    def expire(signum, frame):
-        raise TimeoutError(message)
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.fixture
 def offline(tmp_path, monkeypatch):
-    """No network for the kernel: an unreachable proxy, an empty home and Keras cache."""
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    monkeypatch.delenv("CNN_WIDGETS_MNIST", raising=False)
-    monkeypatch.delenv("CNN_WIDGETS_FASHION_MNIST", raising=False)
+    """No network for the kernel: an unreachable proxy, an empty home and Keras cache, no data file."""
+    for name in DATA_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in offline_environment(tmp_path).items():
+        monkeypatch.setenv(name, value)
     return monkeypatch
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_and_shows_its_outputs(path, offline, tmp_path):
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(path, as_version=4)
+def test_notebook_runs_and_shows_its_outputs(path, offline, tmp_path, request):
     expect = EXPECTED.get(path.name, Expect())
+    if path == SLIDES:  # executed once for this test, the deck's and the browser's
+        notebook = request.getfixturevalue("slides_run").notebook
+        assert data_sets_needed(notebook) == []  # it ran with no data file
+        found = problems(notebook, expect)
+        assert not found, f"{path.name}:\n" + "\n".join(found)
+        return
+    notebook = nbformat.read(path, as_version=4)
     for variable in data_sets_needed(notebook):
         file = data_file(variable)
         if file is not None:
@@ -167,10 +153,7 @@ def test_notebook_runs_and_shows_its_outputs(path, offline, tmp_path):
             pytest.skip(f"{path.name} loads a data set that is not here (set {variable})")
     work = tmp_path / "run"  # whatever a notebook writes lands here, not in notebooks/
     work.mkdir()
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(work)}})
-    with deadline(NOTEBOOK_TIMEOUT, f"{path.name} ran longer than {NOTEBOOK_TIMEOUT} s"):
-        client.execute()
+    execute_notebook(notebook, work, path.name)
     found = problems(notebook, expect)
     assert not found, f"{path.name}:\n" + "\n".join(found)
 
@@ -218,25 +201,23 @@ def test_notebooks_that_need_a_data_file_are_recognised():
 
 
 # ---------------------------------------------------------------------- the offline deck
-@pytest.fixture(scope="module")
-def deck(tmp_path_factory):
-    """``cnn-widgets slides`` run once, offline: the deck's HTML."""
-    import os
-    import subprocess
-    import sys
-
-    folder = tmp_path_factory.mktemp("deck")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CNN_WIDGETS_MNIST")}
-    env.update(HOME=str(folder), KERAS_HOME=str(folder / "keras"), http_proxy="http://127.0.0.1:9",
-               https_proxy="http://127.0.0.1:9", TF_CPP_MIN_LOG_LEVEL="2")
-    out = folder / "deck.html"
-    run = subprocess.run([sys.executable, "-m", "cnn_widgets.delivery.cli", "slides", "--out", str(out)], cwd=REPO,
-                         env=env, capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stderr
-    assert run.stderr == "", run.stderr
-    return out.read_text(encoding="utf-8")
+@pytest.fixture
+def deck(slides_run) -> str:
+    """``cnn-widgets slides`` (of the slides notebook executed once per run): the deck's HTML."""
+    failed = [output for cell in slides_run.notebook.cells for output in cell.get("outputs", [])
+              if output.get("output_type") == "error"]
+    assert failed == [], "a cell of the slides failed (see the notebook's own test)"
+    assert slides_run.returncode == 0, slides_run.stderr
+    assert slides_run.stderr == "", slides_run.stderr
+    return slides_run.deck.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
+def test_the_slides_notebook_reads_without_warnings(slides_run):
+    assert slides_run.warnings == ()  # e.g. nbformat 4.5 cells without ids
+
+
+@pytest.mark.slow
 def test_the_deck_needs_nothing_but_itself(deck):
     assert "Reveal.initialize(" in deck and "reveal.js 5." in deck
     assert not re.search(r"<script[^>]+src=", deck), "a script is loaded from elsewhere"
@@ -246,6 +227,7 @@ def test_the_deck_needs_nothing_but_itself(deck):
     assert "require(" not in deck and "widget-state+json" not in deck and "MathJax.Hub" not in deck
 
 
+@pytest.mark.slow
 def test_every_picture_of_the_deck_is_inline_and_the_live_slide_keeps_its_state(deck):
     pictures = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', deck)
     for picture in pictures:
@@ -367,6 +349,7 @@ def test_bad_slides_arguments_are_refused_before_anything_runs(tmp_path, noteboo
     assert not (tmp_path / "deck.html").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_cell_is_reported_with_its_error(tmp_path):
     from cnn_widgets.delivery.slides import build_slides
 

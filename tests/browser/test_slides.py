@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import nbformat
 import pytest
 
-from ..conftest import REPO
+from ..conftest import SLIDES
 from .conftest import chromium, save_screenshot
-
-SLIDES = REPO / "notebooks" / "slides.ipynb"
 
 
 def picture_slides() -> list[str]:
@@ -33,18 +27,12 @@ def picture_slides() -> list[str]:
     return [title for title in titles if pictures[title]]
 
 
-@pytest.fixture(scope="module")
-def deck(tmp_path_factory):
-    chromium()  # skip before the notebook runs when there is no browser
-    folder = tmp_path_factory.mktemp("offline-deck")
-    env = {k: v for k, v in os.environ.items() if k != "CNN_WIDGETS_MNIST"}
-    env.update(HOME=str(folder), KERAS_HOME=str(folder / "keras"), http_proxy="http://127.0.0.1:9",
-               https_proxy="http://127.0.0.1:9", TF_CPP_MIN_LOG_LEVEL="2")
-    out = folder / "deck.html"
-    run = subprocess.run([sys.executable, "-m", "cnn_widgets.delivery.cli", "slides", "--out", str(out),
-                          "--notebook", str(SLIDES)], env=env, capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stderr
-    return out
+@pytest.fixture
+def deck(slides_run):
+    """The offline deck of the slides notebook, executed once per test run (``slides_run``)."""
+    chromium()  # skip when there is no browser
+    assert slides_run.returncode == 0, slides_run.stderr
+    return slides_run.deck
 
 
 _SLIDE_STATE = """() => {
