@@ -1,4 +1,8 @@
-"""The cnn-widgets command: info, train (in a subprocess) and serve (a real Voila)."""
+"""The cnn-widgets command: info, train (in a subprocess) and serve (a real Voila).
+
+The tests that start a process (train, serve, a fresh import) are ``slow``; the others
+call :func:`main` in this process.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ def _env(tmp_path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_train_writes_weights_and_metadata(tmp_path):
     data = write_npz(tmp_path / "small.npz", n_train=64, n_test=32)
     out = tmp_path / "model" / "small.keras"
@@ -57,14 +62,13 @@ def test_train_writes_weights_and_metadata(tmp_path):
     assert model.layer_names[0] == "conv1" and 0 < model.mean[0] < 1
 
 
-def test_train_with_a_bad_data_file_fails_clearly(tmp_path):
+def test_train_with_a_bad_data_file_fails_clearly(tmp_path, capsys):
     bad = write_npz(tmp_path / "bad.npz", y_test=None)
-    run = subprocess.run(
-        [sys.executable, "-m", "cnn_widgets.delivery.cli", "train", "--data", str(bad), "--out",
-         str(tmp_path / "x.keras")], capture_output=True, text=True, env=_env(tmp_path), timeout=120,
-    )
-    assert run.returncode == 2
-    assert "lacks the arrays ['y_test']" in run.stderr
+    assert main(["train", "--data", str(bad), "--out", str(tmp_path / "x.keras")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"cnn-widgets: error: {bad} lacks the arrays ['y_test']; an MNIST .npz holds " \
+                           "x_train, y_train, x_test, y_test\n"
+    assert "epoch" not in captured.out and not (tmp_path / "x.keras").exists()
 
 
 def _free_port() -> int:
@@ -73,6 +77,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_serve_starts_voila_and_stops_on_ctrl_c(tmp_path):
     port = _free_port()
     server = subprocess.Popen(
@@ -152,18 +157,20 @@ def test_oip_command_errors_are_clear(tmp_path, capsys, arguments, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_serve_stops_its_voila_on_sigterm(tmp_path):
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "cnn_widgets.delivery.cli", "serve", "--no-browser", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(tmp_path), cwd=tmp_path,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # a hang guard
+    while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             break
         except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, "Voila never listened"
             time.sleep(0.3)
     server.terminate()
     output, _ = server.communicate(timeout=30)
@@ -215,6 +222,7 @@ def test_bad_arguments_end_at_once_with_one_line(tmp_path, monkeypatch, capsys, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "folder.keras"]  # nothing written
 
 
+@pytest.mark.slow
 def test_train_checks_its_output_before_loading_anything(tmp_path):
     """`cnn-widgets train --out m.h5` fails at once: TensorFlow is not even imported."""
     code = ("import sys; from cnn_widgets.delivery.cli import main; status = main(['train', '--out', 'm.h5']); "
@@ -225,15 +233,14 @@ def test_train_checks_its_output_before_loading_anything(tmp_path):
     assert run.stderr.strip() == "cnn-widgets: error: m.h5: --out must end in '.keras' (got '.h5')"
 
 
-def test_a_training_file_that_cannot_be_written_fails_before_training(tmp_path):
+def test_a_training_file_that_cannot_be_written_fails_before_training(tmp_path, capsys):
     data = write_npz(tmp_path / "small.npz", n_train=16, n_test=8)
     (tmp_path / "a_file").write_text("x")
-    run = subprocess.run(
-        [sys.executable, "-m", "cnn_widgets.delivery.cli", "train", "--data", str(data), "--out",
-         str(tmp_path / "a_file" / "m.keras")], capture_output=True, text=True, env=_env(tmp_path), timeout=120,
-    )
-    assert run.returncode == 2 and "epoch" not in run.stdout
-    assert run.stderr.strip().endswith("a_file is a file, not a folder")
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "a_file" / "m.keras")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no epoch started
+    assert captured.err == f"cnn-widgets: error: cannot write {tmp_path / 'a_file' / 'm.keras'}: " \
+                           f"{tmp_path / 'a_file'} is a file, not a folder\n"
 
 
 def test_a_contrast_over_20_exits_2_in_one_line_before_any_work(tmp_path, capsys):
