@@ -146,9 +146,10 @@ _SHUTDOWN_KERNEL = """async () => {
 def close_page(context, page) -> None:
     """Shut down the page's kernel (the server runs for the whole session), then close the context."""
     try:
-        page.evaluate(_SHUTDOWN_KERNEL)
+        status = page.evaluate(_SHUTDOWN_KERNEL)
     finally:
         context.close()
+    assert status in (None, 204), f"the page's kernel was not shut down (HTTP {status})"
 
 
 #: A notebook with the pad alone, the embedded model following it and its prediction:
@@ -222,7 +223,9 @@ def voila(tmp_path_factory) -> Iterator[VoilaServer]:
     dashboard_notebook(folder / "explorer.ipynb")
     for name, cells in NOTEBOOKS.items():
         write_notebook(folder / name, *cells)
-    server = VoilaServer(folder, home)
+    # No _xsrf cookie reaches Voila's pages, so a POST from the page (the kernel's shutdown,
+    # Voila's own on `beforeunload` included) is refused (403) unless the check is off.
+    server = VoilaServer(folder, home, extra=(VOILA_OPTION, '--Voila.tornado_settings={"disable_check_xsrf": True}'))
     try:
         yield server
     finally:
