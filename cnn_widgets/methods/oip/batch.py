@@ -116,16 +116,16 @@ class _Batch:
         3. with real images, those that fire on one may start from it after a quarter of the steps."""
         from ...model.backend import tf
 
-        items, engine = self.items, self.engine
+        items = self.items
         self.best = np.zeros(self.count, np.int64)
         self.fires = np.zeros(self.count, bool)  # per item: its map (or node) fires on a real image
         if images is not None:
             self.best, self.fires = image_starts(self.model, self.layer, images, items.maps)
             self.silent = sorted({int(items.maps[i]) for i in range(self.count) if not self.fires[i]})
-        if engine.has_pre:
+        if self.engine.has_pre:
             for position in np.flatnonzero(self.dead):
                 self.starts[position] = self._noise(position)
-        self.live = np.flatnonzero(~self.dead | engine.has_pre | (images is not None))
+        self.live = np.flatnonzero(~self.dead | self.engine.has_pre | (images is not None))
         self.node_checked = items.nodes[:, 0] < 0  # a node item's own best image is found when needed
         self.rescuing = self.dead[self.live].copy()  # per live item: on its pre-activation / waiting for an image
         self.fired = np.zeros(self.live.size, np.int32)
@@ -133,7 +133,7 @@ class _Batch:
         self.maps_t = tf.constant(items.maps[self.live])
         self.masks_t = tf.constant(self.masks[self.live])
         self.x = tf.constant(self.starts[self.live]) if self.live.size else None
-        self.kernel = engine.kernel(self.settings.blur_sigma)
+        self.kernel = self.engine.kernel(self.settings.blur_sigma)
         self.blur_due = False  # a stretch stopped on a blur step for a real image: blur after it goes in
 
     # ------------------------------------------------------------------ the ascent

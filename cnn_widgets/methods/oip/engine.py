@@ -4,8 +4,9 @@ Every image of a batch is an *item* with its own map (``maps[n]``) and its own w
 over the map's cells (``masks[n]``: ``1/(h·w)`` everywhere for the map's mean, a single
 1 for a node). :meth:`Engine.ascend` runs a stretch of compiled steps; the rescue
 bookkeeping (which item ascends its pre-activation, how many steps in a row it fired)
-is part of the step, so between steps nothing but one flag comes back to Python: the
-objectives of the stretch come out at its end, the images only when asked for.
+is part of the step, so nothing comes back to Python between steps (past a quarter of
+the steps, one flag): the objectives of the stretch come out at its end, the images only
+when asked for.
 (One compiled step called per step: a ``tf.while_loop`` around it ran 2× slower on a
 CPU, its gradient graph without the fused oneDNN kernels.)
 
