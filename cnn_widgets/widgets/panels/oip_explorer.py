@@ -19,7 +19,7 @@ from ...methods.decode import top_images
 from ...methods.oip import (NodeSweep, OIPResult, OIPSeries, ReportProgress, ThrottledPreview, node_sweep,
                             optimize, series)
 from ...session import Cancelled, Job
-from ..controls import WholeNumber, finite_only, keep_in_step
+from ..controls import WholeNumber, download_link, finite_only, keep_in_step
 from ..picture import style
 from ..view import SessionView, StatusLine
 from .oip_controls import OIPControls
@@ -361,13 +361,7 @@ class OIPExplorer(SessionView, widgets.VBox):
             zoom = 8 if single is not None else 3
             data = (result.gif_bytes(single, contrast=contrast, zoom=zoom) if kind == "gif"
                     else result.png_bytes(single, contrast=contrast, zoom=zoom))
-        import base64
-
-        mime = "image/gif" if kind == "gif" else "image/png"
-        encoded = base64.b64encode(data).decode()
-        self.downloads.value = (f'<a download="{html.escape(name)}.{kind}" href="data:{mime};base64,{encoded}" '
-                                f'class="cnnw-oip-download">save {html.escape(name)}.{kind} '
-                                f'({len(data) // 1024 + 1} KB)</a>')
+        self.downloads.value = download_link(f"{name}.{kind}", data, f"image/{kind}", css="cnnw-oip-download")
 
     def _closing(self) -> None:
         self.session.worker.cancel(("oip", id(self)))
