@@ -183,7 +183,8 @@ def _atlas_against_baselines(model, atlas, atlas_s, atlas_cpu, images, data_s, s
                 image = np.clip(model.unstandardize(np.asarray(grown)), 0.0, 1.0)
                 finals.append(float(model.activations(image, "conv3")["conv3"][0, ..., map_index].mean()))
             theirs = spent / len(picked)
-            print(f"  tf-keras-vis {tf_keras_vis.__version__}, one map a call {theirs * 128:6.2f} s   {theirs * 1000:7.1f} ms per map"
+            print(f"  tf-keras-vis {tf_keras_vis.__version__}, one map a call {theirs * 128:6.2f} s   "
+                  f"{theirs * 1000:7.1f} ms per map"
                   f"   mean activation {np.mean(finals):.3f}")
             print(f"  → optimize is {theirs / per_map:.1f}× faster per map and reaches "
                   f"{ours / max(np.mean(finals), 1e-9):.2f}× its mean activation (its default RMSprop, "
@@ -222,14 +223,16 @@ def _atlas_against_baselines(model, atlas, atlas_s, atlas_cpu, images, data_s, s
         theirs_default = float(np.mean(reached[alive]))
         print(f"  tf-keras-vis, 128 maps, its defaults {default_s:6.2f} s   {default_s / 128 * 1000:7.1f} ms per map   "
               f"mean activation {theirs_default:.3f}")
-        print(f"  → optimize is {default_s / atlas_s:.1f}× faster per map ({default_cpu / atlas_cpu:.1f}× in CPU time) "
+        print(f"  → optimize is {default_s / atlas_s:.1f}× faster per map ({default_cpu / atlas_cpu:.1f}× in CPU "
+              "time) "
               f"and reaches {ours_all / max(theirs_default, 1e-9):.2f}× its mean activation; "
               f"with the rescue from the test digits too: {default_s / data_s:.1f}×")
 
         # the same four runs again, interleaved, so that the machine's other work falls on all of them
         from cnn_widgets.methods.oip import optimize
 
-        print(f"  interleaved, {repeats} rounds (s): optimize | with the digits | tf-keras-vis 128 a call | its defaults")
+        print(f"  interleaved, {repeats} rounds (s): optimize | with the digits | tf-keras-vis 128 a call | "
+              "its defaults")
         rounds = []
         for _ in range(repeats):
             times = [_timed(optimize, model, "conv3", steps=steps, seed=0)[1],
@@ -243,7 +246,8 @@ def _atlas_against_baselines(model, atlas, atlas_s, atlas_cpu, images, data_s, s
                   f"({times[3] / times[1]:.1f}×); load {_load()}")
         best = np.min(np.asarray(rounds), axis=0)
         print(f"  → best of each: optimize {best[0]:.2f} s ({best[1]:.2f} s with the digits), tf-keras-vis "
-              f"{best[2]:.2f} s, its defaults {best[3]:.2f} s: {best[2] / best[0]:.1f}× ({best[2] / best[1]:.1f}× with "
+              f"{best[2]:.2f} s, its defaults {best[3]:.2f} s: {best[2] / best[0]:.1f}× "
+              f"({best[2] / best[1]:.1f}× with "
               f"the digits) and {best[3] / best[0]:.1f}× ({best[3] / best[1]:.1f}×)")
 
     if not picked:
@@ -279,7 +283,7 @@ def _step(model, atlas_s: float, steps: int) -> None:
     below = keras.Model(net.inputs[0], net.get_layer("conv3").input)
     x = tf.constant(np.clip(np.random.default_rng(0).standard_normal((128, 28, 28, 1)), -0.4, 2.8).astype(np.float32))
 
-    @tf.function
+    @tf.function(autograph=False)
     def forward_backward(x):
         with tf.GradientTape() as tape:
             tape.watch(x)

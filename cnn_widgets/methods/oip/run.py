@@ -95,7 +95,7 @@ def series(model: Any, layer: str, map_index: int, *, seeds: int | Sequence[int]
     map_index = check_map_index(map_index, layer, count)
     seed_list = check_seeds(seeds)
     lengths = check_wavelengths(wavelengths, max(model.input_shape[:2]))
-    settings = settings.replace(seed=seed_list[0], wavelength=lengths[0]).fit(max(model.input_shape[:2]))
+    settings = settings.replace(seed=seed_list[0], wavelength=lengths[0]).checked_for(max(model.input_shape[:2]))
     where = (-1, -1) if node is None else check_node(node, layer, *_grid(info))
     m, n = len(lengths), len(seed_list)
     maps = np.full(m * n, map_index, np.int32)
@@ -162,7 +162,7 @@ def node_sweep(model: Any, layer: str, map_index: int, *, positions: Sequence[tu
 def _prepare(model: Any, layer: str, settings: Any, overrides: dict[str, Any]) -> tuple[OIPSettings, Any]:
     """The run's settings (checked against the model's image size) and its layer's row."""
     info = check_layer(model, layer)
-    return settings_from(settings, overrides).fit(max(model.input_shape[:2])), info
+    return settings_from(settings, overrides).checked_for(max(model.input_shape[:2])), info
 
 
 def _grid(info: Any) -> tuple[int, int]:

@@ -34,7 +34,7 @@ class OIPSettings:
         steps: Gradient-ascent steps (≥ 1).
         step_size: ε: change per pixel and step, in stds of the training data (0–10].
         wavelength: Length scale in pixels of the start noise (> 0, 1 = pixel noise; at most
-            the image size, checked against the model by :meth:`fit`).
+            the image size, checked against the model by :meth:`checked_for`).
         octaves: Add this many octaves (λ, λ/2, …) of noise (1–8).
         seed: Random seed of the start noise (≥ 0): the same seed gives the same images.
         frame_every: Record the images every this many steps, for the animation (≥ 1).
@@ -93,7 +93,7 @@ class OIPSettings:
             raise TypeError(f"unknown OIP setting {unknown[0]!r}{hint}; the settings are: {', '.join(FIELDS)}")
         return dataclasses.replace(self, **changes) if changes else self
 
-    def fit(self, size: int) -> "OIPSettings":
+    def checked_for(self, size: int) -> "OIPSettings":
         """These settings, checked against an image of ``size`` pixels a side (the largest).
 
         Raises:

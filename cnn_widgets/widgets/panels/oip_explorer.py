@@ -225,7 +225,7 @@ class OIPExplorer(SessionView, widgets.VBox):
         if mode == "series":  # its own seeds and wavelengths (the wavelength slider is hidden)
             seeds, lengths = self.controls.series_starts()
             settings = settings.replace(seed=seeds[0], wavelength=lengths[0])
-        settings = settings.fit(self._size)
+        settings = settings.checked_for(self._size)
         data = self.session.data.test_set
         common = dict(settings=settings, images=None if data is None else data.images)
         node = self.controls.node()

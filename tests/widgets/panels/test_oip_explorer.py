@@ -200,7 +200,8 @@ def test_bad_traits_never_land_and_the_pickers_stay_in_step(session):
             ("map_index", 4, r"map_index 4 is out of range: conv has 4 maps \(0–3\)"),
             ("map_index", -1, "map_index -1 is out of range"),
             ("map_index", 2.0, r"'map_index' trait .* expected a whole number \(a map index\), not the float 2.0"),
-            ("mode", "all", r"'mode' trait .* expected any of \['map', 'atlas', 'series', 'nodes'\], not the str 'all'")):
+            ("mode", "all", r"'mode' trait .* expected any of \['map', 'atlas', 'series', 'nodes'\], "
+                            r"not the str 'all'")):
         before = getattr(oip, name)
         with pytest.raises(traitlets.TraitError, match=message):
             setattr(oip, name, value)
