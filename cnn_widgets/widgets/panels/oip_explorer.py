@@ -161,13 +161,11 @@ class OIPExplorer(SessionView, widgets.VBox):
 
     def follow(self, grid: Any) -> None:
         """Pick the layer and map that are clicked in a :class:`MapGrid`."""
-        name = "map_index" if grid.has_trait("map_index") else "map_index"
-
         def picked(change: dict[str, Any]) -> None:
             if change["new"] >= 0 and grid.layer in self.model.spatial_layers:
                 self.layer = grid.layer
                 self.map_index = change["new"]
-        self._watch(grid, picked, name)
+        self._watch(grid, picked, "map_index")
 
     def _model_changed(self) -> None:
         if self.result is not None:
