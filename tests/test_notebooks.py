@@ -133,7 +133,8 @@ def offline(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xdist_group("slides")) if p == SLIDES else p
+                                  for p in NOTEBOOKS], ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_and_shows_its_outputs(path, offline, tmp_path, request):
     expect = EXPECTED.get(path.name, Expect())
     if path == SLIDES:  # executed once for this test, the deck's and the browser's
@@ -213,11 +214,13 @@ def deck(slides_run) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("slides")  # with the one run of the slides notebook
 def test_the_slides_notebook_reads_without_warnings(slides_run):
     assert slides_run.warnings == ()  # e.g. nbformat 4.5 cells without ids
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("slides")  # with the one run of the slides notebook
 def test_the_deck_needs_nothing_but_itself(deck):
     assert "Reveal.initialize(" in deck and "reveal.js 5." in deck
     assert not re.search(r"<script[^>]+src=", deck), "a script is loaded from elsewhere"
@@ -228,6 +231,7 @@ def test_the_deck_needs_nothing_but_itself(deck):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("slides")  # with the one run of the slides notebook
 def test_every_picture_of_the_deck_is_inline_and_the_live_slide_keeps_its_state(deck):
     pictures = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', deck)
     for picture in pictures:

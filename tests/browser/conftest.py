@@ -36,10 +36,14 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Every test in this folder is slow (a browser, a server, kernels)."""
+    """Every test in this folder is slow (a browser, a server, kernels). Under pytest-xdist
+    (``--dist loadgroup``) the pages run on one worker, so one Voila serves them; the deck
+    goes with the other users of the slides notebook's one run (group ``slides``)."""
     for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
+        path = Path(str(item.fspath)).resolve()
+        if HERE in path.parents:
             item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.xdist_group("slides" if path.name == "test_slides.py" else "browser"))
 
 
 def chromium() -> str:
