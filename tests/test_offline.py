@@ -14,6 +14,8 @@ pytestmark = pytest.mark.slow  # a subprocess
 _FIRST_RUN = r"""
 import json, socket, sys
 
+import numpy as np
+
 def refuse(*args, **kwargs):
     raise OSError("the network is blocked in this test")
 
@@ -35,6 +37,12 @@ result = {"sample offered": not pad.sample_button.disabled}
 pad.load_sample(4)
 assert pad.wait(30)  # computed on the live model's runner
 result["predicted after a sample 4"] = explorer.probabilities.prediction
+shown = session.live.image                                          # a random test "4", as it is
+test = session.data.test_set
+result["sample is a test 4"] = any(bool(np.allclose(test.images[i] / 255.0, shown, atol=1e-6))
+                                   for i in test.of_class(4))
+best = int(session.model.predict(shown[None]).argmax())
+result["the model says"] = session.model.class_names[best]         # a real mistake is shown as one
 explorer.tabs.selected_index = explorer.tabs.children.index(fcp)    # the FCP tab: 4 vs 9
 assert session.worker.wait(120)
 result["fcp counts"] = [fcp.comparison.a.count, fcp.comparison.b.count]
@@ -63,7 +71,8 @@ def test_first_run_offline_without_a_data_file(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout == "" and out.stderr == "", "nothing is printed: " + (out.stdout + out.stderr)[:2000]
     result = json.loads((tmp_path / "result.json").read_text())
-    assert result["sample offered"] and result["predicted after a sample 4"] == "4"
+    assert result["sample offered"] and result["sample is a test 4"]
+    assert result["predicted after a sample 4"] == result["the model says"]
     assert result["fcp counts"] == [982, 1009]  # every 4 and every 9 of the MNIST test split
     assert result["top images"] == 8 and result["decoding error table"]
     assert "shipped with cnn_widgets" in result["source"] and result["attempts"] == 0
