@@ -718,7 +718,6 @@ def sweep_widgets(model: Any, data: Any) -> None:
 
     session = Session(model, data=(data.images[:300], data.labels[:300]))
     pad = w.DigitPad(session)
-    digit = data.images[np.flatnonzero(data.labels == 3)[0]]
 
     def draw_good() -> None:
         pad.set_strokes([(20, [(80, 60), (200, 60), (200, 220)])])
@@ -824,7 +823,6 @@ def sweep_widgets(model: Any, data: Any) -> None:
 
     # DenseView, ProbabilityBars ---------------------------------------------------
     g = "DenseView"
-    dense_layers = [r.name for r in model.layers_table() if r.name not in model.spatial_layers]
     dense = w.DenseView(session)
     RESET[0] = dense._leave
 

@@ -30,7 +30,8 @@ _LAZY = {
     "Session": "cnn_widgets.session", "LiveModel": "cnn_widgets.session",
     "to_mnist": "cnn_widgets.drawing",
     # the methods
-    "optimize": "cnn_widgets.methods", "series": "cnn_widgets.methods", "node_sweep": "cnn_widgets.methods",
+    "OIPSettings": "cnn_widgets.methods", "optimize": "cnn_widgets.methods", "series": "cnn_widgets.methods",
+    "node_sweep": "cnn_widgets.methods",
     "consistency": "cnn_widgets.methods", "class_patterns": "cnn_widgets.methods",
     "compare_classes": "cnn_widgets.methods", "decode_filters": "cnn_widgets.methods",
     "response_error": "cnn_widgets.methods", "responses": "cnn_widgets.methods",
@@ -52,7 +53,7 @@ __all__ = sorted(_LAZY)
 if TYPE_CHECKING:  # pragma: no cover (the names of __all__, for type checkers)
     from .data import load_fashion_mnist, load_mnist, mnist_test_split, training_data
     from .drawing import to_mnist
-    from .methods import (class_patterns, compare_classes, confusion_matrix, consistency, decode_filters,
+    from .methods import (OIPSettings, class_patterns, compare_classes, confusion_matrix, consistency, decode_filters,
                           decoded_top_images, explain_cell, filters_take_shape, match_filters, node_sweep, optimize,
                           raw_kernels, response_error, responses, saliency, series, top_images)
     from .model import CNNModel, fashion_cnn, mnist_cnn

@@ -18,10 +18,10 @@ from .confusion import confusion_matrix
 from .decode import decode_filters, decoded_top_images, raw_kernels, response_error, responses, top_images
 from .fcp import class_patterns, compare_classes
 from .matching import match_filters
-from .oip import consistency, node_sweep, optimize, series
+from .oip import OIPSettings, consistency, node_sweep, optimize, series
 from .saliency import saliency
 from .shapes import filters_take_shape
 
-__all__ = ["class_patterns", "compare_classes", "confusion_matrix", "consistency", "decode_filters",
+__all__ = ["OIPSettings", "class_patterns", "compare_classes", "confusion_matrix", "consistency", "decode_filters",
            "decoded_top_images", "explain_cell", "filters_take_shape", "match_filters", "node_sweep", "optimize",
            "raw_kernels", "response_error", "responses", "saliency", "series", "top_images"]

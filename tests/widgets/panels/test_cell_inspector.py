@@ -119,7 +119,7 @@ def test_dense_unit_ranks_contributions_and_a_bar_click_inspects_one(session):
     top = e.contributions(12)
     assert list(inspector.bars.y) == pytest.approx([c.product for c in top])
     assert list(inspector.bars.x)[0] == "conv3[{}, {}, {}]".format(*top[0].source[1:])
-    assert f"Σ 1152 products" in inspector.arithmetic.value
+    assert "Σ 1152 products" in inspector.arithmetic.value
     element_click(inspector.bars, 2)
     assert (inspector.layer, inspector.cell) == ("conv3", top[2].source[1:])
     inspector.inspect("output", (4,))
@@ -208,9 +208,10 @@ def test_a_hidden_inspector_sends_nothing_per_stroke_and_catches_up(session, dig
                                          ("dense", (11,))])
 def test_one_stroke_costs_few_small_messages(session, digits, wire, layer, cell):
     inspector = CellInspector(session, layer, cell)
-    mark = wire.mark()
+    renders, mark = inspector.renders, wire.mark()
     session.live.image = digits[1][1]
     mine = [m for m in wire.since(mark) if m.data.get("method") == "update"]
+    assert inspector.renders == renders + 1
     assert 1 <= len(mine) <= 8 and sum(m.size for m in mine) <= 16 * 1024
 
 
