@@ -194,7 +194,8 @@ def _line(name: str, figures: dict[str, float], base: dict[str, float] | None = 
 
 
 def browser_figures(quick: bool) -> None:
-    from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_CANDIDATES, VoilaServer, pad_notebook
+    from tests.browser.conftest import (CHROMIUM_ARGS, CHROMIUM_CANDIDATES, PAD_NOTEBOOK, VoilaServer,
+                                       write_notebook)
     from tests.browser.pages import (canvas_png, clear, flood, image_bytes, ink_latencies, stroke_latencies, summary,
                                      wait_for_explorer, wait_for_kernel_ink)
     from tests.browser.proxy import DelayProxy
@@ -239,7 +240,7 @@ def browser_figures(quick: bool) -> None:
         nbformat.write(notebook, baseline_nb)
         ink: dict[tuple[str, str], dict[str, list]] = {}
         for name, path, ours in (("kernel-drawn ink (old pad)", baseline_nb, False),
-                                     ("DigitPad, ink drawn in the browser", pad_notebook(folder / "pad.ipynb"), True)):
+                                     ("DigitPad, ink drawn in the browser", write_notebook(folder / "pad.ipynb", PAD_NOTEBOOK), True)):
             server = VoilaServer(path, folder, extra=(VOILA_OPTION,))
             try:
                 with DelayProxy(server.port, DELAY) as proxy:
