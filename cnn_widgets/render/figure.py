@@ -118,8 +118,8 @@ class Labels:
 
 
 #: Characters Pillow's built-in font lacks, drawn as plain text (the text chunks keep the originals).
-_PLAIN = str.maketrans({"×": "x", "–": "-", "—": "-", "−": "-", "≥": ">=", "≤": "<=", "→": "->", "λ": "wavelength ",
-                        "σ": "sigma ", "α": "alpha", "µ": "u", "√": "sqrt", "≈": "~"})
+_PLAIN = str.maketrans({"×": "x", "–": "-", "—": "-", "−": "-", "≥": ">=", "≤": "<=", "→": "->",
+                        "λ": "wavelength ", "σ": "sigma ", "α": "alpha", "µ": "u", "√": "sqrt", "≈": "~"})
 
 
 def _plain(text: str) -> str:

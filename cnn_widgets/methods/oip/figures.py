@@ -64,7 +64,8 @@ def result_labels(result: Any, map_index: int | None, frame: int = -1, contrast:
     revived = sum(1 for how in result.revival if how not in ("", "dead"))
     extra = f"; {revived} revived after a dead start" if revived else ""
     labels = Labels(f"OIPs of {result.layer}{node}: {len(result.maps)} maps{extra}",
-                    x_label=f"map number above each tile (reading order), each tile the {h}x{w} input; {_how(settings)}",
+                    x_label=f"map number above each tile (reading order), each tile the {h}x{w} input; "
+                            f"{_how(settings)}",
                     y_label="rows of maps", tiles=[str(int(m)) for m in result.maps], legend=legend, note=note)
     return labels, grid_of(len(result.maps), (h, w), columns)
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from ...checks import checked_output, whole_number
-from ...render import animated_gif, grey_frame, grey_png
 from .consistency import score_text
+from .figures import grid_labels, labelled_grid_gif, labelled_grid_png, result_labels, strip_png
 from .pictures import pattern_picture
 from .settings import OIPSettings
 
@@ -114,8 +114,14 @@ class OIPResult:
 
     def png_bytes(self, map_index: int | None = None, *, contrast: float = 0.0, zoom: int = 8,
                   columns: int | None = None) -> bytes:
-        """One map's pattern, or the mosaic, as PNG bytes, enlarged ``zoom`` times."""
-        return grey_png(self.picture(map_index, contrast=contrast, columns=columns), zoom)
+        """One map's pattern, or the mosaic, as PNG bytes, enlarged ``zoom`` times, with its title,
+        map numbers, axes and the legend of its marks (:mod:`.figures`)."""
+        labels, grid = result_labels(self, map_index, -1, contrast, columns)
+        return labelled_grid_png(self.picture(map_index, contrast=contrast, columns=columns), zoom, labels, grid)
+
+    def strip_png(self, map_index: int, *, contrast: float = 0.0, zoom: int = 4) -> bytes:
+        """The emergence of one map as a strip of its recorded frames, each with its step number."""
+        return strip_png(self, map_index, contrast=contrast, zoom=zoom)
 
     def save_gif(self, path: str | Path, map_index: int | None = None, *, contrast: float = 0.0,
                  zoom: int = 8, duration_ms: int = 120, hold_ms: int = 1200, columns: int | None = None) -> Path:
@@ -141,7 +147,8 @@ class OIPResult:
         durations = _durations(duration_ms, hold_ms)
         greys = [self.picture(map_index, frame=index, contrast=contrast, columns=columns)
                  for index in range(len(self.frames))]
-        return _gif_bytes(greys, zoom, *durations)
+        labels = [result_labels(self, map_index, index, contrast, columns) for index in range(len(self.frames))]
+        return labelled_grid_gif(greys, zoom, [label for label, _ in labels], labels[0][1], *durations)
 
 
 class _GridPicture:
@@ -153,8 +160,9 @@ class _GridPicture:
         raise NotImplementedError
 
     def png_bytes(self, contrast: float = 0.0, zoom: int = 4) -> bytes:
-        """The picture as PNG bytes."""
-        return grey_png(self.picture(contrast), zoom)
+        """The picture as PNG bytes, with its title, row and column labels and legend."""
+        labels, grid = grid_labels(self, -1, contrast)
+        return labelled_grid_png(self.picture(contrast), zoom, labels, grid)
 
     def save_png(self, path: str | Path, contrast: float = 0.0, zoom: int = 4) -> Path:
         """Save the picture as PNG."""
@@ -166,8 +174,10 @@ class _GridPicture:
                   hold_ms: int = 1200) -> bytes:
         """The emergence (one frame per recorded step) as GIF bytes."""
         durations = _durations(duration_ms, hold_ms)
-        return _gif_bytes([self.picture(contrast, frame=index) for index in range(len(self.result.frames))],
-                          zoom, *durations)
+        count = len(self.result.frames)
+        labels = [grid_labels(self, index, contrast) for index in range(count)]
+        return labelled_grid_gif([self.picture(contrast, frame=index) for index in range(count)], zoom,
+                                 [label for label, _ in labels], labels[0][1], *durations)
 
 
 @dataclass
@@ -276,8 +286,3 @@ def _durations(duration_ms: Any, hold_ms: Any) -> tuple[int, int]:
     """GIF frame times: ``duration_ms`` per frame, ``hold_ms`` on the last (whole ms, 1–60,000)."""
     return (whole_number(duration_ms, "duration_ms", 1, 60_000, unit="ms"),
             whole_number(hold_ms, "hold_ms", 1, 60_000, unit="ms"))
-
-
-def _gif_bytes(greys: list[np.ndarray], zoom: int, duration_ms: int, hold_ms: int) -> bytes:
-    """Grey frames in [0, 1] → an animated GIF (``hold_ms`` on the last frame), looping."""
-    return animated_gif([grey_frame(grey, zoom) for grey in greys], duration_ms, hold_ms)
