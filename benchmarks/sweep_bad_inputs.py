@@ -728,7 +728,7 @@ def sweep_widgets(model: Any, data: Any) -> None:
 
     # DigitPad --------------------------------------------------------------
     g = "DigitPad"
-    RESET[0] = lambda: pad._show("")
+    RESET[0] = lambda: pad._say("")
 
     def pad_status() -> str:
         return pad.status

@@ -10,7 +10,8 @@ is to the filter. So, going down from a map of layer L to the input:
   ("unpooling": nearest, bilinear or bicubic — the paper's Table 1 compares them);
 * layers that act per pixel (activations, normalisation, dropout) are passed
   through: ReLU, biases and the max of max-pooling are not part of the linear
-  picture, and the paper says so.
+  picture, and the paper says so; batch norm's linear part, a scale per channel,
+  is applied (as if folded into the convolution before it, :mod:`cnn_widgets.model.folding`).
 
 Decoding starts from a single active cell of map ``k``, so a conv layer's first
 step gives its raw filter ``f_k``. The result is as large as the map's receptive
@@ -153,8 +154,7 @@ class ResponseError:
 
 def _chain(model: Any, layer: str) -> list[Any]:
     """The Keras layers from the first one up to ``layer``, which must form a chain."""
-    from ..model.backend import keras
-
+    from ..model.folding import DECODED_CONVS
     from ..model.layers import inbound_names
 
     info = model.layer(layer)
@@ -174,7 +174,7 @@ def _chain(model: Any, layer: str) -> list[Any]:
         name = parents[0]
     for item in chain:
         kind = type(item).__name__
-        if isinstance(item, keras.layers.Conv2D) and kind == "Conv2D":
+        if kind in DECODED_CONVS:  # depthwise and separable ones as plain kernels (model.folding)
             continue
         if kind in ("MaxPooling2D", "AveragePooling2D") or kind in _PASS_THROUGH:
             continue
@@ -199,6 +199,7 @@ def decode_filters(model: Any, layer: str, unpool: str = "nearest",
             unpooling mode, or a layer decoding cannot pass.
     """
     from ..model.backend import tf
+    from ..model.folding import DECODED_CONVS, bn_scale, plain_kernel
 
     if unpool not in UNPOOL_MODES:
         raise ValueError(f"unknown unpooling mode {unpool!r}; choose one of {', '.join(UNPOOL_MODES)}")
@@ -208,8 +209,10 @@ def decode_filters(model: Any, layer: str, unpool: str = "nearest",
     stack = tf.one_hot(chosen, count, dtype=tf.float32)[:, None, None, :]  # one active cell per map
     for item in reversed(chain):
         kind = type(item).__name__
-        if kind == "Conv2D":
-            kernel = tf.convert_to_tensor(item.kernel, tf.float32)  # (kh, kw, in, out)
+        if kind == "BatchNormalization":  # its linear part: a scale per channel (folded into the conv)
+            stack = stack * bn_scale(item)
+        elif kind in DECODED_CONVS:
+            kernel = tf.convert_to_tensor(plain_kernel(item), tf.float32)  # (kh, kw, in, out)
             (sh, sw), (dh, dw) = item.strides, item.dilation_rate
             kh, kw = kernel.shape[0], kernel.shape[1]
             n, h, w = stack.shape[0], stack.shape[1], stack.shape[2]
