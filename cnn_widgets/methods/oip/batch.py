@@ -16,6 +16,7 @@ import numpy as np
 
 from .callbacks import Callbacks
 from .engine import engine, masks_for
+from .marks import field_boxes, pixel_correlation
 from .noise import start_image
 from .rescue import image_starts, node_starts, revive_by_wavelength, standardized_image
 from .results import OIPResult
@@ -95,6 +96,9 @@ class _Batch:
         self.history: list[np.ndarray] = []  # history[k]: the objectives after k steps
         self.step = 0
         self.silent: list[int] | None = None
+        self.start_index = np.full(count, -1, np.int64)  # the real image an item restarted from
+        self.start_objective = np.full(count, np.nan, np.float32)  # its objective on that image
+        self.start_pixels: dict[int, np.ndarray] = {}  # item → that image in the pixel range
 
     def _noise(self, item: int, attempt: int = 0) -> np.ndarray:
         items = self.items
@@ -183,9 +187,16 @@ class _Batch:
             from ...model.backend import tf
 
             moved = self.x.numpy()
-            for position in np.flatnonzero(late):
-                moved[position] = standardized_image(self.model, images, int(self.best[live[position]]))
-                self.revival[live[position]] = "data"
+            restarted = np.flatnonzero(late)
+            for position in restarted:
+                item, index = int(live[position]), int(self.best[live[position]])
+                moved[position] = standardized_image(self.model, images, index)
+                self.revival[item] = "data"
+                self.start_index[item] = index
+                self.start_pixels[item] = self.model.prepare(np.asarray(images[index]))[0]
+            self.start_objective[live[restarted]] = self.engine.probe(
+                tf.constant(moved[restarted]), tf.constant(self.items.maps[live[restarted]]),
+                tf.constant(self.masks[live[restarted]]))[0]
             self.rescuing = self.rescuing & ~late
             self.x = tf.constant(moved)
         if self.blur_due:  # the blur of the step that stopped the stretch, after the new starts
@@ -213,6 +224,9 @@ class _Batch:
             self.revival[position] = "dead"
         self.history.append(self.objectives(final))
         items, maps, nodes = self.items, self.items.maps, self.items.nodes
+        start_correlation = np.full(self.count, np.nan, np.float32)
+        for item, start in self.start_pixels.items():
+            start_correlation[item] = pixel_correlation(frames[-1][item], start)
         same_node = bool((nodes[:, 0] >= 0).all()) and bool((nodes == nodes[0]).all())
         return OIPResult(
             layer=self.layer, maps=maps.copy(), images=frames[-1].copy(), frames=frames, frame_steps=frame_steps,
@@ -221,4 +235,6 @@ class _Batch:
             wavelengths=np.asarray(items.wavelengths, np.float64).copy(), revival=self.revival,
             rescued=sorted({int(maps[p]) for p in range(self.count) if self.revival[p] not in ("", "dead")}),
             dead=sorted({int(maps[p]) for p in np.flatnonzero(self.dead)}), silent=self.silent,
-            cancelled=cancelled, settings=self.settings)
+            cancelled=cancelled, settings=self.settings, start_index=self.start_index.copy(),
+            start_objective=self.start_objective.copy(), start_correlation=start_correlation,
+            fields=field_boxes(self.model.layer(self.layer), nodes))

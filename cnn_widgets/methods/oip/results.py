@@ -13,6 +13,7 @@ import numpy as np
 
 from ...checks import checked_output, whole_number
 from .consistency import score_text
+from .marks import STILL_START, rescue_text
 from .figures import grid_labels, labelled_grid_gif, labelled_grid_png, result_labels, strip_png
 from .pictures import pattern_picture
 from .settings import OIPSettings
@@ -47,6 +48,13 @@ class OIPResult:
             when no images were given.
         cancelled: True when the run was stopped before its last step.
         settings: The settings of the run.
+        start_index: Per image, the real image it restarted from (``revival == "data"``),
+            else -1.
+        start_objective: Per image, its objective on that real image (NaN if none).
+        start_correlation: Per image, the correlation of its final image with that real
+            image (NaN if none): ≥ :data:`~.marks.STILL_START` means no pattern was grown.
+        fields: ``(n, 4)`` the input box ``(top, left, bottom, right)`` (exclusive) each
+            image's objective sees: a node's receptive field, else the whole image.
     """
 
     layer: str
@@ -65,12 +73,53 @@ class OIPResult:
     silent: list[int] | None = None
     cancelled: bool = False
     settings: OIPSettings = field(default_factory=OIPSettings)
+    start_index: np.ndarray | None = None
+    start_objective: np.ndarray | None = None
+    start_correlation: np.ndarray | None = None
+    fields: np.ndarray | None = None
 
     @property
     def alive(self) -> np.ndarray:
         """Per image: True when it has a pattern (its map fired)."""
         return np.asarray([how != "dead" for how in self.revival], bool) if self.revival \
             else np.ones(len(self.maps), bool)
+
+    @property
+    def from_data(self) -> np.ndarray:
+        """Per image: True when it started from a real image (its map fires on no noise);
+        pictures frame these tiles."""
+        return np.asarray([how == "data" for how in self.revival], bool) if self.revival \
+            else np.zeros(len(self.maps), bool)
+
+    @property
+    def gain(self) -> np.ndarray:
+        """Per image: the objective gained by the ascent from its real start image (NaN if none)."""
+        start = self.start_objective if self.start_objective is not None else np.full(len(self.maps), np.nan)
+        return np.where(self.from_data, self.history[-1] - start, np.nan)
+
+    @property
+    def still_start(self) -> np.ndarray:
+        """Per image: True when it started from a real image and still is that image
+        (correlation ≥ :data:`~.marks.STILL_START`): no pattern was grown."""
+        if self.start_correlation is None:
+            return np.zeros(len(self.maps), bool)
+        return self.from_data & (np.nan_to_num(self.start_correlation, nan=0.0) >= STILL_START)
+
+    def rescue_note(self, map_index: int) -> str:
+        """How map ``map_index``'s (first) image came alive, in one line: on its first noise,
+        by longer-wavelength noise, by its pre-activation, from which real image (with its
+        objective there, the gain and whether it moved away from it), or not at all."""
+        at = self._position(map_index)
+        how = self.revival[at] if self.revival else ""
+        start = self.start_index[at] if self.start_index is not None else -1
+        begun = self.start_objective[at] if self.start_objective is not None else float("nan")
+        moved = self.start_correlation[at] if self.start_correlation is not None else float("nan")
+        return rescue_text(how, int(start), float(begun), float(self.history[-1][at]), float(moved))
+
+    def rescue_notes(self) -> dict[int, str]:
+        """Per rescued or dead map (first image of each), :meth:`rescue_note`."""
+        return {int(m): self.rescue_note(int(m)) for m in dict.fromkeys(self.maps.tolist())
+                if (self.revival[self._position(int(m))] if self.revival else "") != ""}
 
     @property
     def never_fires(self) -> np.ndarray:
@@ -98,12 +147,20 @@ class OIPResult:
             contrast: Contrast enhancement (display only; see :func:`cnn_widgets.render.stretch`).
             columns: Mosaic columns.
         """
-        images, marked, corner = self.frames[_frame(frame, len(self.frames))], ~self.alive, \
-            self.never_fires & self.alive
+        images, marks = self.frames[_frame(frame, len(self.frames))], self.marks()
         if map_index is not None:
             at = slice(self._position(map_index), self._position(map_index) + 1)
-            images, marked, corner = images[at], marked[at], corner[at]
-        return pattern_picture(images, contrast, columns=columns, marked=marked, corner=corner)
+            images, marks = images[at], {name: None if value is None else value[at] for name, value in marks.items()}
+        return pattern_picture(images, contrast, columns=columns, **marks)
+
+    def marks(self, count: int | None = None) -> dict[str, np.ndarray | None]:
+        """The keyword arguments of :func:`~.pictures.pattern_picture` that mark the first
+        ``count`` images (all by default): dead (cross), silent (corner), from a real image
+        (frame), the node's field (greyed outside, outlined)."""
+        at = slice(0, len(self.maps) if count is None else count)
+        alive = self.alive[at]
+        return {"marked": ~alive, "corner": (self.never_fires[at] & alive), "framed": self.from_data[at] & alive,
+                "fields": None if self.fields is None else self.fields[at]}
 
     def save_png(self, path: str | Path, map_index: int | None = None, *, contrast: float = 0.0,
                  zoom: int = 8, columns: int | None = None) -> Path:
@@ -224,7 +281,7 @@ class OIPSeries(_GridPicture):
         """Grey levels of the grid: one row per wavelength, one column per seed."""
         m, n = len(self.wavelengths), len(self.seeds)
         images = self.result.frames[_frame(frame, len(self.result.frames))][:m * n]
-        return pattern_picture(images, contrast, columns=n, marked=~self.result.alive[:m * n], always_mosaic=True)
+        return pattern_picture(images, contrast, columns=n, always_mosaic=True, **self.result.marks(m * n))
 
     def summary(self) -> list[str]:
         """One line per wavelength: objectives reached and the consistency score."""
@@ -269,7 +326,7 @@ class NodeSweep(_GridPicture):
         """Grey levels: the images laid out like the map's nodes (all positions), else in a row."""
         columns = self.shape[1] if self.full_grid else None
         return pattern_picture(self.result.frames[_frame(frame, len(self.result.frames))], contrast,
-                               columns=columns, marked=~self.result.alive, always_mosaic=True)
+                               columns=columns, always_mosaic=True, **self.result.marks())
 
 
 def _frame(frame: Any, count: int) -> int:
