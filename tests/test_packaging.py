@@ -29,6 +29,7 @@ def test_wheel_contains_the_weights_and_metadata(tmp_path):
         assert sorted(arrays.namelist()) == ["x_test.npy", "y_test.npy"]
     assert {"cnn_widgets/assets/slides/reveal.js", "cnn_widgets/assets/slides/LICENSE"} <= set(names)
     assert {"cnn_widgets/widgets/live/pad.js"} <= set(names)  # the pad's own frontend module
+    assert "cnn_widgets/assets/voila/index.html.j2" in names  # serve's page without the CDN links
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "License-Expression: MIT AND CC-BY-SA-3.0" in text

@@ -192,23 +192,58 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _port_is_free(ip: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((ip, port))
+        except OSError:
+            return False
+        return True
+
+
+def _has_browser() -> bool:
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from .server import VOILA_OPTION
+#: The port ``serve`` uses unless told otherwise (Voila's own default).
+DEFAULT_PORT = 8866
 
-    port = args.port or _free_port()
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    port = args.port
+    if port == 0:
+        port = _free_port()
+    elif not _port_is_free(args.ip, port):
+        if args.port != DEFAULT_PORT:
+            raise OSError(f"--port {port}: that port is in use; give another, or --port 0 for any free one")
+        port = _free_port()
+        print(f"cnn-widgets: port {DEFAULT_PORT} is in use (another server?); using {port}", flush=True)
+    url = f"http://{args.ip}:{port}/"
+    browser = not args.no_browser and _has_browser()
     with tempfile.TemporaryDirectory(prefix="cnn-widgets-") as folder:
         notebook = dashboard_notebook(Path(folder) / "00_explorer.ipynb")
+        # The server module is Voila with the dashboard's settings: kernels freed with their
+        # page, nothing from a CDN, a quiet log (cnn_widgets/delivery/server.py).
         command = [
-            sys.executable, "-m", "voila", str(notebook), f"--port={port}",
-            f"--Voila.ip={args.ip}", "--Voila.port_retries=0", VOILA_OPTION,
+            sys.executable, "-m", "cnn_widgets.delivery.server", str(notebook), f"--port={port}",
+            f"--Voila.ip={args.ip}", "--Voila.port_retries=0", "--Voila.log_level=WARN",
         ]
-        if args.no_browser:
+        if not browser:
             command.append("--no-browser")
-        print(f"cnn-widgets: serving the dashboard at http://{args.ip}:{port}/ (Ctrl-C stops)", flush=True)
+        print(f"cnn-widgets: serving the dashboard at {url} (Ctrl-C stops); each page starts its own "
+              "kernel (about 10 s), freed when the page closes", flush=True)
+        if not args.no_browser and not browser:
+            print(f"cnn-widgets: no web browser found on this machine: open {url} in one", flush=True)
         # Voila runs in its own session (its own Ctrl-C handling asks for confirmation);
         # this process stops it on Ctrl-C and on SIGTERM alike.
         server = subprocess.Popen(command, cwd=folder, start_new_session=True)
@@ -334,9 +369,10 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_cmd_train)
 
     serve = commands.add_parser("serve", help="open the dashboard in Voila")
-    serve.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
-    serve.add_argument("--ip", default="127.0.0.1")
-    serve.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                       help=f"port to listen on (default {DEFAULT_PORT}, or a free one if it is taken; 0: any free port)")
+    serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--no-browser", action="store_true", help="do not open a browser (default: open one if found)")
     serve.set_defaults(run=_cmd_serve)
 
     oip = commands.add_parser("oip", help="grow the input pattern one map reacts to (GIF or PNG)")
