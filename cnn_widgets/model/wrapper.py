@@ -26,6 +26,7 @@ import numpy as np
 from .backend import CONV_TYPES, keras, tf
 from .fitting import Fitting
 from .gradients import Gradients
+from .graph import usable_graph
 from .inputs import as_channel_vector, check_batch_size, class_names_for, padded, prepare_images
 from .layers import LayerInfo, describe_layers, layer_parameters
 from .persistence import Persistence
@@ -90,6 +91,9 @@ class CNNModel(Persistence, Fitting, Gradients):
                 "CNNModel needs a model with one image input of shape (batch, height, width, "
                 f"channels); got inputs {shapes}"
             )
+        #: What was changed to make the model usable (sub-models opened, layers renamed), one line each.
+        keras_model, self.graph_notes = usable_graph(keras_model)
+        inputs = keras_model.inputs
         convs = [layer for layer in keras_model.layers if isinstance(layer, CONV_TYPES)]
         if not convs:
             kinds = ", ".join(type(layer).__name__ for layer in keras_model.layers)
