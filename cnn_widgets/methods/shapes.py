@@ -118,13 +118,21 @@ class ShapeRun:
                       columns=len(filters), gap=2).indices
 
     def gif_bytes(self, *, zoom: int = 4, duration_ms: int = 150, hold_ms: int = 1500) -> bytes:
-        """The emergence of the filters as an animated GIF."""
-        from ..render import animated_gif, palette_image
+        """The emergence of the filters as an animated GIF: filter numbers, the step of each
+        frame, its colour scale and each filter's correlation with the image."""
+        from ..render import Grid, Labels, labelled_gif, palette_image
 
         if isinstance(zoom, bool) or not isinstance(zoom, (int, np.integer)) or not 1 <= zoom <= 32:
             raise ValueError(f"zoom must be an integer 1–32; got {zoom!r}")
         pictures = [palette_image(self.picture(index), "diverging", zoom) for index in range(len(self.frames))]
-        return animated_gif(pictures, duration_ms, hold_ms)
+        count, (h, w) = self.frames.shape[1], self.frames.shape[2:4]
+        labels = [Labels(f"{count} filters of {h}x{w} trained on one image of class {self.label}",
+                         x_label="filter number above each tile; red +, blue -, each filter on its own scale",
+                         tiles=[f"{k}: r {self.similarity[index][k]:+.2f}" for k in range(count)],
+                         colorbar=("diverging", "-max", "+max"),
+                         note=f"step {self.frame_steps[index]} of {self.frame_steps[-1]}; r: correlation with "
+                              f"the image") for index in range(len(self.frames))]
+        return labelled_gif(pictures, labels, duration_ms, hold_ms, grid=Grid((h, w), 2, count, count), zoom=zoom)
 
 
 def _grey(image: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:

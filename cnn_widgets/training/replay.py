@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..render import animated_gif, mosaic, palette_image, scale
+from ..render import labelled_gif, labelled_png, mosaic, palette_image, scale
+from .figures import replay_labels
 from .snapshots import Snapshot
 
 __all__ = ["KINDS", "RANKING_SCALE", "Replay"]
@@ -54,14 +54,16 @@ class Replay:
     Args:
         frames: The snapshots, as recorded.
         class_names: The model's class names (for the confusion matrix).
+        plan: The plan the snapshots were recorded with (names layers and maps in the titles).
 
     Attributes:
         frames: The snapshots (the very objects recorded).
     """
 
-    def __init__(self, frames: Sequence[Snapshot], class_names: Sequence[str] = ()) -> None:
+    def __init__(self, frames: Sequence[Snapshot], class_names: Sequence[str] = (), plan: Any = None) -> None:
         self.frames: tuple[Snapshot, ...] = tuple(frames)
         self.class_names = list(class_names)
+        self.plan = plan
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -115,10 +117,10 @@ class Replay:
 
     def png_bytes(self, kind: str, index: int = -1, *, zoom: int | None = None) -> bytes:
         """Frame ``index`` of ``kind`` as a PNG, enlarged ``zoom`` times (default: to about
-        400 pixels wide)."""
-        buffer = io.BytesIO()
-        self._image(kind, index, zoom).save(buffer, format="PNG")
-        return buffer.getvalue()
+        400 pixels wide), with its title (the point in training), axes, indices and colour scale."""
+        image, zoom = self._image(kind, index, zoom)
+        labels, grid = replay_labels(self, kind, index, self._scale_note(kind, index))
+        return labelled_png(image, labels, grid=grid, zoom=zoom)
 
     def gif_bytes(self, kind: str, *, zoom: int | None = None, duration_ms: int = 400,
                   hold_ms: int = 1500) -> bytes:
@@ -126,16 +128,24 @@ class Replay:
         for :meth:`png_bytes`."""
         if not self.frames:
             raise ValueError("this replay has no snapshots yet")
-        return animated_gif([self._image(kind, index, zoom) for index in range(len(self.frames))],
-                            duration_ms, hold_ms)
+        shown = [self._image(kind, index, zoom) for index in range(len(self.frames))]
+        labels = [replay_labels(self, kind, index, self._scale_note(kind, index)) for index in range(len(self.frames))]
+        return labelled_gif([image for image, _ in shown], [label for label, _ in labels], duration_ms, hold_ms,
+                            grid=labels[0][1], zoom=shown[0][1])
 
-    def _image(self, kind: str, index: int, zoom: int | None) -> Any:
+    def _scale_note(self, kind: str, index: int) -> str:
+        """The value at the ends of the colour scale of ``kind`` at frame ``index``."""
+        frame = self._frame(index)
+        values = {"kernels": frame.kernels, "decoded": frame.decoded, "maps": frame.maps}.get(kind)
+        return f"{float(np.abs(values).max()):.3g}" if values is not None else ""
+
+    def _image(self, kind: str, index: int, zoom: int | None) -> tuple[Any, int]:
         indices, colormap = self.picture(kind, index)
         if zoom is None:
-            zoom = max(1, min(16, round(400 / indices.shape[1])))
+            zoom = max(1, min(40, round(400 / indices.shape[1])))
         if isinstance(zoom, bool) or not isinstance(zoom, (int, np.integer)) or not 1 <= zoom <= 64:
             raise ValueError(f"zoom must be an integer 1–64; got {zoom!r}")
-        return palette_image(indices, colormap, zoom)
+        return palette_image(indices, colormap, zoom), zoom
 
     def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(epoch positions, values)`` of a per-snapshot figure: ``"accuracy"`` (probe

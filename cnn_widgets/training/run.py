@@ -118,7 +118,7 @@ def train_with_snapshots(
             snapshot = recorder.record(step, last.steps, last.logs)
             if on_snapshot is not None:
                 on_snapshot(snapshot, recorder.replay())
-    replay = recorder.replay() if recorder is not None else Replay([], model.class_names)
+    replay = recorder.replay() if recorder is not None else Replay([], model.class_names, plan)
     return TrainingRun(history=history, replay=replay, data=data, settings=dict(settings, fresh=fresh),
                        cancelled=cancelled, seconds=time.perf_counter() - began,
                        snapshot_seconds=recorder.seconds if recorder is not None else 0.0,

@@ -166,7 +166,7 @@ class SnapshotRecorder:
         """The snapshots so far as a :class:`~cnn_widgets.training.replay.Replay`."""
         from .replay import Replay
 
-        return Replay(self.frames, self.model.class_names)
+        return Replay(self.frames, self.model.class_names, self.plan)
 
     def observe(self, report: Any) -> Snapshot | None:
         """The ``progress`` hook: record a snapshot when ``report`` is at a planned point."""
