@@ -282,7 +282,8 @@ class _Freezer:
         style = "; ".join(filter(None, [self.style(entry, ("width", "height", "max_width")),
                                         html.escape("; ".join(sizes), quote=True)]))
         data = base64.b64encode(raw).decode("ascii")
-        return f'<img src="data:{mime};base64,{data}" style="{style}" alt="">'
+        title = _picture_title(raw) if mime == "image/png" else ""
+        return f'<img src="data:{mime};base64,{data}" style="{style}" alt="{html.escape(title, quote=True)}">'
 
     def figure(self, entry: dict[str, Any], depth: int) -> str:
         """bqplot bars and lines as one small SVG picture."""
@@ -351,6 +352,16 @@ class _Freezer:
                 shapes.append(f'<text x="{x + step / 2:.1f}" y="{height - 6}" font-size="11" text-anchor="middle">'
                               f'{html.escape(str(labels[i]))}</text>')
         return shapes
+
+
+def _picture_title(raw: bytes) -> str:
+    """The Title text chunk of a labelled PNG (see :mod:`cnn_widgets.render.figure`), else ""."""
+    from ..render import png_text
+
+    try:
+        return png_text(raw).get("Title", "")
+    except (OSError, ValueError, SyntaxError):
+        return ""
 
 
 class _TextOnly(HTMLParser):

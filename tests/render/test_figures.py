@@ -120,3 +120,14 @@ def test_every_replay_export_is_labelled_the_confusion_matrix_and_ranking_with_t
     assert "x axis: map number" in png_text(replay.png_bytes("ranking", -1))["Description"]
     with Image.open(io.BytesIO(replay.gif_bytes("confusion"))) as gif:
         assert gif.n_frames == len(replay) and gif.info["comment"].decode().startswith("Confusion matrix, before")
+
+
+def test_a_slide_shows_a_labelled_picture_with_its_title_as_alt_text():
+    import base64
+
+    from cnn_widgets.delivery.slides import static_widget
+
+    data = labelled_png(Image.new("RGB", (20, 20)), Labels("Maps of conv1 <for one digit>", x_label="map"))
+    state = {"pic": {"model_name": "ImageModel", "state": {"format": "png"},
+                     "buffers": [{"path": ["value"], "data": base64.b64encode(data).decode()}]}}
+    assert 'alt="Maps of conv1 &lt;for one digit&gt;"' in static_widget(state, "pic")
