@@ -155,6 +155,7 @@ def _read_npz(path: Path, name: str) -> tuple[Split, Split]:
                     f"{path}: the members {not_arrays} are not NumPy arrays (.npy); an {name} .npz "
                     f"holds the arrays {', '.join(_KEYS)}"
                 )
+            _check_sizes(archive.zip, path)  # before reading: a header may claim more than the file holds
             arrays = {key: archive[key] for key in _KEYS}
             not_arrays = [key for key, value in arrays.items() if not isinstance(value, np.ndarray)]
             if not_arrays:  # NumPy hands back the raw bytes of a member that is no .npy file
@@ -174,6 +175,33 @@ def _read_npz(path: Path, name: str) -> tuple[Split, Split]:
     except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as error:
         raise ValueError(f"could not read {path}: {error}; it may be truncated or corrupt") from error
     return _validated(arrays, name, str(path))
+
+
+def _check_sizes(archive: zipfile.ZipFile, path: Path) -> None:
+    """Each member's .npy header against the bytes the member holds (read nothing else).
+
+    Raises:
+        ValueError: A header claims more data than the member holds (a forged or
+            truncated file would otherwise ask for that much memory).
+    """
+    for key in _KEYS:
+        info = archive.getinfo(f"{key}.npy")
+        with archive.open(info) as member:
+            try:
+                version = np.lib.format.read_magic(member)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(member)
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+                raise ValueError(f"{path}: the members ['{key}'] are not NumPy arrays (not .npy data); "
+                                 f"reading its header: {error}. The file may be truncated or corrupt") from None
+            header = member.tell()
+        if dtype.hasobject:
+            continue  # refused as pickled objects when read
+        claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if claimed > info.file_size - header:
+            raise ValueError(f"{path}: {key} claims shape {tuple(shape)} ({claimed:,} bytes) but holds "
+                             f"{max(info.file_size - header, 0):,} bytes; the file is truncated or corrupt")
 
 
 def _validated(arrays: dict[str, Any], name: str, source: str) -> tuple[Split, Split]:

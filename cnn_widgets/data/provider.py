@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from .labels import class_labels
+
 __all__ = ["DataProvider", "DataSet"]
 
 
@@ -93,8 +95,8 @@ class DataProvider:
             except (TypeError, ValueError):
                 raise TypeError("data must be (images, labels) or a DataSet; "
                                 f"got {type(given).__name__}") from None
-            return self._checked(DataSet(np.asarray(images), np.asarray(labels).reshape(-1),
-                                         f"{len(np.asarray(labels).reshape(-1)):,} images given to the session"))
+            labels = class_labels(labels, "labels", self._model.classes)
+            return self._checked(DataSet(np.asarray(images), labels, f"{len(labels):,} images given to the session"))
         if tuple(self._model.input_shape) == (28, 28, 1) and self._model.classes == 10:
             from .mnist import MNIST_SOURCE, mnist_test_split
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .labels import class_labels
+
 __all__ = ["TrainingData", "training_data"]
 
 
@@ -100,7 +102,7 @@ def training_data(model: Any = None, data: Any = None, *, path: Any = None, limi
                 np.asarray(second[0]), np.asarray(second[1]))
             source = f"{len(x):,} training images given; {len(x_val):,} validation images"
         else:
-            x, y = np.asarray(first), np.asarray(second).reshape(-1)
+            x, y = np.asarray(first), class_labels(second)  # checked before the split: name the bad one
             if len(x) != len(y):
                 raise ValueError(f"{len(x)} images but {len(y)} labels")
             held = min(held_out, max(1, len(x) // 5))
@@ -110,6 +112,7 @@ def training_data(model: Any = None, data: Any = None, *, path: Any = None, limi
         x, y = x[:limit], y[:limit]
         source += f"; this run uses the first {limit:,} training images"
     x_val, y_val = x_val[:validation_limit], y_val[:validation_limit]
-    return TrainingData(x, np.asarray(y).astype(np.int64).reshape(-1),
-                        (x_val, np.asarray(y_val).astype(np.int64).reshape(-1)), source, fallback)
+    classes = None if model is None else model.classes
+    return TrainingData(x, class_labels(y, "labels", classes, len(x)),
+                        (x_val, class_labels(y_val, "validation labels", classes, len(x_val))), source, fallback)
 
