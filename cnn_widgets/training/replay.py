@@ -149,7 +149,13 @@ class Replay:
 
     def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(epoch positions, values)`` of a per-snapshot figure: ``"accuracy"`` (probe
-        accuracy) or a log entry such as ``"loss"`` (frames without it are left out)."""
+        accuracy) or a log entry such as ``"loss"`` (frames without it are left out).
+
+        Raises:
+            ValueError: A name that is neither (the message lists the names there are)."""
+        allowed = ["accuracy", *sorted({key for f in self.frames for key in f.logs})]
+        if name not in allowed:
+            raise ValueError(f"no curve named {name!r}; this replay has: {', '.join(allowed)}")
         points = [(f.epoch, f.accuracy if name == "accuracy" else f.logs.get(name)) for f in self.frames]
         points = [(x, y) for x, y in points if y is not None]
         return np.array([p[0] for p in points], float), np.array([p[1] for p in points], float)

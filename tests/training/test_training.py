@@ -108,6 +108,8 @@ def test_replay_pictures_and_gif_have_one_frame_per_snapshot():
         Replay([]).gif_bytes("kernels")
     epochs, accuracy = replay.curve("accuracy")
     assert epochs[0] == 0 and epochs[-1] == 1 and len(accuracy) == len(replay)
+    with pytest.raises(ValueError, match="no curve named 'los'; this replay has: accuracy, .*loss"):
+        replay.curve("los")  # refused, naming the allowed names (was two empty arrays)
 
 
 def test_same_seed_same_run_other_seed_other_run():
