@@ -23,6 +23,9 @@ __all__ = ["ConfusionBrowser"]
 
 _SHOWN = 32  # images shown for one cell, most confident first
 _COLUMNS = 8
+#: Cell colours: no mistakes (white), the most frequent mistake (a red black text reads on),
+#: correct answers on the diagonal (light green).
+_PAPER, _ERROR, _CORRECT = "#ffffff", "#ef6548", "#c7e9c0"
 
 
 class ConfusionBrowser(SessionView, widgets.VBox):
@@ -67,7 +70,7 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         names = list(self.model.class_names)
         self._names = names
         self.x_scale, self.y_scale = bqplot.OrdinalScale(), bqplot.OrdinalScale(reverse=True)
-        self.colours = bqplot.ColorScale(scheme="Reds", min=0.0, max=1.0)
+        self.colours = bqplot.ColorScale(colors=[_PAPER, _ERROR], min=0.0, max=1.0)
         self.heat = bqplot.GridHeatMap(
             row=names, column=names, color=np.zeros((len(names), len(names))),
             scales={"row": self.y_scale, "column": self.x_scale, "color": self.colours},
@@ -93,7 +96,9 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         self.values_picker.add_class("cnnw-confusion-values")
         self.refresh_button.add_class("cnnw-confusion-refresh")
         super().__init__([
-            style(), widgets.HTML("<b>Confusion matrix</b> — what the network gets wrong, and which digits"),
+            style(), widgets.HTML("<b>Confusion matrix</b> — what the network gets wrong, and which digits "
+                                  "<small>(diagonal, green: correct; off it, white → red: mistakes, the reddest the "
+                                  "most frequent)</small>"),
             widgets.HBox([self.values_picker, self.refresh_button]), self.status_line, self.summary,
             widgets.HBox([self.chart, widgets.VBox([self.worst, self.images_title, self.images, self.hover_label])]),
         ], **kwargs)
@@ -166,8 +171,12 @@ class ConfusionBrowser(SessionView, widgets.VBox):
         matrix = c.counts.astype(np.float64) if self.values == "counts" else c.rates
         off = matrix.copy()
         np.fill_diagonal(off, 0.0)
+        worst, correct = float(max(off.max(), 1e-9)), float(np.diag(matrix).min())
         with self.heat.hold_sync(), self.colours.hold_sync():
-            self.colours.max = float(max(off.max(), 1e-9))  # the mistakes set the scale
+            if correct > worst:  # the mistakes set the red scale; the diagonal light green, its counts readable
+                self.colours.colors, self.colours.mid, self.colours.max = [_PAPER, _ERROR, _CORRECT], worst, correct
+            else:  # a class mostly wrong: one red scale up to the largest cell
+                self.colours.colors, self.colours.mid, self.colours.max = [_PAPER, _ERROR], None, float(matrix.max())
             self.heat.display_format = ".0f" if self.values == "counts" else ".0%"
             self.heat.color = matrix
 

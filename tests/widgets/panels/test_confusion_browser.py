@@ -58,7 +58,11 @@ def test_matrix_of_a_users_rgb_model_equals_numpy(session, rgb):
     np.testing.assert_array_equal(browser.heat.color, counts)
     assert list(browser.heat.row) == ["0", "1", "2"] and browser.heat.display_format == ".0f"
     off = counts * (1 - np.eye(3, dtype=int))
-    assert browser.colours.max == off.max()  # the mistakes set the colour scale
+    if np.diag(counts).min() > off.max():  # the mistakes set the red scale, the diagonal is light green
+        assert browser.colours.mid == off.max() and browser.colours.max == np.diag(counts).min()
+        assert browser.colours.colors == ["#ffffff", "#ef6548", "#c7e9c0"]
+    else:  # a class mostly wrong (random images): one red scale up to the largest cell
+        assert browser.colours.mid is None and browser.colours.max == counts.max()
     assert "240 images (240 random RGB images)" in browser.summary.value
     choose(browser.values_picker, "rates")
     assert browser.values == "rates" and browser.heat.display_format == ".0%"
@@ -208,3 +212,21 @@ def test_pointer_events_without_a_position_on_the_images_are_refused_with_a_mess
     canvas_event(browser.images.overlay, event, x, y)
     assert browser.status_line.error and "without a position" in browser.status
     assert browser.picked == -1 and browser.selected == (1, 1)
+
+
+def test_a_trained_models_diagonal_is_light_green_so_its_black_counts_read():
+    """The embedded model on 2,000 shipped test digits: every class mostly right, so the
+    diagonal is above the largest mistake and gets the light green end of the scale."""
+    from cnn_widgets.data.mnist import mnist_test_split
+
+    x, y = mnist_test_split()
+    session = Session(data=DataSet(x[:2000], y[:2000], "2,000 test digits"))
+    try:
+        browser = shown(ConfusionBrowser(session))
+        counts = browser.confusion.counts
+        off = counts * (1 - np.eye(10, dtype=int))
+        assert np.diag(counts).min() > 5 * off.max()  # accepted: the trained branch
+        assert browser.colours.colors[-1] == "#c7e9c0" and browser.colours.max == np.diag(counts).min()
+        assert browser.colours.mid == off.max() and "diagonal, green: correct" in browser.children[1].value
+    finally:
+        session.close()
