@@ -165,7 +165,7 @@ def _cmd_slides(args: argparse.Namespace) -> int:
 
 #: The dashboard notebook's cells; ``notebooks/00_explorer.ipynb`` holds the same.
 DASHBOARD_CELLS = [
-    ("markdown", "# What does a CNN see?\n\nDraw a digit on the black pad. Every map of every "
+    ("markdown", "**What does a CNN see?** Draw a digit on the black pad: every map of every "
                  "conv and pooling layer, the dense layer and the class probabilities follow "
                  "your pen. Hover a map for its values; click one to select it."),
     ("code", "from cnn_widgets import Explorer\n\nExplorer()"),

@@ -74,7 +74,12 @@ class Explorer(SessionView, widgets.VBox):
                 "set <code>explorer.session.live.image</code> to an image and every view follows.</small>"))
         self.probabilities = ProbabilityBars(session)
         self.receptive_field = ReceptiveField(session)
-        left += [self.probabilities, self.receptive_field]
+        self.probabilities.figure.layout.height = "150px"
+        # The receptive field beside the pad, the answer under it: the pad, the answer and a
+        # grid fit a 1280×720 screen with the tab bar; in a narrow column they wrap.
+        left = [widgets.HBox([*left, self.receptive_field], layout=widgets.Layout(flex_flow="row wrap",
+                                                                                 grid_gap="4px 12px")),
+                self.probabilities]
         self.grids = [MapGrid(session, name) for name in self.model.spatial_layers]
         for grid in self.grids:
             grid.layer_picker.layout.display = "none"  # each grid keeps its own layer here
@@ -84,9 +89,15 @@ class Explorer(SessionView, widgets.VBox):
             right.append(self.dense)
         except ValueError:
             self.dense = None
+        # The maps scroll in a box about one screen tall (never under one grid), so the tab bar
+        # stays on the first screen; as many grids a row as fit.
         columns = widgets.GridBox(
             right, layout=widgets.Layout(grid_template_columns="repeat(auto-fill, minmax(440px, 1fr))",
-                                         grid_gap="8px 16px", width="100%"))
+                                         grid_gap="8px 16px", flex="1 1 440px", min_width="0",
+                                         max_height="max(340px, calc(100vh - 190px))", overflow="auto"))
+        columns.add_class("cnnw-explorer-maps")
+        drawing = widgets.VBox(left, layout=widgets.Layout(flex="0 1 auto", max_width="100%"))
+        drawing.add_class("cnnw-explorer-drawing")
         self.oip = OIPExplorer(session)
         for grid in self.grids:
             self.oip.follow(grid)  # click a map: its OIP is one Run away
@@ -105,8 +116,8 @@ class Explorer(SessionView, widgets.VBox):
         self._watch(self.live, self._live_error, "error")
         super().__init__(
             [self.status_line,
-             widgets.HBox([widgets.VBox(left, layout=widgets.Layout(min_width="420px", max_width="460px")),
-                           columns]),
+             widgets.HBox([drawing, columns],
+                          layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="8px 16px")),
              self.tabs],
             **kwargs,
         )
