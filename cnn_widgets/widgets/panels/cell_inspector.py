@@ -49,7 +49,7 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
             model / live model.
         layer: The layer shown first; default the first conv layer.
         cell: ``(row, col, map)`` (or ``(unit,)`` for a flat layer); default the
-            middle cell of map 0.
+            layer's strongest cell for the current drawing.
 
     Set ``active = False`` while the inspector is hidden (e.g. in a closed
     tab): it then sends nothing per stroke and catches up when set back.
@@ -153,11 +153,21 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
         self.back_button.on_click(lambda _: self.back())
         self._watch(self.live, self._drawing_changed, "activations")
         self.inspect(layer, self._default_cell(layer) if cell is None else cell)
+        self._pick_on_ink = cell is None and not self._has_ink()  # a blank pad: the strongest cell once ink comes
 
     # ------------------------------------------------------------------ choosing
     def _default_cell(self, layer: str) -> tuple[int, ...]:
+        """The layer's strongest cell for the current drawing (a cell that carries signal, not
+        background); the middle cell of map 0 (or unit 0) when nothing fires yet."""
         shape = cell_shape(self.model, layer)
+        values = (self.live.activations or {}).get(layer)
+        if self._has_ink() and values is not None and np.shape(values) == tuple(shape) and float(np.max(values)) > 0:
+            return tuple(int(v) for v in np.unravel_index(int(np.argmax(values)), tuple(shape)))
         return (shape[0] // 2, shape[1] // 2, 0) if len(shape) == 3 else (0,)
+
+    def _has_ink(self) -> bool:
+        image = self.live.image
+        return image is not None and float(np.max(image)) > 0
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> str:
@@ -184,6 +194,7 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
             remember: Keep the cell shown now for "back".
         """
         before = (self.layer, self.cell)
+        self._pick_on_ink = False  # a cell chosen: it stays
         self._inspecting = True  # one render for both traits
         try:
             with self.hold_trait_notifications():
@@ -347,7 +358,9 @@ class CellInspector(CellArithmetic, SessionView, widgets.VBox):
 
     # ------------------------------------------------------------------ drawing
     def _drawing_changed(self, change: dict[str, Any]) -> None:
-        if self.active:
+        if getattr(self, "_pick_on_ink", False) and self._has_ink():  # opened on a blank pad: now a cell with signal
+            self.inspect(self.layer, self._default_cell(self.layer))
+        elif self.active:
             self.refresh()
 
     @traitlets.observe("active")

@@ -42,7 +42,9 @@ def click_picture(picture, x: float, y: float) -> None:
 def test_shows_the_arithmetic_of_the_default_cell(session):
     inspector = CellInspector(session)
     e = inspector.explanation
-    assert inspector.layer == "conv1" and inspector.cell == (13, 13, 0)
+    strongest = np.unravel_index(np.argmax(session.live.activations["conv1"]), (26, 26, 32))
+    assert inspector.layer == "conv1" and inspector.cell == tuple(int(v) for v in strongest)  # a cell with signal
+    assert e.value == pytest.approx(float(session.live.activations["conv1"].max()), abs=1e-5) and e.value > 0.5
     assert e.value == pytest.approx(value_of(session, inspector), abs=1e-5)
     assert f"{e.value:.4f}" in inspector.title.value
     assert f"Σ 9 products = {e.total:+.4f}" in inspector.arithmetic.value
@@ -130,13 +132,15 @@ def test_dense_unit_ranks_contributions_and_a_bar_click_inspects_one(session):
 
 def test_pickers_and_typed_cells_as_the_frontend_sends_them(session):
     inspector = CellInspector(session)
-    choose(inspector.layer_picker, "conv3")
-    assert (inspector.layer, inspector.cell) == ("conv3", (1, 1, 0))
+    choose(inspector.layer_picker, "conv3")  # a layer picked: its strongest cell for the drawing
+    strongest = np.unravel_index(np.argmax(session.live.activations["conv3"]), (3, 3, 128))
+    assert (inspector.layer, inspector.cell) == ("conv3", tuple(int(v) for v in strongest))
     inspector.cell_text.set_state({"value": "2, 0, 77"})
     assert inspector.cell == (2, 0, 77)
     assert inspector.explanation.value == pytest.approx(value_of(session, inspector), abs=1e-5)
     choose(inspector.layer_picker, "flatten")
-    assert inspector.cell == (0,) and "laid out flat" in inspector.arithmetic.value
+    strongest = int(np.argmax(session.live.activations["flatten"]))
+    assert inspector.cell == (strongest,) and "laid out flat" in inspector.arithmetic.value
 
 
 def test_bad_cells_are_refused_and_the_inspector_stays_usable(session):
@@ -305,3 +309,16 @@ def test_a_click_on_the_image_tells_that_pixel(session):
     click_picture(inspector.image, 5, 7)
     value = float(np.asarray(session.live.image, np.float32).reshape(session.model.input_shape)[7, 5, 0])
     assert f"pixel (7, 5) of the image: {value:.3f}" in inspector.status and not inspector.status_line.error
+
+
+def test_opened_on_a_blank_pad_it_moves_to_a_cell_with_signal_when_ink_comes(session, digits):
+    session.live.image = np.zeros((28, 28), np.uint8)
+    inspector = CellInspector(session)
+    assert inspector.cell == (13, 13, 0)  # nothing drawn: the middle cell of map 0
+    session.live.image = digits[1][0]  # a 9 arrives: the strongest cell is shown
+    assert session.live.wait(60)
+    strongest = np.unravel_index(np.argmax(session.live.activations["conv1"]), (26, 26, 32))
+    assert inspector.cell == tuple(int(v) for v in strongest) and inspector.explanation.value > 0.5
+    inspector.inspect("conv1", (3, 3, 1))  # a cell the user chose stays when the drawing changes
+    session.live.image = digits[0][0]
+    assert inspector.cell == (3, 3, 1)
