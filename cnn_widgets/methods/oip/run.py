@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .batch import Items, grow
+from .budget import check_budget, series_images
 from .callbacks import Callbacks, OIPCallback, as_callbacks
 from .consistency import alive_consistency
 from .results import NodeSweep, OIPResult, OIPSeries
@@ -91,6 +92,7 @@ def series(model: Any, layer: str, map_index: int, *, seeds: int | Sequence[int]
             raise TypeError(f"series takes seeds= and wavelengths= (a list each), not {own}=")
     info = check_layer(model, layer)
     settings = settings_from(settings, overrides)
+    check_budget(model, layer, series_images(seeds, wavelengths, baseline), settings)  # before any list is made
     count = int(info.output_shape[-1])
     map_index = check_map_index(map_index, layer, count)
     seed_list = check_seeds(seeds)
@@ -173,5 +175,6 @@ def _grow(model: Any, layer: str, items: Items, settings: OIPSettings, images: A
           cancel: threading.Event | None) -> OIPResult:
     if cancel is not None and not callable(getattr(cancel, "is_set", None)):
         raise TypeError(f"cancel must be a threading.Event (or None); got {type(cancel).__name__}")
+    check_budget(model, layer, len(items.maps), settings)  # refused with the estimate and the limit
     told = Callbacks(as_callbacks(callbacks))
     return grow(model, layer, items, settings, as_images(model, images), told, cancel)
