@@ -18,7 +18,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["MARKS", "Grid", "Labels", "compose", "labelled_gif", "labelled_png", "png_text"]
+__all__ = ["MARKS", "Grid", "Labels", "compose", "labelled_gif", "labelled_png", "labelled_png_raw", "placeholder_png",
+           "png_text"]
 
 #: Marks a legend can draw as a swatch: name → how it is drawn.
 MARKS = {
@@ -245,7 +246,9 @@ def compose(picture: Any, labels: Labels, *, grid: Grid | None = None, zoom: int
     # top: column labels; bottom: x ticks
     top_cols = text_h if labels.columns else 0
     ticks_h = text_h if labels.x_ticks else 0
-    width = max(left + body.width + _PAD, 200)
+    bar_text = _width(labels.colorbar[1], _TEXT_SIZE) + _width(labels.colorbar[2], _TEXT_SIZE) + 16 \
+        if labels.colorbar else 0
+    width = max(left + body.width + _PAD, 200, bar_text + 2 * _PAD)
     inner = width - 2 * _PAD
     title_lines = _wrap(labels.title, _TITLE_SIZE, inner)
     title_h = len(title_lines) * _text_height(_TITLE_SIZE) + _PAD
@@ -293,7 +296,7 @@ def compose(picture: Any, labels: Labels, *, grid: Grid | None = None, zoom: int
             x += 18 + _width(text, _TEXT_SIZE) + 12
         y += text_h + 4
     if labels.colorbar:
-        _colorbar(canvas, labels.colorbar, _PAD, y + 2, min(200, inner))
+        _colorbar(canvas, labels.colorbar, _PAD, y + 2, min(max(200, bar_text), inner))
         y += text_h + 16
     for line in note_lines:
         _text(draw, (_PAD, y + 2), line, _TEXT_SIZE, "la")
@@ -382,6 +385,33 @@ def _padded(image: Any, width: int, height: int) -> Any:
     out = Image.new("RGB", (width, height), _PAPER)
     out.paste(image, (0, 0))
     return out
+
+
+def placeholder_png(text: str, width: int = 224, height: int = 224) -> bytes:
+    """A light grey picture saying ``text`` (what to do to get a picture), for a view that has
+    nothing to show yet: never an empty image (a browser draws a broken-image icon)."""
+    from PIL import Image, ImageDraw
+
+    canvas = Image.new("RGB", (width, height), (238, 238, 238))
+    draw = ImageDraw.Draw(canvas)
+    lines = _wrap(text, _TEXT_SIZE + 1, width - 2 * _PAD)
+    top = height / 2 - len(lines) * _text_height(_TEXT_SIZE + 1) / 2
+    for index, line in enumerate(lines):
+        _text(draw, (width / 2, top + index * _text_height(_TEXT_SIZE + 1)), line, _TEXT_SIZE + 1, "ma")
+    labels = Labels(text)
+    return labelled_png_raw(canvas, labels)
+
+
+def labelled_png_raw(image: Any, labels: Labels) -> bytes:
+    """``image`` as it is (no bands added) with the labels' words in its PNG text chunks."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Title", labels.title)
+    info.add_text("Description", labels.description(), zip=False)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
 
 
 def png_text(data: bytes) -> dict[str, str]:

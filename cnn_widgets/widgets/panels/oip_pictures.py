@@ -13,6 +13,7 @@ import numpy as np
 from ...methods.oip import OIPResult, OIPSeries, pattern_picture
 from ...methods.oip.consistency import score_text
 from ...render import image_png, mosaic, to_png
+from ...render.figure import placeholder_png
 from ..picture import size
 
 __all__ = ["OIPPictures", "live_picture", "revival_notes", "series_table"]
@@ -23,8 +24,9 @@ class OIPPictures:
     downloads, the series table and the map's top test images."""
 
     def __init__(self) -> None:
-        self.plain = widgets.Image(format="png", layout=size("224px", "224px"))
-        self.enhanced = widgets.Image(format="png", layout=size("224px", "224px"))
+        waiting = placeholder_png("No pattern yet: choose a layer and a map, then press Run to grow one")
+        self.plain = widgets.Image(value=waiting, format="png", layout=size("224px", "224px"))
+        self.enhanced = widgets.Image(value=waiting, format="png", layout=size("224px", "224px"))
         self.contrast = widgets.FloatSlider(1.0, min=0.0, max=4.0, step=0.25, description="contrast",
                                             layout=size("300px"))
         self.play = widgets.Play(0, min=0, max=0, interval=150, description="play the emergence")

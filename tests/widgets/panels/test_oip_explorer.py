@@ -36,6 +36,9 @@ def session(tiny):
 def test_run_grows_a_pattern_and_animates_it(tiny, wire):
     oip = OIPExplorer(tiny)  # a model as the first argument: a session of its own
     assert oip.layer == "conv" and oip.map_picker.max == 3
+    from cnn_widgets.render import png_text  # before the first run: a picture saying what to do, no broken image
+
+    assert png_text(oip.plain.value)["Title"].startswith("No pattern yet") and oip.enhanced.value
     oip.map_picker.set_state({"value": 3})
     oip.steps.set_state({"value": 20})
     oip.wavelength.set_state({"value": 3.0})
