@@ -11,6 +11,7 @@ import traitlets
 
 from ...methods.decode import (UNPOOL_MODES, DecodedFilters, decode_filters, decoded_top_images, raw_kernels, responses,
                       top_images)
+from ...methods.decode_checks import decoding_table
 from ...render import mosaic
 from ...data import DataSet
 from ...session import Job
@@ -109,6 +110,8 @@ class FilterGallery(SessionView, widgets.VBox):
         self.responses_title = widgets.HTML()
         self.network_responses = Picture("cnnw-filter-network-responses")
         self.decoded_responses = Picture("cnnw-filter-decoded-responses")
+        self.table = widgets.HTML()  # Table 1 of the paper for this layer, with its chance column
+        self.table.add_class("cnnw-filter-table")
         self.status_line = StatusLine("cnnw-filter-status")
         for picker, css in ((self.layer_picker, "cnnw-filter-layer"), (self.kernel_layer_picker, "cnnw-filter-kernel-layer"),
                             (self.unpool_picker, "cnnw-filter-unpool"), (self.view_picker, "cnnw-filter-view")):
@@ -122,6 +125,7 @@ class FilterGallery(SessionView, widgets.VBox):
             widgets.HBox([widgets.VBox([widgets.HTML("<small>the network</small>"), self.network_responses]),
                           widgets.VBox([widgets.HTML("<small>the decoded filters</small>"), self.decoded_responses])],
                          layout=widgets.Layout(grid_gap="16px")),
+            self.table,
         ], **kwargs)
         self.add_class("cnnw-filter-gallery")
         with self.hold_trait_notifications():
@@ -239,6 +243,7 @@ class FilterGallery(SessionView, widgets.VBox):
             self.decoded = decoded
             self._outline()
             self._show_responses()
+            self._show_table(layer, unpool)
 
         return self.session.worker.submit(work, name=f"decoding the filters of {layer}", key=("filters", id(self)),
                                           on_done=show, on_error=self._failed)
@@ -285,10 +290,35 @@ class FilterGallery(SessionView, widgets.VBox):
             self.top_title.value = (
                 f"<small>map {chosen} of {html.escape(layer)}: the 8 of {len(data):,} images with its strongest "
                 f"cell (top row, the network) and with the strongest correlation with its decoded filter "
-                f"(bottom row); {shared} in both</small>")
+                f"(bottom row); {shared} in both (two random sets of 8 share {64 / len(data):.3f} on "
+                f"average)</small>")
 
         return self.session.worker.submit(work, name=f"top images of {layer} map {chosen}",
                                           key=("filters-top", id(self)), on_done=show, on_error=self._failed)
+
+    def _show_table(self, layer: str, unpool: str) -> Job | None:
+        """Table 1 for the layer shown: equation 3's error beside its chance level (a job)."""
+        data = self._data
+        if data is None or int(self.model.layer(layer).output_shape[-1]) < 2:
+            self.table.value = ""
+            return None
+
+        def work(job: Job) -> Any:
+            job.report(0.0, f"Table 1 for {layer}")
+            return decoding_table(self.model, data.images[:500], layers=[layer], unpools=[unpool])
+
+        def show(table: Any) -> None:
+            if self.closed or (layer, unpool) != (self.layer, self.unpool):
+                return
+            row = table.rows[0]
+            self.table.value = (
+                f"<small><b>Table 1</b> (equation 3 on {table.images} images, mean ± std): {html.escape(layer)}, "
+                f"{unpool}: error {row.error:.4f} ± {row.error_std:.4f}; chance (each map against another map's "
+                f"decoded filter) {row.chance:.4f} ± {row.chance_std:.4f}: {row.ratio:.1f}× better than chance. "
+                f"{html.escape(table.note)}</small>")
+
+        return self.session.worker.submit(work, name=f"Table 1 for {layer}", key=("filters-table", id(self)),
+                                          on_done=show, on_error=self._failed)
 
     # ------------------------------------------------------------------ the drawing (Fig. 3)
     def _drawing_changed(self, change: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from cnn_widgets import CNNModel
 from cnn_widgets.methods.decode import decode_filters, decoded_top_images, raw_kernels, responses, top_images
+from cnn_widgets.methods.decode_checks import decoding_table
 from cnn_widgets.session import Session
 
 from cnn_widgets.widgets import FilterGallery, MapGrid, ReceptiveField
@@ -42,6 +43,9 @@ def test_gallery_shows_decoded_filters_and_the_top_images_two_ways(session):
     gallery.unpool_picker.set_state({"index": 2})
     assert session.worker.wait(120)
     assert gallery.unpool == "bicubic" and bytes(gallery.decoded_picture.image.value) != before
+    table = decoding_table(session.model, session.data.test_set.images[:500], layers=["conv2"], unpools=["bicubic"])
+    assert "<b>Table 1</b> (equation 3 on 500 images" in gallery.table.value and "conv2, bicubic" in gallery.table.value
+    assert f"chance (each map against another map's decoded filter) {table.rows[0].chance:.4f}" in gallery.table.value
     x, y = gallery._tiles.origin(10)
     zoom = gallery.decoded_picture.zoom
     canvas_event(gallery.decoded_picture.overlay, "mouse_down", (x + 2) * zoom, (y + 2) * zoom)
@@ -52,6 +56,7 @@ def test_gallery_shows_decoded_filters_and_the_top_images_two_ways(session):
     decoded = decode_filters(session.model, "conv2", "bicubic")
     np.testing.assert_array_equal(gallery.top_decoded, decoded_top_images(session.model, decoded, 10, images, k=8))
     assert "map 10 of conv2" in gallery.top_title.value and "in both" in gallery.top_title.value
+    assert "two random sets of 8 share 0.006 on average" in gallery.top_title.value  # 8 · 8 / 10,000
     gallery.close()
 
 
