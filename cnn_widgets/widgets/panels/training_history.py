@@ -34,16 +34,16 @@ class TrainingHistory(SessionView, widgets.VBox):
         loss_scale = bqplot.LinearScale(min=0.0, allow_padding=False)
         accuracy_scale = bqplot.LinearScale()
         self.loss = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": loss_scale}, colors=["#3182bd"],
-                                 marker="circle", marker_size=16, labels=["loss"], display_legend=True)
+                                 marker="circle", marker_size=16, labels=["loss"], display_legend=False)
         self.accuracy = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": accuracy_scale},
                                      colors=["#e6550d"], marker="circle", marker_size=16,
-                                     labels=["accuracy"], display_legend=True)
+                                     labels=["accuracy"], display_legend=False)
         self.validation = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": accuracy_scale},
                                        colors=["#31a354"], marker="square", marker_size=16,
-                                       labels=["validation accuracy"], display_legend=True)
+                                       labels=["validation accuracy"], display_legend=False)
         self.figure = bqplot.Figure(
             marks=[self.loss, self.accuracy, self.validation], animation_duration=0,
-            title="how this model was trained", legend_location="right",
+            title="how this model was trained",
             axes=[bqplot.Axis(scale=x_scale, label="epoch", tick_format="d"),
                   bqplot.Axis(scale=loss_scale, side="left", label="loss", tick_format=".2f", num_ticks=4),
                   bqplot.Axis(scale=accuracy_scale, side="right", label="accuracy", tick_format=".1%",
@@ -52,7 +52,12 @@ class TrainingHistory(SessionView, widgets.VBox):
         self.figure.add_class("cnnw-history-figure")
         self.recipe = widgets.HTML()
         self.recipe.add_class("cnnw-history-recipe")
-        super().__init__([self.figure, self.recipe], **kwargs)
+        # the legend under the plot, not over the curves
+        self.legend = widgets.HTML("<small><span style='color:#3182bd'>● loss</span> (left axis) &nbsp; "
+                                   "<span style='color:#e6550d'>● training accuracy</span> &nbsp; "
+                                   "<span style='color:#31a354'>■ validation accuracy</span> (right axis)</small>")
+        self.legend.add_class("cnnw-history-legend")
+        super().__init__([self.figure, self.legend, self.recipe], **kwargs)
         self.add_class("cnnw-training-history")
         self.refresh()
 
@@ -74,7 +79,7 @@ class TrainingHistory(SessionView, widgets.VBox):
             values = np.asarray(history.get(name, []), float)
             with mark.hold_sync():
                 mark.x, mark.y = np.arange(1, len(values) + 1, dtype=float), values
-        self.figure.layout.display = None if history else "none"
+        self.figure.layout.display = self.legend.layout.display = None if history else "none"
         self.recipe.value = self._recipe(meta, history, training)
 
     @staticmethod

@@ -22,15 +22,19 @@ PICTURE_WIDTH = {"kernels": 200, "decoded": 260, "oip": 140, "maps": 320, "ranki
 
 
 def curve_figure(title: str, tick_format: str, legend: str) -> tuple[bqplot.Figure, bqplot.Lines, bqplot.Lines]:
-    """A figure of one figure of merit per epoch: training (per batch) and validation (per epoch)."""
+    """A figure of one figure of merit per epoch: training (per batch) and validation (per epoch).
+
+    Its legend is in the title, above the plot (a legend inside covered the curves); ``legend``
+    is kept for callers and ignored."""
     x_scale = bqplot.LinearScale(min=0.0, max=1.0, allow_padding=False)
     y_scale = bqplot.LinearScale(min=0.0, max=1.0 if title == "accuracy" else None, allow_padding=False)
     train = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": y_scale}, colors=["#3182bd"],
-                         labels=["training"], display_legend=True)
+                         labels=["training"], display_legend=False)
     validation = bqplot.Lines(x=[], y=[], scales={"x": x_scale, "y": y_scale}, colors=["#e6550d"],
-                              marker="circle", marker_size=24, labels=["validation"], display_legend=True)
+                              marker="circle", marker_size=24, labels=["validation"], display_legend=False)
     figure = bqplot.Figure(
-        marks=[train, validation], title=title, animation_duration=0, legend_location=legend,
+        marks=[train, validation], title=f"{title}: blue line training, orange dots validation", animation_duration=0,
+        title_style={"font-size": "12px"},
         axes=[bqplot.Axis(scale=x_scale, label="epoch", num_ticks=5, tick_format=".3~g"),
               bqplot.Axis(scale=y_scale, side="left", tick_format=tick_format, num_ticks=5)],
         fig_margin={"top": 30, "bottom": 40, "left": 50, "right": 10}, layout=size("330px", "230px"))

@@ -193,6 +193,10 @@ def test_history_panel_shows_the_embedded_models_recorded_training(mnist_model):
     np.testing.assert_allclose(panel.loss.x, np.arange(1, 13))
     assert "12 epochs on 60,000 MNIST training images" in panel.recipe.value
     assert "test accuracy 99.48 % on 10,000 test images" in panel.recipe.value
+    # the legend sits under the plot (in the plot it covered the curves): no mark draws one inside
+    assert not any(mark.display_legend for mark in panel.figure.marks)
+    assert "● loss" in panel.legend.value and "validation accuracy" in panel.legend.value
+    assert panel.children.index(panel.legend) == panel.children.index(panel.figure) + 1
     panel.close()
 
 
@@ -202,6 +206,7 @@ def test_history_panel_follows_a_training_run_and_says_when_there_is_none():
     lab = _lab(epochs=2)
     panel = TrainingHistory(lab.session)
     assert "no training history is recorded" in panel.recipe.value and panel.figure.layout.display == "none"
+    assert panel.legend.layout.display == "none"  # no curves, no legend
     panel.follow(lab)
     lab.train(wait=True)
     np.testing.assert_allclose(panel.loss.y, lab.last_run.history["loss"], rtol=1e-4)
@@ -331,3 +336,11 @@ def test_gif_picker_sent_no_or_a_wrong_index_stays_in_step():
     assert lab.gif_kind == "decoded" and lab.gif_picker.value == "decoded"
     lab.gif_picker.set_state({"index": 0})
     assert lab.gif_kind == kinds[0]
+
+
+def test_the_curves_carry_their_legend_in_the_title_not_over_the_lines():
+    from cnn_widgets.widgets.panels.training_replay import curve_figure
+
+    figure, train, validation = curve_figure("accuracy", ".0%", "top-left")
+    assert not train.display_legend and not validation.display_legend
+    assert figure.title == "accuracy: blue line training, orange dots validation"
