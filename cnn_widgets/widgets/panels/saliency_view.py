@@ -26,10 +26,12 @@ _A, _B = "#e6550d", "#3182bd"
 class SaliencyView(SessionView, widgets.VBox):
     """Where the drawing reads as class A rather than class B, overlaid on the image.
 
-    Left: SmoothGrad of ``logit A − logit B`` (red: ink here makes it more an A
-    than a B; blue: more a B). Right: occlusion (red: blanking this ink lowers A
-    against B). Computed on the session's worker while you draw, at most one
-    computation at a time and then the newest drawing: one frame behind.
+    Beside the drawing, first occlusion (red: blanking this ink lowers A against B) —
+    the convincing picture — then SmoothGrad of ``logit A − logit B`` (red: ink here
+    makes it more an A than a B; blue: more a B), its noise stated in its caption.
+    ``pictures`` stay ``[drawing, gradient, occlusion]``; only their order on screen
+    puts occlusion second. Computed on the session's worker while you draw, at most
+    one computation at a time and then the newest drawing: one frame behind.
 
     Args:
         session: The :class:`~cnn_widgets.session.session.Session` (its drawing), or a model.
@@ -86,7 +88,8 @@ class SaliencyView(SessionView, widgets.VBox):
             style(), widgets.HTML("<b>A rather than B</b> — the pixels that push the prediction from B towards A"),
             widgets.HBox([self.a_picker, self.b_picker, self.noise_slider, self.occlusion_box]),
             self.status_line, self.reading,
-            widgets.HBox([widgets.VBox([c, p]) for c, p in zip(self.captions, self.pictures)]),
+            # occlusion leads (beside the drawing), SmoothGrad second
+            widgets.HBox([widgets.VBox([self.captions[i], self.pictures[i]]) for i in (0, 2, 1)]),
         ], **kwargs)
         self.add_class("cnnw-saliency-view")
         if lazy:
@@ -242,7 +245,8 @@ class SaliencyView(SessionView, widgets.VBox):
             self.pictures[0].show(image_png(grey), shape, zoom)
             self.pictures[1].show(rgb_png(overlay(grey, result.pixels)), shape, zoom)
             self.captions[0].value = "<small>the drawing</small>"
-            smooth = f"SmoothGrad, {result.samples} samples" if result.samples > 1 else "gradient"
+            smooth = (f"SmoothGrad: mean gradient of {result.samples} noisy copies (noise σ {result.noise:g} in "
+                      f"pixel units)" if result.samples > 1 else "plain gradient (no noise)")
             self.captions[1].value = (f"<small>{smooth}: <b style='color:{_A}'>red</b> more {a}, "
                                       f"<b style='color:{_B}'>blue</b> more {b}</small>")
             if result.occlusion is not None:
@@ -252,7 +256,7 @@ class SaliencyView(SessionView, widgets.VBox):
                                           f"<b style='color:{_A}'>red</b> ink that makes it {a} not {b}</small>")
             else:
                 self.pictures[2].layout.display = "none"
-                self.captions[2].value = ""
+                self.captions[2].value = "<small>occlusion off: tick it for the clearer picture</small>"
             leaning = a if result.difference > 0 else b
             self.reading.value = (f"logit {a} − logit {b} = <b>{result.difference:+.2f}</b>: "
                                   f"the network reads it as more <b>{leaning}</b> than "

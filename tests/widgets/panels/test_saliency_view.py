@@ -47,6 +47,10 @@ def test_a_nine_reads_as_nine_rather_than_four(session, mnist_model, digits):
     expected = saliency(mnist_model, mnist_model.prepare(digits[1][0])[0], 4, 9, samples=8)
     np.testing.assert_allclose(result.gradient, expected.gradient, atol=1e-6)
     np.testing.assert_allclose(result.occlusion, expected.occlusion, atol=1e-5)
+    row = view.children[-1].children  # on screen: the drawing, occlusion (the clearer picture), SmoothGrad
+    assert [column.children[1] for column in row] == [view.pictures[0], view.pictures[2], view.pictures[1]]
+    assert "occlusion (4×4)" in row[1].children[0].value
+    assert "SmoothGrad: mean gradient of 8 noisy copies (noise σ 0.15 in pixel units)" in row[2].children[0].value
 
 
 def test_follows_the_drawing_one_frame_behind(session, mnist_model, digits):
