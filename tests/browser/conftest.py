@@ -194,6 +194,15 @@ shapes = FiltersTakeShape(session, steps=40)
 widgets.VBox([widgets.HBox([pad, ProbabilityBars(session)]), lab, shapes])
 """
 
+#: The Explorer in a column 700 px wide, as in a narrow JupyterLab panel (what does not fit is cut).
+COLUMN_NOTEBOOK = """\
+import ipywidgets as widgets
+from cnn_widgets import Explorer
+column = widgets.VBox([Explorer()], layout=widgets.Layout(width="700px", overflow="hidden"))
+column.add_class("cnnw-column")
+column
+"""
+
 #: Every notebook the browser tests open: file name → its code cells (``explorer.ipynb``
 #: is the dashboard that ``cnn-widgets serve`` writes).
 NOTEBOOKS: dict[str, tuple[str, ...]] = {
@@ -201,6 +210,7 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
     "pad_strokes.ipynb": (PAD_NOTEBOOK, f"pad.set_strokes({PAD_STROKES!r})"),
     "lab.ipynb": (LAB_NOTEBOOK,),
     "shared.ipynb": (SHARED_NOTEBOOK,),
+    "column.ipynb": (COLUMN_NOTEBOOK,),
 }
 
 
