@@ -13,10 +13,15 @@ import numpy as np
 
 from ..checks import finite_number
 
-__all__ = ["COLORMAPS", "GAP", "LEVELS", "MAX_CONTRAST", "check_contrast", "finite_values", "palette", "scale", "stretch"]
+__all__ = ["COLORMAPS", "DEFAULT_COLORMAP", "GAP", "LEVELS", "MAX_CONTRAST", "check_contrast", "finite_values",
+           "palette", "scale", "stretch"]
 
-#: Colour maps offered in the widgets: name → Matplotlib colour map (viridis first: perceptual).
-COLORMAPS = {"grey": "gray", "jet": "jet", "diverging": "RdBu_r", "viridis": "viridis"}
+#: Colour maps offered in the widgets (the choice is called ``colormap`` everywhere): name →
+#: Matplotlib colour map. Viridis first, the default: perceptual (brightness grows with the
+#: value, readable in grey and by colour-blind viewers); jet second, one click away.
+COLORMAPS = {"viridis": "viridis", "jet": "jet", "grey": "gray", "diverging": "RdBu_r"}
+#: The colour map of maps and activations unless one is chosen.
+DEFAULT_COLORMAP = "viridis"
 GAP = 255  #: palette index kept for the lines between tiles
 LEVELS = 255  #: data indices 0..254
 #: Strongest display contrast: beyond it every pixel that is not black shows white.

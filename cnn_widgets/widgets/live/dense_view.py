@@ -39,7 +39,7 @@ class DenseView(SessionView, widgets.VBox):
     hovered = traitlets.Unicode("", help="what the pointer is over: layer, unit, value")
 
     def __init__(self, session: Any = None, layer: str | None = None, *, columns: int | None = None,
-                 colormap: str = "jet", **kwargs: Any) -> None:
+                 colormap: str = "viridis", **kwargs: Any) -> None:
         self._attach(session)
         self.live = live = self.session.live
         model = live.model

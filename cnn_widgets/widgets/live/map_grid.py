@@ -30,20 +30,21 @@ class MapGrid(SessionView, widgets.VBox):
         session: The :class:`~cnn_widgets.session.session.Session` whose drawing to show (or
             its live model, or a model: then the grid makes its own session).
         layer: A layer with maps (conv, pooling); default the first one.
-        colormap: ``"grey"`` or ``"jet"`` (or any name in :data:`cnn_widgets.render.COLORMAPS`).
+        colormap: ``"viridis"`` (default: perceptual, brightness follows the value), ``"jet"``
+            one click away in the picker, ``"grey"`` or ``"diverging"`` (:data:`cnn_widgets.render.COLORMAPS`).
         normalize: ``"layer"``: one scale for all maps, so they compare;
             ``"map"``: each map stretched to its own range.
     """
 
     layer = traitlets.Unicode(help="the layer shown")
-    colormap = traitlets.Enum(list(COLORMAPS), "jet", help="the colour map of the maps")
+    colormap = traitlets.Enum(list(COLORMAPS), "viridis", help="the colour map of the maps")
     normalize = traitlets.Enum(["layer", "map"], "layer",
                                help="'layer': one scale for all maps, so they compare; 'map': each its own")
     map_index = traitlets.Int(-1, help="index of the clicked map; -1 for none")
     cell = traitlets.Tuple(help="(row, col) of the clicked cell of that map; () for none")
     hovered = traitlets.Unicode("", help="what the pointer is over: layer, map, cell, value")
 
-    def __init__(self, session: Any = None, layer: str | None = None, *, colormap: str = "jet",
+    def __init__(self, session: Any = None, layer: str | None = None, *, colormap: str = "viridis",
                  normalize: str = "layer", **kwargs: Any) -> None:
         self._attach(session)
         self.live = live = self.session.live

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ...methods.cells import CellExplanation
-from ...render import default_columns, mosaic
+from ...render import DEFAULT_COLORMAP, default_columns, mosaic
 
 __all__ = ["CellArithmetic", "TOP"]
 
@@ -56,7 +56,7 @@ class CellArithmetic:
         self._tiles = {"patch": patch, "products": products}
         key = (self.layer, self.cell[-1], self.model.version)
         with self.hold_sync():
-            self.patch.show_mosaic(patch, "grey" if e.below == "image" else "jet", width)
+            self.patch.show_mosaic(patch, "grey" if e.below == "image" else DEFAULT_COLORMAP, width)
             if key != self._kernel_key:  # the kernel only changes with the cell's map (or training)
                 self.kernel.show_mosaic(mosaic(e.kernel, value_range=(-spread_k, spread_k), columns=columns),
                                         "diverging", width)
@@ -96,7 +96,7 @@ class CellArithmetic:
         tiles = mosaic(values[..., None], value_range=(min(float(values.min()), 0.0), high))
         zoom_width = 40 * e.patch.shape[1]
         with self.hold_sync():
-            self.window.show_mosaic(tiles, "jet", zoom_width)
+            self.window.show_mosaic(tiles, DEFAULT_COLORMAP, zoom_width)
             if e.winner is not None:
                 self.window.highlight([(e.winner[1], e.winner[0], 1, 1, _WINNER)])
             else:

@@ -12,7 +12,7 @@ import traitlets
 from ...methods.decode import (UNPOOL_MODES, DecodedFilters, decode_filters, decoded_top_images, raw_kernels, responses,
                       top_images)
 from ...methods.decode_checks import decoding_table
-from ...render import mosaic
+from ...render import DEFAULT_COLORMAP, mosaic
 from ...data import DataSet
 from ...session import Job
 
@@ -350,7 +350,7 @@ class FilterGallery(SessionView, widgets.VBox):
             for picture, values in ((self.network_responses, found.network), (self.decoded_responses, found.decoded)):
                 tiles = mosaic(values, value_range=(0.0, 1.0), columns=columns)
                 columns = tiles.columns
-                picture.show_mosaic(tiles, "jet", 300)
+                picture.show_mosaic(tiles, DEFAULT_COLORMAP, 300)
             self.responses_title.value = (
                 f"<small>the drawing on <b>{html.escape(found.layer)}</b>: the network's responses (left; a conv "
                 "layer before its ReLU) and the image correlated with the decoded filters (right), each map "

@@ -135,8 +135,8 @@ def test_bad_settings_are_refused_with_the_valid_choices(live):
     grid = MapGrid(live)
     with pytest.raises(traitlets.TraitError, match="choose one of"):
         grid.layer = "output"
-    with pytest.raises(traitlets.TraitError, match=r"'colormap' trait .* expected any of \['grey', 'jet', "
-                                                   r"'diverging', 'viridis'\], not the str 'rainbowish'"):
+    with pytest.raises(traitlets.TraitError, match=r"'colormap' trait .* expected any of \['viridis', 'jet', "
+                                                   r"'grey', 'diverging'\], not the str 'rainbowish'"):
         grid.colormap = "rainbowish"
     with pytest.raises(traitlets.TraitError, match="out of range"):
         grid.map_index = 32
