@@ -16,7 +16,10 @@ from ..session import Session
 from . import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
                       ReceptiveField, TrainingHistory)
 from . import CellInspector, ConfusionBrowser, SaliencyView  # looking inside
+from ..data.files import open_own
 from .controls import Tabs
+from .live.grid_pages import GRID_PAGE_LIMIT, GridPages
+from .live.image_source import ImageSource
 from .view import SessionView, StatusLine
 
 __all__ = ["Explorer"]
@@ -35,7 +38,12 @@ class Explorer(SessionView, widgets.VBox):
             a :class:`~cnn_widgets.session.session.Session` to show.
         data: ``(images, labels)`` for the views (class patterns, samples, top
             images); default the MNIST test split shipped in the package, for models
-            that take 28×28 grey digits.
+            that take 28×28 grey digits. Also an ``.npz`` file path (see
+            :func:`cnn_widgets.data.files.load_data`).
+        classes: Class names: a list or a text file, one name a line.
+
+    ``model`` may also be a ``.keras`` file path or a Keras model. A model with more than
+    ``GRID_PAGE_LIMIT`` layers with maps shows its grids a block at a time (``explorer.pages``).
 
     The pad draws grey images, so it is offered for models that take grey images of
     a fixed size; other models still get every view, fed through
@@ -51,12 +59,13 @@ class Explorer(SessionView, widgets.VBox):
         widgets.HBox([pad, widgets.VBox([ProbabilityBars(session), MapGrid(session, "conv2")])])
     """
 
-    def __init__(self, model: Any = None, *, data: Any = None, **kwargs: Any) -> None:
+    def __init__(self, model: Any = None, *, data: Any = None, classes: Any = None, **kwargs: Any) -> None:
         if isinstance(model, Session):
             if data is not None:
                 raise ValueError("give data to the Session, not to the Explorer: Session(model, data=...)")
             self._attach(model)
         else:
+            model, data = open_own(model, data, classes)  # files: a .keras model, an .npz, class names
             self._attach(Session(model, data=data))
             self._own_session = True
         session = self.session
@@ -65,13 +74,13 @@ class Explorer(SessionView, widgets.VBox):
         self.status_line = StatusLine("cnnw-explorer-status")
         left: list[widgets.Widget] = []
         self.pad: DigitPad | None = None
+        self.source: ImageSource | None = None
         if session.drawing is not None:
             self.pad = DigitPad(session)  # draws on the session's drawing: every view follows
             left.append(self.pad)
-        else:
-            left.append(widgets.HTML(
-                f"<small>This model takes {height}×{width}×{channels} images, so there is no drawing pad: "
-                "set <code>explorer.session.live.image</code> to an image and every view follows.</small>"))
+        else:  # the data set's images and picture files instead of the pad
+            self.source = ImageSource(session)
+            left.append(self.source)
         self.probabilities = ProbabilityBars(session)
         self.receptive_field = ReceptiveField(session)
         self.probabilities.figure.layout.height = "150px"
@@ -80,10 +89,12 @@ class Explorer(SessionView, widgets.VBox):
         left = [widgets.HBox([*left, self.receptive_field], layout=widgets.Layout(flex_flow="row wrap",
                                                                                  grid_gap="4px 12px")),
                 self.probabilities]
-        self.grids = [MapGrid(session, name) for name in self.model.spatial_layers]
+        big = len(self.model.spatial_layers) > GRID_PAGE_LIMIT  # a block of grids at a time, each bounded
+        self.pages = GridPages(session, wire=self._wire_grid) if big else None
+        self.grids = self.pages.grids if self.pages else [MapGrid(session, name) for name in self.model.spatial_layers]
         for grid in self.grids:
             grid.layer_picker.layout.display = "none"  # each grid keeps its own layer here
-        right: list[widgets.Widget] = list(self.grids)
+        right: list[widgets.Widget] = [self.pages] if self.pages else list(self.grids)
         try:
             self.dense: DenseView | None = DenseView(session)
             right.append(self.dense)
@@ -198,6 +209,14 @@ class Explorer(SessionView, widgets.VBox):
     def saliency(self) -> SaliencyView:
         """The "A rather than B" panel (built on first use)."""
         return self.panel("A rather than B")  # type: ignore[return-value]
+
+    def _wire_grid(self, grid: MapGrid) -> None:
+        """A grid of a page turned to: the OIP, the receptive field and the inspector follow it."""
+        self.oip.follow(grid)
+        self.receptive_field.follow(grid)
+        self._watch(grid, lambda change, g=grid: self._cell_clicked(g), ["cell", "map_index"])
+        if "Inside a cell" in self._panels:
+            self._panels["Inside a cell"].follow(grid)
 
     def _cell_clicked(self, grid: MapGrid) -> None:
         if grid.map_index >= 0 and len(grid.cell) == 2:

@@ -43,6 +43,8 @@ class MapGrid(SessionView, widgets.VBox):
     map_index = traitlets.Int(-1, help="index of the clicked map; -1 for none")
     cell = traitlets.Tuple(help="(row, col) of the clicked cell of that map; () for none")
     hovered = traitlets.Unicode("", help="what the pointer is over: layer, map, cell, value")
+    max_maps = traitlets.Int(0, help="show only the first max_maps maps (0: all), a bounded picture for big layers; "
+                                     "the title says how many of how many")
 
     def __init__(self, session: Any = None, layer: str | None = None, *, colormap: str = "viridis",
                  normalize: str = "layer", **kwargs: Any) -> None:
@@ -104,7 +106,13 @@ class MapGrid(SessionView, widgets.VBox):
             )
         return proposal["value"]
 
-    @traitlets.observe("layer", "colormap", "normalize")
+    @traitlets.validate("max_maps")
+    def _valid_max_maps(self, proposal: dict[str, Any]) -> int:
+        if proposal["value"] < 0:
+            raise traitlets.TraitError(f"max_maps must be 0 (all maps) or a count ≥ 1; got {proposal['value']}")
+        return proposal["value"]
+
+    @traitlets.observe("layer", "colormap", "normalize", "max_maps")
     def _settings_changed(self, change: dict[str, Any]) -> None:
         if change["name"] == "layer":
             self.map_index, self.cell = -1, ()
@@ -118,11 +126,15 @@ class MapGrid(SessionView, widgets.VBox):
         maps = self.live.activations.get(self.layer)
         if maps is None or self.closed:
             return
+        total = maps.shape[-1]
+        if 0 < self.max_maps < total:
+            maps = maps[..., :self.max_maps]  # the first maps only: the title says of how many
         with self._lock:
             tiles = mosaic(maps, normalize=self.normalize)
             height, width, count = maps.shape
             # Only the picture changes per stroke: one message per grid update.
-            self.title.value = f"<b>{self.layer}</b> — {count} maps of {height}×{width}"
+            shown = f"{count}" if count == total else f"first {count} of {total}"
+            self.title.value = f"<b>{self.layer}</b> — {shown} maps of {height}×{width}"
             self.picture.show_mosaic(tiles, self.colormap, _TARGET_WIDTH)
             first = self._mosaic is None or self._mosaic.tile != tiles.tile
             self._mosaic, self._maps = tiles, maps
