@@ -177,15 +177,18 @@ def _read_npz(path: Path, name: str) -> tuple[Split, Split]:
     return _validated(arrays, name, str(path))
 
 
-def _check_sizes(archive: zipfile.ZipFile, path: Path) -> None:
+def _check_sizes(archive: zipfile.ZipFile, path: Path, keys: tuple[str, ...] = _KEYS) -> None:
     """Each member's .npy header against the bytes the member holds (read nothing else).
 
     Raises:
         ValueError: A header claims more data than the member holds (a forged or
             truncated file would otherwise ask for that much memory).
     """
-    for key in _KEYS:
-        info = archive.getinfo(f"{key}.npy")
+    for key in keys:
+        try:
+            info = archive.getinfo(f"{key}.npy")
+        except KeyError:
+            raise ValueError(f"{path}: the members ['{key}'] are not NumPy arrays (not .npy data)") from None
         with archive.open(info) as member:
             try:
                 version = np.lib.format.read_magic(member)
