@@ -8,6 +8,7 @@ Examples::
     cnn-widgets info                       # layer table of the embedded model
     cnn-widgets train --data mnist.npz --out my_cnn.keras
     cnn-widgets serve                      # the dashboard in Voila
+    cnn-widgets serve --model my.keras --data my.npz --classes names.txt   # on your own CNN
     cnn-widgets oip --layer conv3 --map 17 --out pattern.gif
     cnn-widgets oip --layer conv3 --map 17 --series --seeds 8 --wavelengths 2 4 7 14 --out series.png
     cnn-widgets oip --layer conv3 --map 17 --nodes --out nodes.png
@@ -91,6 +92,9 @@ def _check_files(args: argparse.Namespace) -> None:
     data = getattr(args, "data", None)
     if data is not None and not Path(data).is_file():
         raise FileNotFoundError(f"--data: no data file at {data}")
+    classes = getattr(args, "classes", None)
+    if classes is not None and not Path(classes).is_file():
+        raise FileNotFoundError(f"--classes: no class names file at {classes}")
     notebook = getattr(args, "notebook", None)
     if notebook is not None and not Path(notebook).is_file():
         raise FileNotFoundError(f"--notebook: no notebook at {notebook} (run from the repository root, or "
@@ -172,14 +176,22 @@ DASHBOARD_CELLS = [
 ]
 
 
-def dashboard_notebook(path: Path) -> Path:
-    """Write the dashboard notebook (what ``serve`` and the Binder Voila link open)."""
+def dashboard_notebook(path: Path, model: str | None = None, data: str | None = None,
+                       classes: str | None = None) -> Path:
+    """Write the dashboard notebook (what ``serve`` and the Binder Voila link open); with
+    ``model``, ``data`` or ``classes`` (file paths) the Explorer opens those."""
     import nbformat
 
+    cells = list(DASHBOARD_CELLS)
+    given = {"data": data, "classes": classes}
+    if model is not None or any(given.values()):
+        arguments = [repr(str(Path(model).resolve())) if model else "None"]
+        arguments += [f"{key}={str(Path(value).resolve())!r}" for key, value in given.items() if value]
+        cells[-1] = ("code", f"from cnn_widgets import Explorer\n\nExplorer({', '.join(arguments)})")
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text)
-        for kind, text in DASHBOARD_CELLS
+        for kind, text in cells
     ]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, path)
@@ -230,8 +242,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"cnn-widgets: port {DEFAULT_PORT} is in use (another server?); using {port}", flush=True)
     url = f"http://{args.ip}:{port}/"
     browser = not args.no_browser and _has_browser()
+    if args.model or args.data or args.classes:  # a bad file ends here, not in the dashboard
+        from ..data.files import open_own
+
+        open_own(args.model, args.data, args.classes)
     with tempfile.TemporaryDirectory(prefix="cnn-widgets-") as folder:
-        notebook = dashboard_notebook(Path(folder) / "00_explorer.ipynb")
+        notebook = dashboard_notebook(Path(folder) / "00_explorer.ipynb", args.model, args.data, args.classes)
         # The server module is Voila with the dashboard's settings: kernels freed with their
         # page, nothing from a CDN, a quiet log (cnn_widgets/delivery/server.py).
         command = [
@@ -373,6 +389,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"port to listen on (default {DEFAULT_PORT}, or a free one if it is taken; 0: any free port)")
     serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--no-browser", action="store_true", help="do not open a browser (default: open one if found)")
+    serve.add_argument("--model", help="your own CNN, a Keras 3 .keras file (default: the embedded MNIST model)")
+    serve.add_argument("--data", help="labelled images for it: an .npz with x_test, y_test (or images, labels)")
+    serve.add_argument("--classes", help="a text file of class names, one a line")
     serve.set_defaults(run=_cmd_serve)
 
     oip = commands.add_parser("oip", help="grow the input pattern one map reacts to (GIF or PNG)")
