@@ -43,8 +43,6 @@ FASHION_MNIST_ENV = "CNN_WIDGETS_FASHION_MNIST"
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 _ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-_FASHION_FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-                  "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
 #: Seconds a download may wait on the network before it gives up.
 DOWNLOAD_TIMEOUT = 30.0
 #: Where the shipped test split comes from, and its licence.
@@ -97,7 +95,8 @@ def load_fashion_mnist(path: str | os.PathLike[str] | None = None, *,
 
     Args:
         path: A local ``.npz`` file with the same keys as MNIST's; default:
-            ``$CNN_WIDGETS_FASHION_MNIST``, else download (cached like MNIST).
+            ``$CNN_WIDGETS_FASHION_MNIST``, else download (cached like MNIST; each file
+            checked against its SHA-256; ``$CNN_WIDGETS_FASHION_MNIST_URL`` names a mirror).
         timeout: Seconds the download may wait on the network.
 
     Raises:
@@ -108,8 +107,9 @@ def load_fashion_mnist(path: str | os.PathLike[str] | None = None, *,
     if local is not None:
         return _read_npz(local, "Fashion-MNIST")
     try:
-        files = [_fetch(name, None, timeout, subdir="fashion-mnist") for name in _FASHION_FILES]
-        y_train, x_train, y_test, x_test = (_read_idx(file) for file in files)
+        from .fetch import fetch_fashion_mnist  # each file with its SHA-256 (data/fetch.py)
+
+        y_train, x_train, y_test, x_test = fetch_fashion_mnist(timeout=timeout)
     except (OSError, ValueError) as error:
         raise _offline_error("Fashion-MNIST", FASHION_MNIST_ENV, "load_fashion_mnist", error) from error
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
