@@ -13,7 +13,10 @@ import numpy as np
 
 from .backend import keras
 
-__all__ = ["Fitting", "TrainingProgress", "check_training_settings"]
+__all__ = ["OPTIMIZERS", "Fitting", "TrainingProgress", "check_training_settings"]
+
+#: The optimizers :meth:`Fitting.train` offers: name → the recipe in words.
+OPTIMIZERS = {"sgd": "SGD with Nesterov momentum", "adam": "Adam (beta1 0.9, beta2 0.999)"}
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Fitting:
         lr_decay: float = 0.8,
         momentum: float = 0.9,
         l2: float = 5e-4,
+        optimizer: str = "sgd",
         shift: int = 2,
         standardize: bool = False,
         seed: int = 0,
@@ -68,7 +72,8 @@ class Fitting:
         cancel: threading.Event | None = None,
         pause: threading.Event | None = None,
     ) -> dict[str, list[float]]:
-        """Train in place with the seeds' recipe: SGD with momentum, an LR schedule, L2.
+        """Train in place with the seeds' recipe: SGD with momentum, an LR schedule, L2 (or Adam,
+        seed 003's optimizer: ``optimizer="adam"``, typically with ``learning_rate=0.001``).
 
         Args:
             images: Training images (any form :meth:`prepare` accepts).
@@ -77,9 +82,10 @@ class Fitting:
             batch_size: Images per SGD step.
             learning_rate: Initial learning rate.
             lr_decay: Factor applied to the learning rate after each epoch.
-            momentum: SGD momentum (Nesterov).
+            momentum: SGD momentum (Nesterov); not used by Adam (its β1 = 0.9, β2 = 0.999).
             l2: L2 regularisation of every kernel, as decoupled weight decay
-                (biases are not decayed).
+                (biases are not decayed; with Adam this makes it AdamW).
+            optimizer: One of :data:`OPTIMIZERS`: ``"sgd"`` (Nesterov momentum) or ``"adam"``.
             shift: Random translation of each training image by up to this many
                 pixels in each direction (0 turns augmentation off).
             standardize: Measure mean and std of ``images`` and use them from now
@@ -104,6 +110,8 @@ class Fitting:
         """
         check_training_settings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                                  lr_decay=lr_decay, momentum=momentum, l2=l2, shift=shift, seed=seed)
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}")
         if not isinstance(standardize, (bool, np.bool_)):
             raise TypeError(f"standardize must be True or False; got {standardize!r}")
         if progress is not None and not callable(progress):
@@ -127,10 +135,14 @@ class Fitting:
         schedule = keras.optimizers.schedules.ExponentialDecay(
             learning_rate, decay_steps=steps, decay_rate=lr_decay, staircase=True
         )
-        optimizer = keras.optimizers.SGD(schedule, momentum=momentum, nesterov=True, weight_decay=l2)
-        optimizer.exclude_from_weight_decay(var_names=["bias"])
+        if optimizer == "adam":
+            stepper = keras.optimizers.Adam(schedule, weight_decay=l2 or None)
+        else:
+            stepper = keras.optimizers.SGD(schedule, momentum=momentum, nesterov=True, weight_decay=l2)
+        if l2:
+            stepper.exclude_from_weight_decay(var_names=["bias"])
         self.keras_model.compile(
-            optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+            optimizer=stepper, loss="sparse_categorical_crossentropy", metrics=["accuracy"]
         )
         background = self.standardize(np.zeros(x.shape[-1], np.float32))
         data = _ShiftedBatches(self.standardize(x), y, batch_size, shift, seed, background)
@@ -158,7 +170,8 @@ class Fitting:
                              f"{step}; the weights from before training are kept. Use a smaller learning_rate "
                              f"(got {learning_rate:g}) or l2 (got {l2:g})")
         self.metadata["training"] = {
-            "recipe": "SGD with Nesterov momentum, exponential LR decay per epoch, L2 weight decay",
+            "recipe": OPTIMIZERS[optimizer] + ", exponential LR decay per epoch, L2 weight decay",
+            "optimizer": optimizer,
             "epochs": epochs,
             "epochs_done": len(history.history.get("loss", [])),
             "batch_size": batch_size,

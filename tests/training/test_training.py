@@ -337,3 +337,28 @@ def test_a_touched_pause_gate_holds_training_until_released():
     run = train_with_snapshots(model, _data(model), snapshots=False, epochs=1, batch_size=32, standardize=True,
                                progress=progress, cancel=_CountingEvent(on_wait), pause=gate)
     assert held == [4] and run.batches == 8 and not run.cancelled
+
+
+def test_adam_trains_and_says_so_sgd_stays_the_default():
+    """Seed 003's optimizer: Adam learns the stripes as SGD does, the recipe names it, and an
+    unknown optimizer is refused before any weight moves."""
+    x, y = stripes(320)
+    results = {}
+    for optimizer, rate in (("sgd", 0.1), ("adam", 0.01)):
+        model = CNNModel(make_tiny_cnn(filters=4, seed=2))
+        before = [w.copy() for w in model.keras_model.get_weights()]
+        history = model.train(x, y, epochs=3, batch_size=32, learning_rate=rate, shift=0, standardize=True,
+                              optimizer=optimizer)
+        results[optimizer] = history["accuracy"][-1]
+        assert model.metadata["training"]["optimizer"] == optimizer
+        assert any(not np.allclose(a, b) for a, b in zip(before, model.keras_model.get_weights()))
+    assert results["adam"] > 0.8 and results["sgd"] > 0.8  # both learn the three stripe classes
+    model = CNNModel(make_tiny_cnn(filters=4, seed=2))
+    assert model.metadata.get("training", {}).get("optimizer") in (None, "sgd")
+    trained = CNNModel(make_tiny_cnn(filters=4, seed=2))
+    trained.train(x, y, epochs=1, batch_size=32, learning_rate=0.001, shift=0, optimizer="adam")
+    assert trained.metadata["training"]["recipe"].startswith("Adam (beta1 0.9, beta2 0.999)")
+    before = [w.copy() for w in model.keras_model.get_weights()]
+    with pytest.raises(ValueError, match="optimizer must be one of sgd, adam; got 'rmsprop'"):
+        model.train(x, y, epochs=1, optimizer="rmsprop")
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.keras_model.get_weights()))

@@ -92,8 +92,9 @@ class TrainingHistory(SessionView, widgets.VBox):
             epochs = training.get("epochs_done", training.get("epochs", "?"))
             on = f" on {images:,}{f' {data}' if data else ''} training images" if isinstance(images, int) else ""
             parts.append(f"{epochs} epochs{on}")
+            momentum = "" if training.get("optimizer") == "adam" else f"momentum {training.get('momentum')}, "
             parts.append(f"{training.get('recipe', 'SGD')}: learning rate {training.get('learning_rate')} "
-                         f"(×{training.get('lr_decay')} per epoch), momentum {training.get('momentum')}, "
+                         f"(×{training.get('lr_decay')} per epoch), {momentum}"
                          f"L2 {training.get('l2')}, batches of {training.get('batch_size')}, "
                          f"shifts up to ±{training.get('shift')} px, seed {training.get('seed')}")
         if "test_accuracy" in meta:
