@@ -170,7 +170,13 @@ class Explorer(SessionView, widgets.VBox):
                 raise ValueError("this Explorer is closed")
             if title not in self._builders:
                 raise ValueError(f"no panel {title!r}; the Explorer has: {', '.join(self.titles)}")
-            view = self._panels[title] = self._builders.pop(title)()
+            try:
+                view = self._builders.pop(title)()
+            except (ValueError, TypeError) as error:  # the panel does not apply to this model: one line says why
+                view = widgets.HTML(f"<small>{html.escape(title)} does not apply to this model: "
+                                    f"{html.escape(str(error))}</small>")
+                view.add_class("cnnw-not-applicable")
+            self._panels[title] = view
             index = self.titles.index(title)
             children = list(self.tabs.children)
             children[index] = view
@@ -231,7 +237,7 @@ class Explorer(SessionView, widgets.VBox):
 
     def _saliency(self) -> SaliencyView:
         view = SaliencyView(self.session, lazy=True)  # computes once its tab shows it
-        if "FCP" in self._panels:
+        if isinstance(self._panels.get("FCP"), FCPCompare):
             view.follow(self._panels["FCP"])  # A and B: the FCP tab's pair (else once it is built)
         return view
 
@@ -239,7 +245,7 @@ class Explorer(SessionView, widgets.VBox):
         """Once both are built, "A rather than B" takes its pair from the FCP tab (building a
         panel from another's builder would switch the tab shown)."""
         fcp, view = self._panels.get("FCP"), self._panels.get("A rather than B")
-        if fcp is not None and view is not None and view.following is None:
+        if isinstance(fcp, FCPCompare) and isinstance(view, SaliencyView) and view.following is None:
             view.follow(fcp)
 
     def _tab_changed(self, change: dict[str, Any]) -> None:
