@@ -18,6 +18,7 @@ import traitlets
 
 from ...data.pictures import picture_for_model
 from ..controls import Picker, Toggles, keep_in_step
+from ..picture import style
 from ..view import SessionView, StatusLine
 
 __all__ = ["ImageSource", "MISTAKE_SCAN"]
@@ -49,6 +50,7 @@ class ImageSource(SessionView, widgets.VBox):
         self.model = self.session.model
         self._predicted: np.ndarray | None = None  # the model's answers on the first MISTAKE_SCAN images
         self._offered = np.zeros(0, np.int64)
+        self._note = ""  # what the order says, e.g. " (3 mistakes first, of the first 2,000 images)"
         self.class_picker = Picker(options=[("every class", -1)] + [(name, i) for i, name in
                                                                     enumerate(self.model.class_names)],
                                    description="class", layout=widgets.Layout(width="220px"))
@@ -69,6 +71,7 @@ class ImageSource(SessionView, widgets.VBox):
         height, width, channels = self.model.input_shape
         title = widgets.HTML(f"<b>Image for the network</b> <small>({height}×{width}×{channels})</small>")
         super().__init__([
+            style(),
             title,
             widgets.HBox([self.class_picker, self.order_picker]),
             widgets.HBox([self.previous_button, self.position_box, self.next_button, self.upload]),
@@ -154,15 +157,14 @@ class ImageSource(SessionView, widgets.VBox):
             scanned = chosen[chosen < len(self._predicted)]
             wrong = scanned[self._predicted[scanned] != data.labels[scanned]]
             chosen = np.concatenate([wrong, np.setdiff1d(chosen, wrong, assume_unique=True)])
-            note = f"; {len(wrong):,} mistakes first (of the first {len(self._predicted):,} images)"
-        self._offered = chosen
+            note = f" ({len(wrong):,} mistakes first, of the first {len(self._predicted):,} images)"
+        self._offered, self._note = chosen, note
         with self.hold_trait_notifications():
             self.position_box.max = max(len(chosen) - 1, 0)
         what = "every class" if self.label < 0 else f"class {self.model.class_names[self.label]}"
         if not len(chosen):
             self._say(f"no image of {what} in the data set", error=True)
             return
-        self._say(f"{len(chosen):,} images of {what}{note}")
         if self.position != 0:
             self.position = 0  # shows it
         else:
@@ -183,7 +185,7 @@ class ImageSource(SessionView, widgets.VBox):
             guess = int(self._predicted[index])
             if guess != int(data.labels[index]):
                 mistake = f" — the model says {self.model.class_names[guess]}"
-        self._say(f"{self.position + 1:,} of {len(self._offered):,}: {source}{mistake}")
+        self._say(f"{self.position + 1:,} of {len(self._offered):,}{self._note}: {source}{mistake}")
 
     # ------------------------------------------------------------------ a picture file
     def _uploaded(self, change: dict[str, Any]) -> None:
