@@ -26,6 +26,8 @@ MARKS = {
     "cross": "a black cross on grey (the tile of a map without a pattern)",
     "corner": "a checkered corner triangle (a map that never fires on the images)",
     "outline": "a red outline (a region, e.g. a receptive field)",
+    "frame": "a dashed black-and-white frame around a tile",
+    "field": "a dashed box on grey: only the box is shown",
 }
 _INK = (0, 0, 0)
 _PAPER = (255, 255, 255)
@@ -172,6 +174,13 @@ def _swatch(mark: str, side: int = 14) -> Any:
                 swatch.putpixel((x, y), _INK if (x + y) % 2 else _PAPER)
     elif mark == "outline":
         draw.rectangle([1, 1, side - 2, side - 2], outline=(214, 39, 40), width=2)
+    elif mark in ("frame", "field"):
+        draw.rectangle([0, 0, side - 1, side - 1], fill=(200, 200, 200) if mark == "frame" else (128, 128, 128))
+        box = (0, side - 1) if mark == "frame" else (3, side - 4)
+        for at in range(box[0], box[1] + 1):
+            shade = _INK if (at // 2) % 2 else _PAPER
+            for x, y in ((at, box[0]), (at, box[1]), (box[0], at), (box[1], at)):
+                swatch.putpixel((x, y), shade)
     else:
         draw.rectangle([0, 0, side - 1, side - 1], fill=mark, outline=_INK)
     return swatch
@@ -255,7 +264,8 @@ def compose(picture: Any, labels: Labels, *, grid: Grid | None = None, zoom: int
     xlab_lines = _wrap(labels.x_label, _TEXT_SIZE, inner) if labels.x_label else []
     note_lines = _wrap(labels.note, _TEXT_SIZE, inner) if labels.note else []
     legend_rows = _legend_rows(labels.legend, inner)
-    bottom = (ticks_h + len(xlab_lines) * text_h + len(legend_rows) * (text_h + 4)
+    legend_h = sum(max(len(lines) for _, lines in row) * text_h + 4 for row in legend_rows)
+    bottom = (ticks_h + len(xlab_lines) * text_h + legend_h
               + (text_h + 16 if labels.colorbar else 0) + len(note_lines) * text_h + _PAD)
     height = _PAD + title_h + top_cols + body.height + bottom + _PAD
     canvas = Image.new("RGB", (width, height), _PAPER)
@@ -290,11 +300,12 @@ def compose(picture: Any, labels: Labels, *, grid: Grid | None = None, zoom: int
         y += text_h
     for entries in legend_rows:
         x = _PAD
-        for mark, text in entries:
+        for mark, lines in entries:
             canvas.paste(_swatch(mark), (x, y + 2))
-            _text(draw, (x + 18, y + 2), text, _TEXT_SIZE, "la")
-            x += 18 + _width(text, _TEXT_SIZE) + 12
-        y += text_h + 4
+            for index, line in enumerate(lines):
+                _text(draw, (x + 18, y + 2 + index * text_h), line, _TEXT_SIZE, "la")
+            x += 18 + max(_width(line, _TEXT_SIZE) for line in lines) + 12
+        y += max(len(lines) for _, lines in entries) * text_h + 4
     if labels.colorbar:
         _colorbar(canvas, labels.colorbar, _PAD, y + 2, min(max(200, bar_text), inner))
         y += text_h + 16
@@ -304,16 +315,19 @@ def compose(picture: Any, labels: Labels, *, grid: Grid | None = None, zoom: int
     return canvas
 
 
-def _legend_rows(entries: Sequence[tuple[str, str]], width: int) -> list[list[tuple[str, str]]]:
-    rows: list[list[tuple[str, str]]] = []
+def _legend_rows(entries: Sequence[tuple[str, str]], width: int) -> list[list[tuple[str, list[str]]]]:
+    """Legend entries laid in rows across ``width``; an entry too long for a row has it alone,
+    its text wrapped over several lines."""
+    rows: list[list[tuple[str, list[str]]]] = []
     used = width + 1
     for mark, text in entries:
-        need = 18 + _width(text, _TEXT_SIZE) + 12
-        if used + need > width and (not rows or rows[-1]):
+        lines = [text] if 18 + _width(text, _TEXT_SIZE) <= width else _wrap(text, _TEXT_SIZE, width - 18)
+        need = 18 + max(_width(line, _TEXT_SIZE) for line in lines) + 12
+        if used + need > width or len(lines) > 1:
             rows.append([])
             used = 0
-        rows[-1].append((mark, text))
-        used += need
+        rows[-1].append((mark, lines))
+        used = width + 1 if len(lines) > 1 else used + need
     return rows
 
 

@@ -94,7 +94,8 @@ def test_every_oip_export_is_labelled(tiny):
     assert_labelled(grid.png_bytes(zoom=4), "OIP series of conv map 1", "y axis: start noise wavelength",
                     "rows: 3 px", "columns: seed 0, seed 1")
     nodes = node_sweep(tiny, "pool", 1, steps=2)
-    assert_labelled(nodes.png_bytes(zoom=4), "Node OIPs of pool map 1", "x axis: node column", "y axis: node row")
+    assert_labelled(nodes.png_bytes(zoom=4), "Node OIPs of pool map 1", "x axis: node column", "y axis: node row",
+                    "legend: node OIP: outside the node's receptive field greyed, the field outlined")
     with Image.open(io.BytesIO(grown.gif_bytes(zoom=4))) as gif:
         assert gif.n_frames == 3 and gif.info["comment"].decode().startswith("OIPs of conv")
 

@@ -17,6 +17,27 @@ CROSS = ("cross", "no pattern: the map stayed dead (not its start noise)")
 CORNER = ("corner", "never fires on the images given (the pattern grew from noise)")
 
 
+def _legend(result: Any, count: int | None = None, position: int | None = None) -> list[tuple[str, str]]:
+    """The legend entries of the marks drawn on these tiles (only those that occur)."""
+    from .marks import MARKS as WORDS
+
+    marks = result.marks(count) if hasattr(result, "marks") else {
+        "marked": ~result.alive, "corner": result.never_fires & result.alive}
+    if position is not None:
+        marks = {name: None if value is None else value[position:position + 1] for name, value in marks.items()}
+    legend = []
+    if marks.get("marked") is not None and marks["marked"].any():
+        legend.append(CROSS)
+    if marks.get("corner") is not None and marks["corner"].any():
+        legend.append(CORNER)
+    if marks.get("framed") is not None and marks["framed"].any():
+        legend.append(("frame", WORDS["frame"]))
+    fields, (h, w) = marks.get("fields"), result.images.shape[1:3]
+    if fields is not None and any(tuple(int(v) for v in box) != (0, 0, h, w) for box in fields):
+        legend.append(("field", WORDS["field"]))
+    return legend
+
+
 def grid_of(count: int, tile: tuple[int, int], columns: int | None) -> Grid:
     """The grid :func:`cnn_widgets.methods.oip.pattern_picture` lays ``count`` tiles on."""
     columns = min(columns, count) if columns else default_columns(count, tile)
@@ -44,23 +65,16 @@ def result_labels(result: Any, map_index: int | None, frame: int = -1, contrast:
     node = f" node {tuple(result.node)}" if result.node is not None else ""
     note = _step_note(list(result.frame_steps), frame, int(result.history.shape[0] - 1), contrast)
     h, w = result.images.shape[1:3]
-    legend = []
     if map_index is not None:
         position = result._position(map_index)
         how = result.revival[position] if result.revival else ""
         revived = f" (revived by {how})" if how and how != "dead" else ""
-        if not result.alive[position]:
-            legend.append(CROSS)
-        elif result.never_fires[position]:
-            legend.append(CORNER)
+        legend = _legend(result, position=position)
         labels = Labels(f"OIP of {result.layer} map {map_index}{node}{revived}: the input it reacts to most",
                         x_label=f"input column (0-{w - 1} px); {_how(settings)}",
                         y_label=f"input row (0-{h - 1} px)", legend=legend, note=note)
         return labels, None
-    if (~result.alive).any():
-        legend.append(CROSS)
-    if (result.never_fires & result.alive).any():
-        legend.append(CORNER)
+    legend = _legend(result)
     revived = sum(1 for how in result.revival if how not in ("", "dead"))
     extra = f"; {revived} revived after a dead start" if revived else ""
     labels = Labels(f"OIPs of {result.layer}{node}: {len(result.maps)} maps{extra}",
@@ -83,7 +97,7 @@ def series_labels(found: Any, frame: int = -1, contrast: float = 0.0) -> tuple[L
     h, w = result.images.shape[1:3]
     rows = [f"{wavelength:g} px  c={value:.2f}" if np.isfinite(value) else f"{wavelength:g} px"
             for wavelength, value in zip(found.wavelengths, found.consistency)]
-    legend = [CROSS] if (~found.alive).any() else []
+    legend = _legend(result, len(found.seeds) * len(found.wavelengths))
     labels = Labels(f"OIP series of {found.layer} map {found.map_index}: {len(found.seeds)} seeds x "
                     f"{len(found.wavelengths)} wavelengths",
                     x_label="seed of the start noise; c = consistency (mean correlation across seeds)",
@@ -98,7 +112,7 @@ def nodes_labels(found: Any, frame: int = -1, contrast: float = 0.0) -> tuple[La
     result = found.result
     frame = frame % len(result.frames)
     h, w = result.images.shape[1:3]
-    legend = [CROSS] if (~result.alive).any() else []
+    legend = _legend(result)
     note = _step_note(list(result.frame_steps), frame, int(result.history.shape[0] - 1), contrast)
     title = f"Node OIPs of {found.layer} map {found.map_index}: one image per node, all from the same noise"
     if found.full_grid:
