@@ -67,6 +67,8 @@ EXPECTED: dict[str, Expect] = {
     "08_fashion_mnist.ipynb": Expect(pictures=5, without_data=Expect(
         pictures=4, text=("Fashion-MNIST is not available here", "CNN_WIDGETS_FASHION_MNIST",
                           "STAND-IN (MNIST, not Fashion-MNIST): Adam"))),
+    "10_seed000_maps_across_digits.ipynb": Expect(pictures=5, widgets=1, text=(
+        "dead maps of 128", "beyond what three random other digits give", "receptive field 18x18 px")),
     "09_inside_a_cell.ipynb": Expect(pictures=1, widgets=3, text=("the network:", "pixel (", "accuracy")),
     "slides.ipynb": Expect(pictures=9, widgets=1, text=("the network:", "most confused", "pairs")),
 }
