@@ -37,8 +37,28 @@ OUTPUT_SUFFIXES = {"train": (".keras",), "oip": (".gif", ".png"), "atlas": (".gi
                    "slides": (".html", ".htm")}
 
 
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples as written; each option's default after its help (unless
+    the help says it, or the option is a flag or required)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if default is None or default is argparse.SUPPRESS or action.nargs == 0 or action.required \
+                or "default" in text:
+            return text
+        shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in default) \
+            if isinstance(default, list) else f"{default:g}" if isinstance(default, float) else str(default)
+        return f"{text} (default {shown})"
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr, exit status 2."""
+    """An argument parser whose errors are one line on stderr, exit status 2, and whose help
+    shows every default."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -120,11 +140,17 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ..data.mnist import load_mnist
+    from ..data.mnist import MNIST_ENV, load_mnist
     from ..model import TrainingProgress, mnist_cnn
     from ..model.backend import keras, tf  # the quiet import: no TensorFlow start-up lines
 
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)  # a bad file fails before anything starts
+    try:
+        (x_train, y_train), (x_test, y_test) = load_mnist(args.data)  # a bad file fails before anything starts
+    except RuntimeError:
+        if args.data is not None:
+            raise
+        raise RuntimeError("no MNIST training split here and it could not be downloaded (offline?): give a local "
+                           f"file with --data mnist.npz, or set {MNIST_ENV}") from None
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()
     model = mnist_cnn(hidden=args.hidden, seed=args.seed)
@@ -188,6 +214,10 @@ def dashboard_notebook(path: Path, model: str | None = None, data: str | None = 
         arguments = [repr(str(Path(model).resolve())) if model else "None"]
         arguments += [f"{key}={str(Path(value).resolve())!r}" for key, value in given.items() if value]
         cells[-1] = ("code", f"from cnn_widgets import Explorer\n\nExplorer({', '.join(arguments)})")
+        cells[0] = ("markdown", "# What does your CNN see?\n\nPut an image in front of it (the pad for grey "
+                                "models, else a picture of your data set or a picture file): every map "
+                                "of every layer and the class probabilities follow. Hover a map for its "
+                                "values; click one to select it.")
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text)
@@ -329,26 +359,31 @@ def _cmd_oip(args: argparse.Namespace) -> int:
             result.save_png(out, which, contrast=args.contrast, zoom=zoom)
         first, last = float(result.history[0].mean()), float(result.history[-1].mean())
         print(f"objective {first:.3f} → {last:.3f}; wrote {out}")
-    revived = sorted({int(m) for m, how in zip(result.maps, result.revival) if how not in ("", "dead")})
+    # What is said about maps is said of the maps drawn: a series' baseline grows other maps too.
+    drawn = (lambda m: True) if atlas else (lambda m: int(m) == args.map)
+    revived = sorted({int(m) for m, how in zip(result.maps, result.revival) if how not in ("", "dead") and drawn(m)})
+    dead = [m for m in result.dead or [] if drawn(m)]
+    silent = [m for m in result.silent or [] if drawn(m)]
     if revived:
         print(f"maps dead on their first noise, revived: {revived}")
-    if result.dead:
-        print(f"maps with no pattern (drawn as a cross): {result.dead}")
-    if result.silent:
-        print(f"maps that never fire on the {len(images):,} test images (corner mark): {result.silent}")
+    if dead:
+        print(f"maps with no pattern (drawn as a cross): {dead}")
+    if silent:
+        print(f"maps that never fire on the {len(images):,} test images (corner mark): {silent}")
     return 0
 
 
 def _oip_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--layer", default="conv3", help="a conv or pooling layer (default conv3)")
+    parser.add_argument("--layer", default="conv3", help="a conv or pooling layer of the model")
     parser.add_argument("--out", required=True, help="a .gif (emergence) or .png (final pattern)")
     parser.add_argument("--model", help="a .keras file saved by cnn_widgets (default: the embedded model)")
     parser.add_argument("--steps", type=int, default=100, help="gradient-ascent steps (≥ 1)")
-    parser.add_argument("--step-size", type=_number(0.0, 10.0, above=True), default=0.05)
+    parser.add_argument("--step-size", type=_number(0.0, 10.0, above=True), default=0.05,
+                        help="ascent step, in pixel-range units per step (0–10]")
     parser.add_argument("--wavelength", type=_number(0.0, above=True), default=7.0,
                         help="length scale of the start noise, px")
-    parser.add_argument("--octaves", type=_whole(1), default=1)
-    parser.add_argument("--seed", type=_whole(0), default=0)
+    parser.add_argument("--octaves", type=_whole(1), default=1, help="noise octaves of the start image")
+    parser.add_argument("--seed", type=_whole(0), default=0, help="seed of the start noise")
     parser.add_argument("--blur", type=_whole(0), default=0, metavar="EVERY",
                         help="damp high frequencies: blur every EVERY steps (default 0: never)")
     parser.add_argument("--blur-sigma", type=_number(0.0, above=True), default=0.5, help="width of that blur, px")
@@ -360,33 +395,49 @@ def _oip_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=_cmd_oip)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cnn-widgets", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+DESCRIPTION = ("See what a small CNN sees: the dashboard (serve), pictures for slides (oip, atlas, slides) "
+               "and the model itself (info, train). 'cnn-widgets COMMAND --help' for a command's options.")
 
-    info = commands.add_parser("info", help="print the layer table of a model")
+
+def _examples(command: str | None = None) -> str:
+    """The module's examples (those of ``command``), as the help's epilog."""
+    lines = __doc__.split("Examples::", 1)[1].strip("\n").splitlines()
+    lines = [line for line in lines if line.strip() and (command is None or line.split()[1] == command)]
+    return "examples:\n" + "\n".join(lines) if lines else ""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cnn-widgets", description=DESCRIPTION, epilog=_examples())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = commands.add_parser("info", help="print the layer table of a model", epilog=_examples("info"))
     info.add_argument("--model", help="a .keras file saved by cnn_widgets (default: the embedded model)")
     info.set_defaults(run=_cmd_info)
 
-    train = commands.add_parser("train", help="train the MNIST CNN and save weights + metadata")
-    train.add_argument("--data", help="MNIST .npz file (default: $CNN_WIDGETS_MNIST, else download)")
+    train = commands.add_parser("train", help="train the MNIST CNN and save weights + metadata",
+                                epilog=_examples("train"))
+    train.add_argument("--data", metavar="NPZ",
+                       help="MNIST .npz with x_train, y_train, x_test, y_test (default: $CNN_WIDGETS_MNIST, "
+                            "else a download into ~/.keras/datasets; offline, give this)")
     train.add_argument("--out", required=True, help="where to write the .keras file (metadata beside it)")
-    train.add_argument("--epochs", type=_whole(1), default=12)
-    train.add_argument("--batch-size", type=_whole(1), default=128)
-    train.add_argument("--learning-rate", type=_number(0.0, above=True), default=0.05)
+    train.add_argument("--epochs", type=_whole(1), default=12, help="passes over the training split")
+    train.add_argument("--batch-size", type=_whole(1), default=128, help="images per SGD step")
+    train.add_argument("--learning-rate", type=_number(0.0, above=True), default=0.05,
+                       help="SGD learning rate of the first epoch")
     train.add_argument("--lr-decay", type=_number(0.0, 1.0, above=True), default=0.8, help="LR factor per epoch")
-    train.add_argument("--momentum", type=_number(0.0, 1.0, below=True), default=0.9)
+    train.add_argument("--momentum", type=_number(0.0, 1.0, below=True), default=0.9, help="Nesterov momentum")
     train.add_argument("--l2", type=_number(0.0), default=5e-4, help="L2 weight decay of the kernels")
     train.add_argument("--shift", type=_whole(0), default=2, help="random translation in pixels (0: off)")
     train.add_argument("--hidden", type=_whole(1), default=70, help="units of the hidden dense layer")
-    train.add_argument("--seed", type=_whole(0), default=0)
+    train.add_argument("--seed", type=_whole(0), default=0, help="seed of the weights, shuffling and shifts")
     train.add_argument("--no-record-command", dest="record_command", action="store_false",
                        help="do not store the command line in the metadata")
     train.set_defaults(run=_cmd_train)
 
-    serve = commands.add_parser("serve", help="open the dashboard in Voila")
+    serve = commands.add_parser("serve", help="open the dashboard in Voila", epilog=_examples("serve"))
     serve.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                       help=f"port to listen on (default {DEFAULT_PORT}, or a free one if it is taken; 0: any free port)")
+                       help=f"port to listen on (default {DEFAULT_PORT}, or a free one if it is taken; "
+                            "0: any free port)")
     serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--no-browser", action="store_true", help="do not open a browser (default: open one if found)")
     serve.add_argument("--model", help="your own CNN, a Keras 3 .keras file (default: the embedded MNIST model)")
@@ -394,8 +445,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--classes", help="a text file of class names, one a line")
     serve.set_defaults(run=_cmd_serve)
 
-    oip = commands.add_parser("oip", help="grow the input pattern one map reacts to (GIF or PNG)")
-    oip.add_argument("--map", type=_whole(0), required=True, help="map index")
+    oip = commands.add_parser("oip", help="grow the input pattern one map reacts to (GIF or PNG)",
+                              epilog=_examples("oip"))
+    oip.add_argument("--map", type=_whole(0), required=True, help="map index in the layer (0 first)")
     oip.add_argument("--node", type=_whole(0), nargs=2, metavar=("ROW", "COL"), help="maximise one node")
     oip.add_argument("--series", action="store_true",
                      help="grow the map from --seeds noise starts at each of --wavelengths, as one grid")
@@ -405,10 +457,12 @@ def _parser() -> argparse.ArgumentParser:
     oip.add_argument("--no-baseline", action="store_true", help="series: skip the other-maps consistency baseline")
     oip.add_argument("--nodes", action="store_true", help="grow the node OIPs of every position of the map")
     _oip_options(oip)
-    atlas = commands.add_parser("atlas", help="the OIPs of all maps of a layer as one mosaic")
+    atlas = commands.add_parser("atlas", help="the OIPs of all maps of a layer as one mosaic",
+                                epilog=_examples("atlas"))
     _oip_options(atlas)
 
-    slides = commands.add_parser("slides", help="write the slides notebook as one offline reveal.js file")
+    slides = commands.add_parser("slides", help="write the slides notebook as one offline reveal.js file",
+                                 epilog=_examples("slides"))
     slides.add_argument("--out", required=True, help="the .html file to write")
     slides.add_argument("--notebook", default="notebooks/slides.ipynb",
                         help="the slides notebook (default: notebooks/slides.ipynb)")

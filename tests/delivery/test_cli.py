@@ -204,7 +204,7 @@ def test_serve_stops_its_voila_on_sigterm(tmp_path):
         (["slides", "--out", "deck.html", "--timeout", "0"], "--timeout: must be a finite number > 0"),
         (["slides"], "the following arguments are required: --out"),
         (["bogus"], "invalid choice: 'bogus'"),
-        ([], "the following arguments are required: command"),
+        ([], "the following arguments are required: COMMAND"),
     ],
 )
 def test_bad_arguments_end_at_once_with_one_line(tmp_path, monkeypatch, capsys, arguments, message):
@@ -252,3 +252,51 @@ def test_a_contrast_over_20_exits_2_in_one_line_before_any_work(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert exit_.value.code == 2 and len(err.splitlines()) == 1 and "--contrast" in err and "[0, 20]" in err
     assert not (tmp_path / "a.png").exists()
+
+
+# ---------------------------------------------------------------------- help
+@pytest.mark.parametrize("command", [None, "info", "train", "serve", "oip", "atlas", "slides"])
+def test_help_has_examples_plain_text_and_every_option_explained(capsys, command):
+    import argparse
+
+    from cnn_widgets.delivery.cli import _Help, _parser
+
+    with pytest.raises(SystemExit) as exit_:
+        main(([command] if command else []) + ["--help"])
+    text = capsys.readouterr().out
+    assert exit_.value.code == 0
+    assert "examples:\n    cnn-widgets " + (command or "") in text  # examples of this command
+    assert "``" not in text and "::" not in text  # no reST markup
+    parser = _parser()
+    if command:
+        parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    formatter = _Help("cnn-widgets")
+    for action in parser._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        shown = formatter._get_help_string(action)
+        assert shown, f"{action.option_strings[0]} has no help"
+        if action.default is not None and action.nargs != 0 and not action.required:
+            assert "default" in shown, f"{action.option_strings[0]} does not say its default: {shown!r}"
+
+
+def test_serve_default_port_is_the_one_the_readme_names():
+    from cnn_widgets.delivery.cli import DEFAULT_PORT, _parser
+
+    from ..conftest import REPO
+
+    assert _parser().parse_args(["serve"]).port == DEFAULT_PORT == 8866
+    assert f"--port {DEFAULT_PORT}" in (REPO / "README.md").read_text()
+
+
+def test_train_offline_without_data_names_the_option(tmp_path, monkeypatch, capsys):
+    import cnn_widgets.data.mnist as mnist
+
+    def offline(path=None, **kwargs):  # what load_mnist raises with no file and no network
+        raise RuntimeError("could not download MNIST (no network)")
+
+    monkeypatch.setattr(mnist, "load_mnist", offline)
+    monkeypatch.delenv("CNN_WIDGETS_MNIST", raising=False)
+    assert main(["train", "--out", str(tmp_path / "m.keras")]) == 2
+    err = capsys.readouterr().err
+    assert "--data mnist.npz" in err and "CNN_WIDGETS_MNIST" in err and "urlopen" not in err
