@@ -64,9 +64,13 @@ class ImageSource(SessionView, widgets.VBox):
                                           tooltip="the next image")
         self.upload = widgets.FileUpload(accept=".png,.jpg,.jpeg,image/png,image/jpeg", multiple=False,
                                          description="picture file")
+        self.previous_button.add_class("cnnw-source-previous")
+        self.next_button.add_class("cnnw-source-next")
+        self.upload.add_class("cnnw-source-file")
         self.seen = widgets.Image(format="png", layout=widgets.Layout(width="112px", height="112px"))
         self.seen.add_class("cnnw-pixelated")
         self.seen_label = widgets.HTML()
+        self.seen_label.add_class("cnnw-source-seen")
         self.status_line = StatusLine("cnnw-image-source-status")
         height, width, channels = self.model.input_shape
         title = widgets.HTML(f"<b>Image for the network</b> <small>({height}×{width}×{channels})</small>")
