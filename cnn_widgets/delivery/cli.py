@@ -102,7 +102,11 @@ def _check_files(args: argparse.Namespace) -> None:
     from ..checks import checked_output
 
     if getattr(args, "out", None) is not None and args.command in OUTPUT_SUFFIXES:
-        checked_output(args.out, OUTPUT_SUFFIXES[args.command], "--out")
+        out = checked_output(args.out, OUTPUT_SUFFIXES[args.command], "--out")
+        try:  # a missing folder is made now (as train and slides do), not found missing after the work
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"--out {out}: cannot make its folder {out.parent}: {error.strerror or error}") from None
     model = getattr(args, "model", None)
     if model is not None:
         if Path(model).suffix != ".keras":
