@@ -69,6 +69,8 @@ EXPECTED: dict[str, Expect] = {
                           "STAND-IN (MNIST, not Fashion-MNIST): Adam"))),
     "10_seed000_maps_across_digits.ipynb": Expect(pictures=5, widgets=1, text=(
         "dead maps of 128", "beyond what three random other digits give", "receptive field 18x18 px")),
+    "11_seed002_cnn_arithmetic.ipynb": Expect(pictures=3, widgets=1, text=(
+        "Keras equals the hand computation: True", "4 layers until one cell sees", "Keras counts 1,568,512")),
     "09_inside_a_cell.ipynb": Expect(pictures=1, widgets=3, text=("the network:", "pixel (", "accuracy")),
     "slides.ipynb": Expect(pictures=9, widgets=1, text=("the network:", "most confused", "pairs")),
 }
