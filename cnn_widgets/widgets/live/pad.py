@@ -214,8 +214,6 @@ class DigitPad(SessionView, widgets.VBox):
             if kind == "stroke":
                 self.drawing.stroke(content.get("id"), content.get("width"), content.get("points"),
                                     start=bool(content.get("start")), end=bool(content.get("end")))
-                if self.status_line.error:
-                    self._say("")  # drawing works again: the refusal is history
             elif kind == "undo":
                 self.undo()
             elif kind == "clear":
@@ -224,6 +222,8 @@ class DigitPad(SessionView, widgets.VBox):
                 self.brush = check_brush(content.get("value"))
             else:
                 raise ValueError(f"unknown pad message {kind!r}; expected stroke, undo, clear or brush")
+            if self.status_line.error:
+                self._say("")  # drawing works again (a stroke, undo, clear or brush): the refusal is history
         except (TypeError, ValueError, traitlets.TraitError) as error:
             self._say(f"Ignored a pointer message: {error}", error=True)
             if kind == "stroke" and isinstance(content.get("id"), str):
