@@ -9,10 +9,11 @@ from .colour import (COLORMAPS, DEFAULT_COLORMAP, GAP, MAX_CONTRAST, check_contr
                      stretch)
 from .encode import (MAX_SIDE, MAX_ZOOM, animated_gif, grey_frame, grey_png, image_png, palette_image, rgb_png,
                      to_png)
-from .figure import Grid, Labels, labelled_gif, labelled_png, png_text
+from .figure import Grid, Labels, labelled_gif, labelled_indices, labelled_png, png_text
 from .mosaic import MAX_GAP, Mosaic, default_columns, mosaic
+from .placeholder import placeholder_png
 
-__all__ = ["COLORMAPS", "DEFAULT_COLORMAP", "GAP", "MAX_CONTRAST", "MAX_GAP", "MAX_SIDE", "MAX_ZOOM", "Grid", "Labels",
-           "Mosaic", "animated_gif", "check_contrast", "default_columns", "finite_values", "grey_frame", "grey_png",
-           "image_png", "labelled_gif", "labelled_png", "mosaic", "palette", "palette_image", "png_text", "rgb_png",
-           "scale", "stretch", "to_png"]
+__all__ = ["COLORMAPS", "DEFAULT_COLORMAP", "GAP", "MAX_CONTRAST", "MAX_GAP", "MAX_SIDE", "MAX_ZOOM", "Grid",
+           "Labels", "Mosaic", "animated_gif", "check_contrast", "default_columns", "finite_values", "grey_frame",
+           "grey_png", "image_png", "labelled_gif", "labelled_indices", "labelled_png", "mosaic", "palette",
+           "palette_image", "placeholder_png", "png_text", "rgb_png", "scale", "stretch", "to_png"]

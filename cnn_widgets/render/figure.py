@@ -18,8 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["MARKS", "Grid", "Labels", "compose", "labelled_gif", "labelled_png", "labelled_png_raw", "placeholder_png",
-           "png_text"]
+__all__ = ["MARKS", "Grid", "Labels", "compose", "labelled_gif", "labelled_indices", "labelled_png", "png_text"]
 
 #: Marks a legend can draw as a swatch: name → how it is drawn.
 MARKS = {
@@ -374,6 +373,15 @@ def labelled_png(picture: Any, labels: Labels, *, grid: Grid | None = None, zoom
     return buffer.getvalue()
 
 
+def labelled_indices(indices: np.ndarray, colormap: str, labels: Labels, *, zoom: int = 1,
+                     grid: Grid | None = None) -> bytes:
+    """Palette indices (a :func:`~cnn_widgets.render.mosaic` picture) in ``colormap``, enlarged
+    ``zoom`` times, with their labels, as PNG bytes: the notebooks' and slides' pictures."""
+    from .encode import palette_image
+
+    return labelled_png(palette_image(np.asarray(indices, np.uint8), colormap, zoom), labels, grid=grid, zoom=zoom)
+
+
 def labelled_gif(frames: Sequence[Any], labels: Sequence[Labels], duration_ms: int, hold_ms: int, *,
                  grid: Grid | None = None, zoom: int = 1) -> bytes:
     """Frames, each composed with its own labels (e.g. the step in its note), as a looping
@@ -399,33 +407,6 @@ def _padded(image: Any, width: int, height: int) -> Any:
     out = Image.new("RGB", (width, height), _PAPER)
     out.paste(image, (0, 0))
     return out
-
-
-def placeholder_png(text: str, width: int = 224, height: int = 224) -> bytes:
-    """A light grey picture saying ``text`` (what to do to get a picture), for a view that has
-    nothing to show yet: never an empty image (a browser draws a broken-image icon)."""
-    from PIL import Image, ImageDraw
-
-    canvas = Image.new("RGB", (width, height), (238, 238, 238))
-    draw = ImageDraw.Draw(canvas)
-    lines = _wrap(text, _TEXT_SIZE + 1, width - 2 * _PAD)
-    top = height / 2 - len(lines) * _text_height(_TEXT_SIZE + 1) / 2
-    for index, line in enumerate(lines):
-        _text(draw, (width / 2, top + index * _text_height(_TEXT_SIZE + 1)), line, _TEXT_SIZE + 1, "ma")
-    labels = Labels(text)
-    return labelled_png_raw(canvas, labels)
-
-
-def labelled_png_raw(image: Any, labels: Labels) -> bytes:
-    """``image`` as it is (no bands added) with the labels' words in its PNG text chunks."""
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
-    info.add_text("Title", labels.title)
-    info.add_text("Description", labels.description(), zip=False)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=info)
-    return buffer.getvalue()
 
 
 def png_text(data: bytes) -> dict[str, str]:

@@ -13,7 +13,7 @@ import numpy as np
 from ...methods.oip import OIPResult, OIPSeries, pattern_picture
 from ...methods.oip.consistency import score_text
 from ...render import image_png, mosaic, to_png
-from ...render.figure import placeholder_png
+from ...render.placeholder import placeholder_png
 from ..picture import size
 
 __all__ = ["OIPPictures", "live_picture", "revival_notes", "series_table"]
