@@ -57,7 +57,8 @@ class ShapeRun:
             ``frames[0]`` are the random starts.
         frame_steps: The step of each frame.
         similarity: ``(frames, filters)``: Pearson correlation of each filter with
-            the image (1: the image's shape; −1: its negative).
+            the image (1: the image's shape; −1: its negative); NaN where the image
+            or the filter is flat (a correlation is undefined there, not 0).
         loss: Cross-entropy before each step and after the last ``(steps + 1,)``.
         probability: The probability of ``label`` at the same points.
         settings: The arguments of the run.
@@ -232,7 +233,8 @@ def filters_take_shape(image: Any, label: int = 0, *, filters: int = 5, classes:
     flat = stack.reshape(len(stack), filters, -1)
     flat = flat - flat.mean(axis=2, keepdims=True)
     norms = np.linalg.norm(flat, axis=2) * max(float(np.linalg.norm(centred)), 1e-12)
-    similarity = (flat @ centred.reshape(-1)) / np.maximum(norms, 1e-12)
+    # a flat image or filter has no correlation (NaN), not 0
+    similarity = np.where(norms > 1e-12, (flat @ centred.reshape(-1)) / np.maximum(norms, 1e-12), np.nan)
     return ShapeRun(image=picture, label=label, frames=stack.astype(np.float32), frame_steps=frame_steps,
                     similarity=similarity.astype(np.float32), loss=np.array(losses),
                     probability=np.array(chances),

@@ -255,14 +255,15 @@ class FiltersTakeShape(SessionView, widgets.VBox):
             self.trained_view.value = to_png(result.picture(-1), "diverging")
             self.play.max = self.frame_slider.max = last
             self.filter_picker.options = list(range(count))
-            self.map_index = int(np.argmax(np.abs(result.similarity[-1])))
+            final = np.abs(result.similarity[-1])
+            self.map_index = int(np.nanargmax(final)) if np.isfinite(final).any() else 0
             self.frame = last
             with self.curves.hold_sync():
                 self.curves.x = np.asarray(result.frame_steps, float)
                 self.curves.y = result.similarity.T.astype(np.float64)
             self.gif_button.disabled = False
         self._show_frame()
-        alike = ", ".join(f"{v:+.2f}" for v in result.similarity[-1])
+        alike = ", ".join(f"{v:+.2f}" if np.isfinite(v) else "undefined (a flat image)" for v in result.similarity[-1])
         self.status_line.say(f"trained on {what}: {result.settings['steps']} steps, probability of its class "
                              f"{result.probability[0]:.2f} → {result.probability[-1]:.2f}; correlation of each "
                              f"filter with the image {alike}")
@@ -283,7 +284,7 @@ class FiltersTakeShape(SessionView, widgets.VBox):
             self.sum_label.value = html.escape(
                 f"filter {self.map_index} at step {result.frame_steps[index]}: sum = {now.total:+.3f} "
                 f"(random start: {start.total:+.3f}); correlation with the image "
-                f"{result.similarity[index, self.map_index]:+.2f}")
+                f"{_correlation_text(result.similarity[index, self.map_index])}")
 
     def offer_gif(self) -> bytes:
         """Make a download link (data URI) for the emergence GIF."""
@@ -300,3 +301,8 @@ class FiltersTakeShape(SessionView, widgets.VBox):
     def _closing(self) -> None:
         if self._job is not None:
             self._job.cancel()
+
+
+def _correlation_text(value: float) -> str:
+    """A correlation as text; a flat image or filter has none (NaN)."""
+    return f"{value:+.2f}" if np.isfinite(value) else "undefined (a flat image)"
