@@ -35,7 +35,8 @@ def _file(path: Any, what: str, suffixes: tuple[str, ...]) -> Path:
         raise TypeError(f"{what} must be a file path; got {type(path).__name__}")
     local = Path(path).expanduser()
     if local.suffix.lower() not in suffixes:
-        raise ValueError(f"{what} {local}: expected a {' or '.join(suffixes)} file (got {local.suffix or 'no ending'!r})")
+        raise ValueError(f"{what} {local}: expected a {' or '.join(suffixes)} file "
+                         f"(got {local.suffix or 'no ending'!r})")
     if not local.is_file():
         raise MissingFile(f"{what}: no file at {local}" + (" (it is a folder)" if local.is_dir() else ""))
     return local

@@ -135,7 +135,8 @@ def _local_path(path: str | os.PathLike[str] | None, env: str) -> Path | None:
         source = "path"
     local = Path(path).expanduser()
     if not local.is_file():
-        raise MissingFile(f"no data file at {local} (given by {source})" + (" (it is a folder)" if local.is_dir() else ""))
+        folder = " (it is a folder)" if local.is_dir() else ""
+        raise MissingFile(f"no data file at {local} (given by {source}){folder}")
     return local
 
 

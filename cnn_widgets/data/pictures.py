@@ -23,7 +23,8 @@ MAX_PIXELS = 40_000_000
 _FORMATS = ("PNG", "JPEG")
 
 
-def picture_for_model(data: Any, input_shape: tuple[Any, Any, Any], name: str = "the picture") -> tuple[np.ndarray, str]:
+def picture_for_model(data: Any, input_shape: tuple[Any, Any, Any],
+                      name: str = "the picture") -> tuple[np.ndarray, str]:
     """Decode a PNG or JPEG and bring it to the model's input.
 
     Args:

@@ -149,5 +149,6 @@ def usable_graph(keras_model: Any) -> tuple[Any, list[str]]:
         notes.append("sub-models opened into one flat model: " + ", ".join(repr(m.name) for m in nested))
     renamed = _rename(keras_model)
     if renamed:
-        notes.append("layers renamed for TensorFlow: " + ", ".join(f"{old!r} → {new!r}" for old, new in renamed.items()))
+        pairs = ", ".join(f"{old!r} → {new!r}" for old, new in renamed.items())
+        notes.append(f"layers renamed for TensorFlow: {pairs}")
     return keras_model, notes

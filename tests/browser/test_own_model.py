@@ -83,7 +83,8 @@ def _click(page, selector: str) -> None:
 
 
 def _status_is(page, text: str) -> None:
-    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.textContent.trim() === t; }",
+    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); "
+                           "return e && e.textContent.trim() === t; }",
                            arg=[STATUS, text], timeout=60_000)
 
 
@@ -103,7 +104,8 @@ def test_an_own_rgb_cnn_served_with_its_data_and_class_names(served_own, tmp_pat
             first = page.wait_for_function(GRIDS, timeout=60_000).json_value()
             _click(page, ".cnnw-source-next")  # the next image of the data set
             _status_is(page, "2 of 20: test image #1 (class dog)")
-            page.wait_for_function(f"(old) => {{ const now = ({GRIDS})(); return now && now.every((s, i) => s !== old[i]); }}",
+            page.wait_for_function(f"(old) => {{ const now = ({GRIDS})(); "
+                                   "return now && now.every((s, i) => s !== old[i]); }",
                                    arg=first, timeout=60_000)  # every grid follows
             picture = tmp_path / "red.png"
             buffer = io.BytesIO()

@@ -90,7 +90,8 @@ class GridPages(SessionView, widgets.VBox):
         self.block_picker = Picker(options=labels, description="block", layout=widgets.Layout(width="440px"))
         self.previous_button = widgets.Button(description="◀", tooltip="the block before",
                                               layout=widgets.Layout(width="36px"))
-        self.next_button = widgets.Button(description="▶", tooltip="the next block", layout=widgets.Layout(width="36px"))
+        self.next_button = widgets.Button(description="▶", tooltip="the next block",
+                                          layout=widgets.Layout(width="36px"))
         self.note = widgets.HTML()
         self.grids: list[MapGrid] = []  # the grids on the page (the same list object throughout)
         self.page = widgets.VBox()

@@ -147,7 +147,8 @@ class ImageSource(SessionView, widgets.VBox):
                 self._predicted = predicted
                 self._offer()
 
-        self.session.worker.submit(work, name="the model's answers for 'mistakes first'", key=("image source", id(self)),
+        self.session.worker.submit(work, name="the model's answers for 'mistakes first'",
+                                   key=("image source", id(self)),
                                    on_done=done)
 
     def _offer(self) -> None:
