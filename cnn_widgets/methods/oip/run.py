@@ -16,7 +16,7 @@ import numpy as np
 from .batch import Items, grow
 from .budget import check_budget, series_images
 from .callbacks import Callbacks, OIPCallback, as_callbacks
-from .consistency import alive_consistency
+from .consistency import MAX_SHIFT, alive_consistency
 from .results import NodeSweep, OIPResult, OIPSeries
 from .settings import (OIPSettings, as_images, check_layer, check_map_index, check_maps, check_node, check_seeds,
                        check_wavelengths, settings_from)
@@ -64,15 +64,15 @@ def optimize(model: Any, layer: str, maps: Sequence[int] | int | None = None, *,
 
 
 def series(model: Any, layer: str, map_index: int, *, seeds: int | Sequence[int] = 8,
-           wavelengths: Sequence[float] = (2.0, 4.0, 7.0, 14.0), baseline: bool = True,
+           wavelengths: Sequence[float] = (2.0, 4.0, 7.0, 14.0), baseline: bool = True, blur_cost: bool = True,
            node: tuple[int, int] | None = None, images: Any = None, settings: OIPSettings | None = None,
            callbacks: Callback = None, cancel: threading.Event | None = None, **overrides: Any) -> OIPSeries:
     """One map grown from several noise starts at several wavelengths, in one batched call.
 
     Image (wavelength λ, seed s) is exactly what ``optimize(model, layer, [map_index],
-    seed=s, wavelength=λ)`` grows; each row gets a consistency score (mean pairwise
-    correlation over the seeds) and, with ``baseline``, the same score for OIPs of
-    randomly chosen other maps from the same seeds.
+    seed=s, wavelength=λ)`` grows; each row gets a shift-tolerant consistency score (mean
+    pairwise correlation over the seeds, each pair at its best shift within ±4 px) and, with
+    ``baseline``, the same score for OIPs of randomly chosen other maps from the same seeds.
 
     Args:
         model: A :class:`~cnn_widgets.CNNModel`.
@@ -81,6 +81,9 @@ def series(model: Any, layer: str, map_index: int, *, seeds: int | Sequence[int]
         seeds: A count N (seeds 0…N-1) or the seeds themselves (whole numbers ≥ 0).
         wavelengths: The start noise's length scales, px.
         baseline: Also grow the shuffled-map baseline (doubles the batch).
+        blur_cost: With blur on (``blur_every`` > 0), grow the series again without blur
+            (a second batch of M·N images) so the objective lost to blur stands beside the
+            score (:attr:`OIPSeries.unblurred`).
         node, images, settings, callbacks, cancel, **overrides: As for :func:`optimize`
             (``seed`` and ``wavelength`` are the series' own: give ``seeds`` and ``wavelengths``).
 
@@ -115,15 +118,23 @@ def series(model: Any, layer: str, map_index: int, *, seeds: int | Sequence[int]
     items = Items(maps, np.tile(np.asarray(where, np.int32), (len(maps), 1)), seed_column, length_column)
     result = _grow(model, layer, items, settings, images, callbacks, cancel)
     objectives = result.history[-1][:m * n].reshape(m, n)
-    own = result.images[:m * n].reshape(m, n, -1)
-    scores = np.asarray([alive_consistency(own[r], result.alive[r * n:(r + 1) * n]) for r in range(m)])
+    shape = result.images.shape[1:]
+    shift = min(MAX_SHIFT, min(shape[:2]) - 1)
+    own = result.images[:m * n].reshape(m, n, *shape)
+    scores = np.asarray([alive_consistency(own[r], result.alive[r * n:(r + 1) * n], shift) for r in range(m)])
     if use_baseline:
-        other = result.images[m * n:].reshape(m, n, -1)
+        other = result.images[m * n:].reshape(m, n, *shape)
         alive = result.alive[m * n:].reshape(m, n)
-        base = np.asarray([alive_consistency(other[r], alive[r]) for r in range(m)])
+        base = np.asarray([alive_consistency(other[r], alive[r], shift) for r in range(m)])
     else:
         base = np.full(m, np.nan)
-    return OIPSeries(layer, map_index, seed_list, lengths, result, objectives, scores, base, baseline_maps)
+    unblurred = None
+    if settings.blur_every and blur_cost and not result.cancelled:  # what the blur cost: the same starts unblurred
+        plain = Items(items.maps[:m * n], items.nodes[:m * n], items.seeds[:m * n], items.wavelengths[:m * n])
+        unblurred = _grow(model, layer, plain, settings.replace(blur_every=0), images, None,
+                          cancel).history[-1].reshape(m, n)
+    return OIPSeries(layer, map_index, seed_list, lengths, result, objectives, scores, base, baseline_maps,
+                     max_shift=shift, unblurred=unblurred)
 
 
 def node_sweep(model: Any, layer: str, map_index: int, *, positions: Sequence[tuple[int, int]] | None = None,

@@ -106,6 +106,10 @@ def revival_notes(result: OIPResult, count: int) -> list[str]:
     notes = []
     if revived:
         notes.append(f"dead on the first noise, revived: {_few(revived)}")
+    from_data = sorted({int(m) for m, how in own if how == "data"})
+    if from_data:
+        notes.append(f"fire on no noise, started from a test image (framed; no pattern grown where still that "
+                     f"image): {_few(from_data)}")
     if dead:
         notes.append(f"no pattern (dead on everything tried, drawn as a cross): {_few(dead)}")
     if silent:
@@ -117,13 +121,17 @@ def series_table(found: OIPSeries) -> str:
     """HTML: per wavelength, the objectives reached and the consistency beside other maps'."""
     rows = "".join(
         f"<tr><td>λ {w:g}</td><td>{found.objectives[r].mean():.2f} ({found.objectives[r].min():.2f}–"
-        f"{found.objectives[r].max():.2f})</td><td><b>{score_text(found.consistency[r])}</b></td>"
-        f"<td>{score_text(found.baseline[r])}</td></tr>"
+        f"{found.objectives[r].max():.2f})</td>"
+        + ("" if found.blur_loss is None
+           else f"<td>{found.unblurred[r].mean():.2f} (−{100 * found.blur_loss[r]:.0f} %)</td>")
+        + f"<td><b>{score_text(found.consistency[r])}</b></td><td>{score_text(found.baseline[r])}</td></tr>"
         for r, w in enumerate(found.wavelengths))
-    return ("<table style='font-size:85%'><tr><th>row</th><th>objective mean (range)</th>"
+    blur = "" if found.blur_loss is None else "<th>without blur (lost to blur)</th>"
+    return ("<table style='font-size:85%'><tr><th>row</th><th>objective mean (range)</th>" + blur +
             "<th>consistency</th><th>other maps</th></tr>" + rows + "</table>"
-            "<small>consistency: mean correlation of the seeds' patterns (1 = identical); "
-            "other maps: the same for patterns of randomly chosen other maps</small>")
+            f"<small>consistency: mean correlation of the seeds' patterns, each pair at its best shift within "
+            f"±{found.max_shift} px (1 = identical or shifted copies); other maps: the same for patterns of randomly "
+            "chosen other maps</small>")
 
 
 def _titled(title: str, child: Any) -> widgets.VBox:

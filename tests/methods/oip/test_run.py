@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_widgets import CNNModel
-from cnn_widgets.methods.oip import OIPSettings, node_sweep, optimize, series
+from cnn_widgets.methods.oip import OIPSettings, consistency, node_sweep, optimize, series
 from cnn_widgets.methods.statistics import layer_statistics
 
 from ...conftest import make_tiny_cnn
@@ -89,8 +89,10 @@ def test_series_is_one_batched_call_deterministic_given_seeds(tiny):
     c = series(tiny, "conv", 2, seeds=[4, 5, 8], wavelengths=[2, 6], steps=12)
     assert not np.allclose(c.images[:, 0], a.images[:, 0])
     np.testing.assert_allclose(c.images[:, 1:], a.images[:, 1:], atol=1e-4)
-    assert len(a.summary()) == 2 and "consistency" in a.summary()[0]
+    assert len(a.summary()) == 2 and "consistency (±4 px shifts)" in a.summary()[0]
     assert np.all(np.abs(a.consistency) <= 1) and np.all(np.isfinite(a.baseline))
+    assert a.max_shift == 4 and a.unblurred is None and a.blur_loss is None and "blur" not in a.summary()[0]
+    assert a.consistency[0] == pytest.approx(consistency(a.images[0], 4))
     assert a.picture().shape == (2 * 12 + 1, 3 * 12 + 2)
     assert a.result.settings.seed == 3 and a.result.settings.wavelength == 2.0  # the first of each
 
@@ -175,3 +177,18 @@ def test_atlas_of_the_embedded_model_leaves_no_map_that_fires_on_digits_dead():
     assert set(result.dead) <= set(result.silent)
     alive = result.alive
     assert np.mean(result.history[-1][alive]) > 5 * np.mean(result.history[0][alive])
+
+
+def test_a_blurred_series_reports_the_objective_the_blur_cost(tiny):
+    arguments = dict(seeds=[1, 2], wavelengths=[3], steps=12, blur_every=3, blur_sigma=1.5)
+    found = series(tiny, "conv", 2, **arguments)
+    assert found.unblurred.shape == (1, 2)
+    for column, seed in enumerate([1, 2]):
+        plain = optimize(tiny, "conv", [2], steps=12, seed=seed, wavelength=3)
+        assert found.unblurred[0, column] == pytest.approx(plain.history[-1][0], rel=1e-4)
+    loss = 1 - found.objectives.mean() / found.unblurred.mean()
+    assert found.blur_loss[0] == pytest.approx(loss)
+    assert f"without blur {found.unblurred[0].mean():.2f}: blur costs {100 * loss:.0f} % of it" in found.summary()[0]
+    skipped = series(tiny, "conv", 2, blur_cost=False, **arguments)
+    assert skipped.unblurred is None and skipped.blur_loss is None
+    np.testing.assert_array_equal(skipped.objectives, found.objectives)
