@@ -313,7 +313,7 @@ class FCPCompare(SessionView, widgets.VBox):
         data = event.get("data") if isinstance(event, dict) else None
         index = data.get("index") if isinstance(data, dict) else None
         c = self.comparison
-        if c is None:
+        if c is None or self.session.closed:  # a late click after the session closed: nothing to compute
             return
         count = min(12, len(c.map_ranking))
         if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < count:
