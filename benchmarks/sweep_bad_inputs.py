@@ -1243,12 +1243,18 @@ def main(argv: list[str] | None = None) -> int:
 
     model = CNNModel.default()
     data = DataProvider(model).test_set
+    from sweep_own_models import sweep_own_models  # issue 21: own models and files, budgets, labels
+
+    def sweep_issue_21(model: Any, data: Any) -> None:
+        sweep_own_models(case, model, data)
+
     groups = [sweep_model, sweep_mnist_cnn, sweep_data, sweep_oip, sweep_render, sweep_fcp_decode, sweep_session,
-              sweep_preprocess_ink, sweep_widgets, sweep_cli]
+              sweep_preprocess_ink, sweep_widgets, sweep_cli, sweep_issue_21]
     for group in groups:
         try:
             arguments = {"sweep_model": (model, data), "sweep_oip": (model, data), "sweep_fcp_decode": (model, data),
-                         "sweep_session": (model, data), "sweep_widgets": (model, data)}.get(group.__name__, ())
+                         "sweep_session": (model, data), "sweep_widgets": (model, data),
+                         "sweep_issue_21": (model, data)}.get(group.__name__, ())
             group(*arguments)
         except Exception:  # noqa: BLE001 - the sweep itself failed: say where
             record(group.__name__, "(sweep setup)", "crash", traceback.format_exc().strip().splitlines()[-1])

@@ -38,7 +38,7 @@ def class_labels(labels: Any, what: str = "labels", classes: int | None = None,
         raise TypeError(f"{what} must be class indices (whole numbers); got {array.dtype}")
     array = array.reshape(-1)
     if count is not None and array.shape[0] != count:
-        raise ValueError(f"{count} images but {array.shape[0]} {what}")
+        raise ValueError(f"{count} images but {array.shape[0]} labels ({what}); one label per image")
     if np.issubdtype(array.dtype, np.floating):
         bad = np.flatnonzero(~np.isfinite(array))
         if bad.size:
