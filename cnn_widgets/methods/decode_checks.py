@@ -80,8 +80,9 @@ class DecodingRow:
 
     @property
     def ratio(self) -> float:
-        """Chance over error: how many times better than another map's filter (1 = no better)."""
-        return self.chance / self.error if self.error > 0 else float("inf")
+        """Chance over error: how many times better than another map's filter (1 = no better);
+        infinite where the error is 0 to rounding (a first conv layer's own kernels: exact)."""
+        return self.chance / self.error if self.error > 1e-9 else float("inf")
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,12 @@ class DecodingTable:
                  f"{'layer':7s}{'unpool':9s}{'error':>17s}{'chance':>17s}{'chance / error':>16s}"]
         for r in self.rows:
             lines.append(f"{r.layer:7s}{r.unpool:9s}{r.error:>9.4f} ± {r.error_std:<6.4f}"
-                         f"{r.chance:>9.4f} ± {r.chance_std:<6.4f}{r.ratio:>12.1f}×")
+                         f"{r.chance:>9.4f} ± {r.chance_std:<6.4f}{_times(r.ratio):>13s}")
         return lines + [self.note]
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}×" if np.isfinite(ratio) else "exact"
 
 
 def decoding_table(model: Any, images: Any, layers: Sequence[str] | None = None,

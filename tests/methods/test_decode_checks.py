@@ -58,6 +58,9 @@ def test_table_one_has_a_chance_column_and_every_error_is_below_it(model, digits
     assert lines[2].startswith("conv2  nearest") and f"{table.rows[0].chance:.4f}" in lines[2]
     with pytest.raises(ValueError, match="no row 'conv1'/'nearest'"):
         table.row("conv1")
+    first = decoding_table(model, digits[:100], layers=["conv1"]).row("conv1")
+    assert first.error < 1e-9 and first.chance > 0.01  # a first conv layer's decoded filters are its kernels
+    assert first.ratio == float("inf") and "exact" in decoding_table(model, digits[:100], layers=["conv1"]).lines()[2]
 
 
 def test_fig_4d_stands_beside_random_sets_and_other_maps(model):

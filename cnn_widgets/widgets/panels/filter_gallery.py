@@ -314,7 +314,8 @@ class FilterGallery(SessionView, widgets.VBox):
             self.table.value = (
                 f"<small><b>Table 1</b> (equation 3 on {table.images} images, mean ± std): {html.escape(layer)}, "
                 f"{unpool}: error {row.error:.4f} ± {row.error_std:.4f}; chance (each map against another map's "
-                f"decoded filter) {row.chance:.4f} ± {row.chance_std:.4f}: {row.ratio:.1f}× better than chance. "
+                f"decoded filter) {row.chance:.4f} ± {row.chance_std:.4f}: "
+                f"{f'{row.ratio:.1f}× better than chance' if np.isfinite(row.ratio) else 'exact (the raw kernels)'}. "
                 f"{html.escape(table.note)}</small>")
 
         return self.session.worker.submit(work, name=f"Table 1 for {layer}", key=("filters-table", id(self)),
