@@ -42,7 +42,7 @@ class Explorer(SessionView, widgets.VBox):
             :func:`cnn_widgets.data.files.load_data`).
         classes: Class names: a list or a text file, one name a line.
 
-    ``model`` may also be a ``.keras`` file path or a Keras model. A model with more than
+    ``model`` may also be a ``.keras`` file path. A model with more than
     ``GRID_PAGE_LIMIT`` layers with maps shows its grids a block at a time (``explorer.pages``).
 
     The pad draws grey images, so it is offered for models that take grey images of
@@ -142,6 +142,8 @@ class Explorer(SessionView, widgets.VBox):
         self.add_panel("Inside a cell", self._inspector)
         self.add_panel("Mistakes", lambda: ConfusionBrowser(session))  # a mistake picked goes onto the pad
         self.add_panel("A rather than B", self._saliency)
+        if self.pad is not None:  # beside the pad: the data set by class, index or mistakes first; a picture file
+            self.add_panel("Images", lambda: ImageSource(session))
 
     # ------------------------------------------------------------------ panels
     def add_panel(self, title: str, build: Callable[[], widgets.Widget]) -> None:
