@@ -105,8 +105,9 @@ def open_own(model: Any = None, data: Any = None, classes: Any = None) -> tuple[
     """The model and data an Explorer or ``serve`` opens, from objects or files.
 
     Args:
-        model: A :class:`~cnn_widgets.CNNModel`, a Keras model, a ``.keras`` path, or None
-            (the embedded CNN).
+        model: A :class:`~cnn_widgets.CNNModel`, a ``.keras`` path, or None (the embedded
+            CNN). A bare Keras model is left to the session, which asks for a CNNModel
+            (its standardisation cannot be guessed).
         data: ``(images, labels)``, a DataSet, an ``.npz`` path, ``False`` or None.
         classes: Class names: a list, a text file path, or None (the model's own).
 
@@ -118,12 +119,9 @@ def open_own(model: Any = None, data: Any = None, classes: Any = None) -> tuple[
             class names that do not fit the model (the message says how many it has).
     """
     from ..model import CNNModel
-    from ..model.backend import keras
 
     if isinstance(model, (str, os.PathLike)):
         model = CNNModel.load(model)
-    elif isinstance(model, keras.Model):
-        model = CNNModel(model)
     elif model is None and classes is not None:
         model = CNNModel.default()
     if isinstance(data, (str, os.PathLike)):

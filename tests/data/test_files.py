@@ -40,12 +40,14 @@ def test_class_names_one_a_line_and_their_count_checked_against_the_model(tmp_pa
     names = tmp_path / "names.txt"
     names.write_text("stripe\n\nbar\nblank\n", encoding="utf-8")
     assert load_class_names(names) == ["stripe", "bar", "blank"]
-    model, data = open_own(tiny_keras, None, names)
+    from cnn_widgets import CNNModel
+
+    model, data = open_own(CNNModel(tiny_keras), None, names)
     assert model.class_names == ["stripe", "bar", "blank"] and data is None
     two = tmp_path / "two.txt"
     two.write_text("a\nb\n", encoding="utf-8")
     with pytest.raises(ValueError, match="classes: class_names has 2 names for 3 classes .*has 3 outputs"):
-        open_own(tiny_keras, None, two)
+        open_own(CNNModel(tiny_keras), None, two)
     twice = tmp_path / "twice.txt"
     twice.write_text("a\nb\na\n", encoding="utf-8")
     with pytest.raises(ValueError, match="names given twice: a"):
