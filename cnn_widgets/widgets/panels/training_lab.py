@@ -80,7 +80,8 @@ class TrainingLab(ReplayPart, SessionView, widgets.VBox):
     epochs = traitlets.Int(2, help="passes over the training images")
     batch_size = traitlets.Int(128, help="images per SGD step")
     learning_rate = traitlets.Float(0.05, help="initial learning rate (decays ×0.8 per epoch)")
-    momentum = traitlets.Float(0.9, help="Nesterov momentum, in [0, 1)")
+    momentum = traitlets.Float(0.9, help="Nesterov momentum, in [0, 1) (SGD only)")
+    optimizer = traitlets.Enum(["sgd", "adam"], "sgd", help="SGD with Nesterov momentum, or Adam (seed 003's)")
     l2 = traitlets.Float(5e-4, help="L2 weight decay of the kernels, ≥ 0")
     seed = traitlets.Int(0, help="seed of the fresh weights, the shuffling and the augmentation")
     images = traitlets.Int(0, help="train on the first this many images; 0 for all")
@@ -91,7 +92,7 @@ class TrainingLab(ReplayPart, SessionView, widgets.VBox):
     plan = traitlets.Instance(SnapshotPlan, help="what the snapshots of the next run record")
     status = traitlets.Unicode("", help="the last message, plain text")
 
-    _SETTINGS = ("epochs", "batch_size", "learning_rate", "momentum", "l2", "seed", "images")
+    _SETTINGS = ("epochs", "batch_size", "learning_rate", "momentum", "l2", "seed", "images", "optimizer")
 
     def __init__(self, session: Any = None, *, data: Any = None, path: Any = None,
                  plan: SnapshotPlan | None = None, fresh: bool | None = None, **settings: Any) -> None:
@@ -128,6 +129,8 @@ class TrainingLab(ReplayPart, SessionView, widgets.VBox):
             "momentum": widgets.FloatText(description="momentum", layout=size("190px"),
                                           style={"description_width": "initial"}),
             "l2": widgets.FloatText(description="L2", layout=size("170px"), style={"description_width": "30px"}),
+            "optimizer": widgets.Dropdown(options=["sgd", "adam"], description="optimizer", layout=size("170px"),
+                                          style={"description_width": "65px"}),
             "seed": widgets.IntText(description="seed", layout=size("150px")),
             "images": widgets.IntText(description="images", layout=size("170px"),
                                       tooltip="0 = all training images"),
@@ -170,7 +173,8 @@ class TrainingLab(ReplayPart, SessionView, widgets.VBox):
 
         settings_box = widgets.VBox([
             widgets.HBox([self.controls[n] for n in ("epochs", "batch_size", "images", "seed")]),
-            widgets.HBox([self.controls[n] for n in ("learning_rate", "momentum", "l2")] + [self.fresh_box]),
+            widgets.HBox([self.controls[n] for n in ("optimizer", "learning_rate", "momentum", "l2")]
+                         + [self.fresh_box]),
             widgets.HBox([self.train_button, self.pause_button, self.cancel_button]),
             widgets.HBox([self.progress, self.progress_label]),
             self.status_line, self.data_label,
@@ -267,7 +271,7 @@ class TrainingLab(ReplayPart, SessionView, widgets.VBox):
         if self.running or self.closed:
             return None
         settings = dict(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                        momentum=self.momentum, l2=self.l2, seed=self.seed)
+                        momentum=self.momentum, l2=self.l2, seed=self.seed, optimizer=self.optimizer)
         fresh, limit, plan = self.fresh, self.images or None, self.plan
         self._pause.clear()
         self.set_trait("running", True)

@@ -344,3 +344,17 @@ def test_the_curves_carry_their_legend_in_the_title_not_over_the_lines():
     figure, train, validation = curve_figure("accuracy", ".0%", "top-left")
     assert not train.display_legend and not validation.display_legend
     assert figure.title == "accuracy: blue line training, orange dots validation"
+
+
+def test_adam_is_one_choice_away_and_trains():
+    lab = _lab(epochs=1)
+    assert lab.optimizer == "sgd" and list(lab.controls["optimizer"].options) == ["sgd", "adam"]
+    lab.controls["optimizer"].set_state({"index": 1})  # as the frontend sends a Dropdown choice
+    assert lab.optimizer == "adam"
+    lab.learning_rate = 0.01
+    lab.train(wait=True)
+    assert lab.last_run.settings["optimizer"] == "adam"
+    assert lab.session.model.metadata["training"]["recipe"].startswith("Adam")
+    with pytest.raises(traitlets.TraitError):
+        lab.optimizer = "rmsprop"
+    assert lab.optimizer == "adam"
