@@ -62,6 +62,6 @@ def rescue_text(revival: str, start_index: int, start_objective: float, final: f
         return _HOW.get(revival, revival)
     moved = ("still that image, no pattern grown" if np.isfinite(correlation) and correlation >= STILL_START
              else "moved away from it")
-    return (f"fires on no noise: started from test image {start_index} (objective there {start_objective:.3f}); "
-            f"objective now {final:.3f} (gain {final - start_objective:+.3f}); correlation with the start "
+    return (f"fires on no noise: started from test image {start_index} (objective there {start_objective:.2g}); "
+            f"objective now {final:.2g} (gain {final - start_objective:+.2g}); correlation with the start "
             f"{correlation:.2f}: {moved}")
