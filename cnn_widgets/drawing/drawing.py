@@ -107,6 +107,21 @@ class Drawing:
         with self._lock:
             return self.ink.empty and self._exact is None
 
+    @property
+    def exact(self) -> bool:
+        """True while the network gets a loaded image exactly as it is (no stroke since)."""
+        with self._lock:
+            return self._exact is not None and self._exact[2] == self.ink.version
+
+    def stroke_dict(self, stroke_id: str) -> dict[str, Any] | None:
+        """One stroke as the browser takes it (see :meth:`strokes`), or None when there is none of that id."""
+        with self._lock:
+            index = next((k for k in range(len(self.ids) - 1, -1, -1) if self.ids[k] == stroke_id), None)
+            if index is None:  # searched from the end: the stroke just finished is found at once
+                return None
+            width, points = self.ink.strokes[index]
+            return {"id": stroke_id, "width": width, "points": [round(v, 2) for point in points for v in point]}
+
     def image(self) -> tuple[np.ndarray, str]:
         """What the network gets now, and what it is (``""`` for a blank pad,
         ``"your drawing"``, or the source of an exact image)."""

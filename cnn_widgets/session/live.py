@@ -60,6 +60,7 @@ class LiveModel(traitlets.HasTraits):
         self.model = model
         self._lock = threading.Lock()
         self._png: tuple[int, bytes] | None = None
+        self._portable: tuple[int, Any] | None = None
         self.runner: LatestWins[Request] = LatestWins(self._run, rate=rate, on_error=self._failed)
         super().__init__(**kwargs)
         if self.image is None:
@@ -129,6 +130,27 @@ class LiveModel(traitlets.HasTraits):
             self.activations = outputs
             self.probabilities = probabilities
             self.updates += 1
+
+    def portable(self) -> Any:
+        """The model as the browser computes it (:class:`~cnn_widgets.model.portable.PortableSpec`),
+        made once per model version.
+
+        Raises:
+            ValueError: (``NotPortable``) a layer the browser does not compute; one line naming it.
+        """
+        from ..model.portable import portable_spec  # TensorFlow's side: imported when first asked
+
+        version = getattr(self.model, "version", 0)
+        with self._lock:
+            if self._portable is None or self._portable[0] != version:
+                try:
+                    self._portable = (version, portable_spec(self.model))
+                except ValueError as error:
+                    self._portable = (version, error)
+            made = self._portable[1]
+        if isinstance(made, BaseException):
+            raise made
+        return made
 
     def image_png(self) -> bytes:
         """The current image as a PNG, encoded once per update (every view that shows it shares it)."""

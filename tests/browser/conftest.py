@@ -203,6 +203,24 @@ column.add_class("cnnw-column")
 column
 """
 
+#: The pad and the live views on one session: what the browser computes (tests/browser/test_live_views.py).
+LIVE_NOTEBOOK = """\
+import ipywidgets as widgets
+from cnn_widgets import DenseView, DigitPad, MapGrid, ProbabilityBars, Session
+
+session = Session()
+pad = DigitPad(session)
+grids = [MapGrid(session, "conv1"), MapGrid(session, "conv3")]
+selected = widgets.HTML("none")
+selected.add_class("cnnw-kernel-selection")
+
+def _selected(change, grid=grids[0]):
+    selected.value = f"{grid.layer} map {grid.map_index} cell {tuple(grid.cell)}"
+
+grids[0].observe(_selected, ["map_index", "cell"])
+widgets.VBox([widgets.HBox([pad, ProbabilityBars(session)]), widgets.HBox(grids), DenseView(session), selected])
+"""
+
 #: Every notebook the browser tests open: file name → its code cells (``explorer.ipynb``
 #: is the dashboard that ``cnn-widgets serve`` writes).
 NOTEBOOKS: dict[str, tuple[str, ...]] = {
@@ -211,6 +229,7 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
     "lab.ipynb": (LAB_NOTEBOOK,),
     "shared.ipynb": (SHARED_NOTEBOOK,),
     "column.ipynb": (COLUMN_NOTEBOOK,),
+    "live.ipynb": (LIVE_NOTEBOOK,),
 }
 
 

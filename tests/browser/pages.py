@@ -14,8 +14,10 @@ from typing import Any, Iterable
 from ..digits import TEMPLATES
 
 PAD = "canvas.cnnw-pad-canvas"
-#: Pictures that every stroke repaints.
-REPAINTED = "img.cnnw-grid-picture, img.cnnw-dense-picture, img.cnnw-preview"
+#: Pictures that every stroke repaints: the live views the browser draws (each counts its
+#: paints in data-painted), or the kernel's pictures where the kernel computes the model.
+REPAINTED = ".cnnw-live-maps, .cnnw-live-dense, .cnnw-live-image, .cnnw-live-bars"
+KERNEL_REPAINTED = "img.cnnw-grid-picture, img.cnnw-dense-picture, img.cnnw-preview"
 
 # Page-side probes. `armInk(kind)` resolves with the ms from the next `kind` event on
 # the pad (pointermove / pointerdown) to the first animation frame whose canvas pixel
@@ -62,7 +64,8 @@ _PROBES = """
     armRepaint(selector) {
       const canvas = pad();
       const pictures = [...document.querySelectorAll(selector)];
-      const before = pictures.map((p) => p.src);
+      const mark = (p) => p.src || p.dataset.painted;
+      const before = pictures.map(mark);
       let start = null;
       return new Promise((resolve) => {
         const finish = (value) => { observer.disconnect(); clearTimeout(timer);
@@ -71,10 +74,10 @@ _PROBES = """
         const listen = (e) => { if (start === null) start = e.timeStamp; };
         canvas.addEventListener('pointermove', listen);
         const observer = new MutationObserver(() => {
-          if (start !== null && pictures.every((p, k) => p.src !== before[k]))
+          if (start !== null && pictures.every((p, k) => mark(p) !== before[k]))
             requestAnimationFrame(() => finish(performance.now() - start));
         });
-        pictures.forEach((p) => observer.observe(p, {attributes: true, attributeFilter: ['src']}));
+        pictures.forEach((p) => observer.observe(p, {attributes: true, attributeFilter: ['src', 'data-painted']}));
       });
     },
   };
@@ -180,6 +183,10 @@ def wait_for_explorer(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_function(
         "() => { const p = [...document.querySelectorAll('img.cnnw-grid-picture')];"
         " return p.length > 0 && p.every(i => i.src && i.naturalWidth > 0); }",
+        timeout=timeout_ms,
+    )
+    page.wait_for_function(  # where the browser computes, its views have drawn too
+        "() => [...document.querySelectorAll('.cnnw-live')].every(v => Number(v.dataset.painted || 0) > 0)",
         timeout=timeout_ms,
     )
 

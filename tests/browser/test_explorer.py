@@ -13,9 +13,11 @@ def test_drawing_a_digit_updates_prediction_and_maps(explorer_page):
 
     conv1 = explorer_page.locator("img.cnnw-grid-picture").first
     before = conv1.get_attribute("src")
+    expect(explorer_page.locator(".cnnw-live-prediction")).to_contain_text("draw a digit")  # blank: no guess
     draw_digit(explorer_page, 7)
-    expect(explorer_page.locator(".cnnw-predicted-class")).to_have_text("7", timeout=15_000)
-    assert conv1.get_attribute("src") != before
+    expect(explorer_page.locator(".cnnw-live-predicted-class")).to_have_text("7", timeout=15_000)
+    expect(explorer_page.locator(".cnnw-predicted-class")).to_have_text("7", timeout=15_000)  # the kernel's too
+    assert conv1.get_attribute("src") != before  # the kernel's picture, for a saved notebook
     save_screenshot(explorer_page, "explorer_drawn_7")
 
     clear(explorer_page)
@@ -34,7 +36,7 @@ def test_every_stroke_repaints_every_view(explorer_page):
 def test_pick_a_map_grow_its_oip_and_play_the_emergence(explorer_page):
     from playwright.sync_api import expect
 
-    conv3 = explorer_page.locator(".cnnw-map-grid").nth(4).locator("canvas.cnnw-overlay")  # conv3: 16 maps a row
+    conv3 = explorer_page.locator(".cnnw-map-grid").nth(4).locator("canvas.cnnw-live-overlay")  # conv3: 16 a row
     conv3.scroll_into_view_if_needed()
     box = conv3.bounding_box()
     tile = box["width"] / (16 * 3 + 15)  # screen pixels per picture pixel

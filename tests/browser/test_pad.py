@@ -38,21 +38,24 @@ def settled(page, action) -> None:
 
 
 def test_ink_appears_before_the_kernel_answers(page_of, remote_voila):
+    """Through a proxy 60 ms each way: the ink is drawn in the page, and the network's image
+    too (the browser computes it); the kernel, which answers only once a stroke ends, still
+    gets every stroke."""
     page = page_of("pad.ipynb", base=remote_voila.url)
     wait_for_pad(page)
+    page.wait_for_selector("canvas.cnnw-pad-canvas[data-network]", timeout=60_000)
     chunks = remote_voila.chunks
-    samples = ink_latencies(page, moves=30, downs=20, kernel=True)
-    figures = {kind: {"ink": summary([s["ink"] for s in values]), "kernel": summary([s["kernel"] for s in values])}
-               for kind, values in samples.items()}
+    samples = ink_latencies(page, moves=30, downs=20)
+    figures = {kind: {"ink": summary([s["ink"] for s in values])} for kind, values in samples.items()}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "ink_latency_remote.json").write_text(json.dumps({**figures, "samples": samples}, indent=1))
-    # every answer of the kernel came through the proxy
-    assert remote_voila.chunks - chunks >= sum(len(values) for values in samples.values())
     assert {kind: len(values) for kind, values in samples.items()} == {"move": 30, "down": 20}
     for kind, values in samples.items():
-        assert all(s["ink"] >= 0 and s["kernel"] >= 0 for s in values), f"{kind}: lost samples {values}"
-        # order, not time: the ink was on screen before the kernel's answer came back
-        assert all(s["ink"] < s["kernel"] for s in values), f"{kind}: ink waited on the kernel: {values}"
+        assert all(s["ink"] >= 0 for s in values), f"{kind}: lost samples {values}"
+    assert remote_voila.chunks - chunks >= 50  # the strokes went to the kernel, through the proxy
+    computed = int(page.locator("canvas.cnnw-pad-canvas").get_attribute("data-computed"))
+    assert computed >= 30  # the browser computed the network's image as the pen moved
+    wait_for_kernel_ink(page)  # and the kernel has the same ink once the strokes ended
 
 
 def test_drawn_digits_are_recognised_with_the_real_mouse(pad_page):

@@ -14,6 +14,7 @@ import traitlets
 from ...render import COLORMAPS, default_columns, mosaic
 from ..picture import Picture, style
 from ..view import SessionView
+from .live_view import drawing_open, live_view
 
 __all__ = ["DenseView"]
 
@@ -61,7 +62,13 @@ class DenseView(SessionView, widgets.VBox):
         self.picture = Picture("cnnw-dense-picture")
         self.hover_label = widgets.HTML("&nbsp;")
         self.hover_label.add_class("cnnw-dense-hover")
-        super().__init__([style(), self.title, self.picture, self.hover_label], **kwargs)
+        # the units drawn in the browser on every frame of a stroke (None: the kernel draws them)
+        self.browser = live_view(self, "dense", colormap=colormap)
+        if self.browser is not None:
+            self.picture.add_class("cnnw-dense-kernel")
+            self.hover_label.add_class("cnnw-dense-kernel")
+        super().__init__([style(), self.title, self.picture, self.hover_label,
+                          *([self.browser] if self.browser is not None else [])], **kwargs)
         self.add_class("cnnw-dense-view")
         self.layer = layer
         self.picture.on_pointer(move=self._hover, leave=self._leave, refused=self._refused)
@@ -90,6 +97,8 @@ class DenseView(SessionView, widgets.VBox):
         self.refresh()
 
     def _changed(self, change: dict[str, Any]) -> None:
+        if self.browser is not None and drawing_open(self.session):
+            return  # the browser draws every frame of a stroke; the kernel's picture once it ends
         self.refresh()
 
     def _grid(self, values: np.ndarray) -> np.ndarray:
@@ -105,6 +114,10 @@ class DenseView(SessionView, widgets.VBox):
             return
         values = np.asarray(values, np.float32).reshape(-1)
         grid = self._grid(values)
+        if self.browser is not None:
+            with self.browser.hold_sync():
+                self.browser.layer, self.browser.columns = self.layer, self.columns
+                self.browser.zoom = max(1, round(360 / max(self.columns, 1)))
         with self._lock:
             tiles = mosaic(np.nan_to_num(grid, nan=0.0)[..., None], normalize="layer")
             indices = tiles.indices.copy()

@@ -1,4 +1,9 @@
-"""MapGrid: every map of one layer as one mosaic picture."""
+"""MapGrid: every map of one layer as one mosaic picture.
+
+Where the browser computes the model, the grid's :class:`~.live_view.LiveView` draws the
+mosaic on every frame of a stroke, answers hover and sends clicks; the kernel's picture
+(under it, hidden while the browser draws) is redrawn once a stroke ends.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ...render import COLORMAPS, Mosaic, mosaic
+from ...render import COLORMAPS, Mosaic, default_columns, mosaic
 from ..picture import Picture, style
 from ..controls import Picker, Toggles, keep_in_step
 from ..view import SessionView
+from .live_view import drawing_open, live_view
 
 __all__ = ["MapGrid"]
 
@@ -74,6 +80,11 @@ class MapGrid(SessionView, widgets.VBox):
         self.picture = Picture("cnnw-grid-picture")
         self.hover_label = widgets.HTML("&nbsp;")
         self.hover_label.add_class("cnnw-grid-hover")
+        # the mosaic drawn in the browser, on every frame of a stroke (None: the kernel draws it)
+        self.browser = live_view(self, "maps", layer=layer, colormap=colormap, normalize=normalize)
+        if self.browser is not None:
+            self.picture.add_class("cnnw-grid-kernel")
+            self.hover_label.add_class("cnnw-grid-kernel")
 
         super().__init__(
             [
@@ -82,6 +93,7 @@ class MapGrid(SessionView, widgets.VBox):
                 widgets.HBox([self.layer_picker, self.colormap_picker, self.normalize_picker]),
                 self.picture,
                 self.hover_label,
+                *([self.browser] if self.browser is not None else []),
             ],
             **kwargs,
         )
@@ -94,6 +106,8 @@ class MapGrid(SessionView, widgets.VBox):
         keep_in_step(self, "colormap", self.colormap_picker)
         self.picture.on_pointer(move=self._hover, click=self._click, leave=self._leave, refused=self._refused)
         self._watch(live, self._activations_changed, "activations")
+        if self.browser is not None:
+            self._watch(self.browser, self._browser_selected, ["map_index", "cell"])
         self.refresh()
 
     # ------------------------------------------------------------------ drawing
@@ -119,6 +133,8 @@ class MapGrid(SessionView, widgets.VBox):
         self.refresh()
 
     def _activations_changed(self, change: dict[str, Any]) -> None:
+        if self.browser is not None and drawing_open(self.session):
+            return  # the browser draws every frame of a stroke; the kernel's picture once it ends
         self.refresh()
 
     def refresh(self) -> None:
@@ -129,6 +145,14 @@ class MapGrid(SessionView, widgets.VBox):
         total = maps.shape[-1]
         if 0 < self.max_maps < total:
             maps = maps[..., :self.max_maps]  # the first maps only: the title says of how many
+        if self.browser is not None:
+            height, width, count = maps.shape
+            columns = default_columns(count, (height, width))
+            zoom = max(1, round(_TARGET_WIDTH / max(columns * (width + 1) - 1, 1)))
+            with self.browser.hold_sync():
+                self.browser.layer, self.browser.colormap, self.browser.normalize = (
+                    self.layer, self.colormap, self.normalize)
+                self.browser.columns, self.browser.zoom = columns, zoom
         with self._lock:
             tiles = mosaic(maps, normalize=self.normalize)
             height, width, count = maps.shape
@@ -196,6 +220,26 @@ class MapGrid(SessionView, widgets.VBox):
     @traitlets.observe("map_index")
     def _selection_changed(self, change: dict[str, Any]) -> None:
         self._outline()
+        if getattr(self, "browser", None) is not None:
+            self._mirroring = True  # the browser outlines it too; not a click of its own
+            try:
+                self.browser.map_index = change["new"]
+            finally:
+                self._mirroring = False
+
+    def _browser_selected(self, change: dict[str, Any]) -> None:
+        """A click in the browser: the selection reaches the kernel (checked, as any other)."""
+        if self.closed or getattr(self, "_mirroring", False):
+            return
+        browser = self.browser
+        try:
+            with self.hold_trait_notifications():
+                self.map_index = browser.map_index
+                self.cell = tuple(browser.cell)
+        except traitlets.TraitError as error:
+            self._refused(str(error))
+            with browser.hold_sync():
+                browser.map_index, browser.cell = self.map_index, list(self.cell)
 
     def _outline(self) -> None:
         self.picture.outline_tile(self._mosaic, self.map_index)

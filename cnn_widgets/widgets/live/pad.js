@@ -11,6 +11,18 @@
 // Messages to the kernel (custom messages):
 //   {type: "stroke", id, width, points: [x0, y0, x1, y1, ...], start, end}
 //   {type: "undo"}   {type: "clear"}   {type: "brush", value}
+// Messages from the kernel: what changed, not everything:
+//   {type: "committed", stroke}  a stroke this page finished is in the kernel's drawing
+//   {type: "removed", id}        a stroke was undone
+//   {type: "rejected", id}       a stroke message was refused (the status line says why)
+// and the `strokes` / `base` traits for changes made elsewhere (code, a loaded image).
+//
+// Where the browser computes the model (the `network` trait names the shared
+// BrowserNetwork), the pad keeps its own raster of the ink (Ink's arithmetic),
+// makes the network's image from it once per animation frame (to_mnist) and has
+// the network compute every layer: the live views repaint with no kernel message.
+// The strokes are kept in localStorage (keyed by the page): a reloaded page gives
+// them to its new kernel.
 
 const MAX_POINTS = 2048; // points per message; the rest go in the next frames
 
@@ -18,7 +30,11 @@ function cssSize(model) {
   return Math.max(1, Number(model.get("size")) || 280);
 }
 
-function render({ model, el }) {
+function storageKey() {
+  return `cnn_widgets.pad:${window.location.pathname}`;
+}
+
+function render({ model, el, host }) {
   const root = document.createElement("div");
   root.className = "cnnw-pad-js";
   const canvas = document.createElement("canvas");
@@ -65,6 +81,88 @@ function render({ model, el }) {
   let frame = 0;
   let brush = Number(model.get("brush"));
   let sent = 0;
+
+  // ------------------------------------------------------------------ the network's image, in the browser
+  let hub = null;
+  let raster = null; // the ink at pad resolution, as the kernel's Ink has it
+  let baseRaster = null; // the loaded picture scaled to the pad
+  let liveDrawn = 0; // points of the live stroke already in the raster
+  let dirty = false; // the raster changed since the network last saw it
+  let exact = Boolean(model.get("exact")); // the kernel sends a loaded image as it is
+  let computeFrame = 0;
+
+  function loadBaseInk() {
+    const data = model.get("base_ink");
+    const shape = model.get("base_shape") || [];
+    baseRaster = null;
+    if (data && data.byteLength && shape.length === 2 && hub) {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const small = new Float32Array(bytes.byteLength / 4);
+      new Uint8Array(small.buffer).set(bytes);
+      baseRaster = hub.lib.scaleNearest(small, shape[0], shape[1], cssSize(model));
+    }
+  }
+
+  function rebuild() {
+    if (!hub) return;
+    const size = cssSize(model);
+    raster = baseRaster ? baseRaster.slice() : new Float32Array(size * size);
+    for (const stroke of committed) hub.lib.drawStroke(raster, size, size, stroke);
+    for (const stroke of pending) hub.lib.drawStroke(raster, size, size, stroke);
+    liveDrawn = 0;
+    if (live) { hub.lib.drawStroke(raster, size, size, live); liveDrawn = live.points.length / 2; }
+    touched();
+  }
+
+  function extendLive() {
+    if (!hub || !raster || !live) return;
+    const size = cssSize(model);
+    hub.lib.drawStroke(raster, size, size, live, liveDrawn);
+    liveDrawn = live.points.length / 2;
+    touched();
+  }
+
+  function touched() {
+    if (exact && !live && !pending.length && !committed.length) return; // the kernel's exact image stands
+    dirty = true;
+    if (!computeFrame) computeFrame = requestAnimationFrame(compute);
+  }
+
+  function compute() {
+    computeFrame = 0;
+    if (!hub || !raster || !dirty || !hub.net) return;
+    dirty = false;
+    const size = cssSize(model);
+    const [rows, cols] = model.get("image_shape") || [28, 28];
+    const image = rows === 28 && cols === 28 ? hub.lib.toMnist(raster, size, size)
+      : hub.lib.resizeBox(raster, size, size, rows, cols);
+    hub.show(image, "pad");
+    canvas.dataset.computed = String(hub.computed);
+  }
+
+  function store() {
+    try {
+      const strokes = committed.concat(pending).map((s) => ({ id: s.id, width: s.width, points: s.points }));
+      if (strokes.length) window.localStorage.setItem(storageKey(), JSON.stringify(strokes));
+      else window.localStorage.removeItem(storageKey());
+    } catch (error) { /* no storage (private mode, a file page): nothing kept */ }
+  }
+
+  function restore() {
+    // a reloaded page: its new kernel has no drawing; the browser still has the strokes
+    if (committed.length || pending.length || live || (model.get("base") || {}).byteLength || exact) return;
+    let stored = null;
+    try { stored = JSON.parse(window.localStorage.getItem(storageKey()) || "null"); } catch (error) { stored = null; }
+    if (!Array.isArray(stored) || !stored.length) return;
+    for (const s of stored) {
+      if (!s || typeof s.id !== "string" || !Array.isArray(s.points) || s.points.length < 2) continue;
+      pending.push({ id: s.id, width: Number(s.width) || brush, points: s.points.slice(), sent: 0,
+                     started: false, finished: true, ended: false });
+    }
+    paint();
+    rebuild();
+    send();
+  }
 
   function setupCanvas() {
     const size = cssSize(model);
@@ -124,9 +222,13 @@ function render({ model, el }) {
     const bytes = data && data.byteLength ? data : null;
     if (!bytes) {
       baseBitmap = null;
+      baseRaster = null;
       paint();
+      rebuild();
       return;
     }
+    loadBaseInk();
+    rebuild();
     const blob = new Blob([bytes], { type: "image/png" });
     createImageBitmap(blob).then((bitmap) => {
       if (baseSource === data) {
@@ -137,11 +239,25 @@ function render({ model, el }) {
   }
 
   function adopt() {
+    const incoming = model.get("strokes") || [];
+    if (incoming.length === committed.length && incoming.every((s, k) => s.id === committed[k].id)) {
+      exact = Boolean(model.get("exact")); // this page's own copy (keepLocal), or nothing new
+      return;
+    }
     committed = (model.get("strokes") || []).map((s) => ({ id: s.id, width: s.width, points: s.points }));
     const known = new Set(committed.map((s) => s.id));
     pending = pending.filter((s) => !known.has(s.id));
     if (live && known.has(live.id)) live = null;
+    exact = Boolean(model.get("exact"));
     paint();
+    rebuild();
+    store();
+  }
+
+  // Keep this page's copy of the model's strokes current (other views of the pad, and
+  // views made later, read it) without sending anything to the kernel.
+  function keepLocal() {
+    model.set("strokes", committed.map((s) => ({ id: s.id, width: s.width, points: s.points })));
   }
 
   function showBrush() {
@@ -224,9 +340,12 @@ function render({ model, el }) {
     counter += 1;
     live = { id: `${prefix}-${counter}`, width: brush, points: [x, y], sent: 0,
              started: false, finished: false, ended: false };
+    exact = false;
+    liveDrawn = 0;
     ctx.fillStyle = ctx.strokeStyle = "#fff";
     ctx.lineCap = ctx.lineJoin = "round";
     dot(x, y, live.width);
+    extendLive();
     send();
   }
 
@@ -241,6 +360,7 @@ function render({ model, el }) {
       segment(p[n - 2], p[n - 1], x, y, live.width);
       p.push(x, y);
     }
+    extendLive();
     send();
   }
 
@@ -252,6 +372,8 @@ function render({ model, el }) {
       live.finished = true;
       pending.push(live);
       live = null;
+      liveDrawn = 0;
+      store();
       send();
     }
   }
@@ -269,6 +391,8 @@ function render({ model, el }) {
     if (pending.length) pending.pop();
     else committed.pop();
     paint();
+    rebuild();
+    store();
     model.send({ type: "undo" });
   });
   clearButton.addEventListener("click", () => {
@@ -276,7 +400,11 @@ function render({ model, el }) {
     pending = [];
     committed = [];
     baseBitmap = null;
+    baseRaster = null;
+    exact = false;
     paint();
+    rebuild();
+    store();
     model.send({ type: "clear" });
   });
   brushInput.addEventListener("input", () => {
@@ -292,10 +420,34 @@ function render({ model, el }) {
   // The kernel refused a stroke message (it says why in the pad's status line):
   // drop that stroke here too, so both places show the same ink.
   const onMessage = (message) => {
-    if (!message || message.type !== "rejected") return;
+    if (!message) return;
+    if (message.type === "committed" && message.stroke) {
+      const stroke = message.stroke;
+      const mine = pending.find((s) => s.id === stroke.id);
+      pending = pending.filter((s) => s.id !== stroke.id);
+      if (!committed.some((s) => s.id === stroke.id)) {
+        committed.push({ id: stroke.id, width: stroke.width, points: stroke.points });
+        paint(); // the kernel's points, drawn as any committed stroke is (the same pixels on every view)
+        if (!mine) rebuild(); // drawn in another view of this pad
+      }
+      keepLocal();
+      store();
+      return;
+    }
+    if (message.type === "removed") {
+      const before = committed.length + pending.length;
+      committed = committed.filter((s) => s.id !== message.id);
+      pending = pending.filter((s) => s.id !== message.id);
+      if (committed.length + pending.length !== before) { paint(); rebuild(); store(); }
+      keepLocal();
+      return;
+    }
+    if (message.type !== "rejected") return;
     pending = pending.filter((s) => s.id !== message.id);
     if (live && live.id === message.id) live = null; // the rest of this stroke is not drawn
     paint();
+    rebuild();
+    store();
   };
   model.on("msg:custom", onMessage);
   const onBase = () => loadBase();
@@ -311,9 +463,23 @@ function render({ model, el }) {
   adopt();
   loadBase();
   canvas.dataset.ready = "1";
+  const ref = model.get("network");
+  if (ref && host) {
+    host.getWidget(ref).then(({ exports }) => {
+      if (!exports) return;
+      hub = exports;
+      loadBaseInk();
+      rebuild();
+      restore();
+      canvas.dataset.network = "1";
+    }, (error) => console.error("cnn_widgets pad: no browser network", error));
+  } else {
+    restore();
+  }
 
   return () => {
     if (frame) cancelAnimationFrame(frame);
+    if (computeFrame) cancelAnimationFrame(computeFrame);
     model.off("msg:custom", onMessage);
     model.off("change:strokes", onStrokes);
     model.off("change:base", onBase);

@@ -7,6 +7,14 @@ Notebook 7), which sends the stroke points at most once per animation frame. The
 hands them to the drawing — nothing more on the comm thread — and the session's live
 model turns the newest drawing into the image and every layer's activations on its
 own runner. The kernel is the source of truth for what a (re)loaded page shows.
+
+Where the browser computes the model (:mod:`.browser_network`), the pad's module also
+makes the image from the strokes (as the kernel does: Ink's raster, ``to_mnist``) and
+has the browser's network compute every layer on each frame, so the live views follow
+the pen with no kernel message. The kernel tells the browser what changed, not
+everything: a finished stroke is answered with that stroke alone. The browser keeps
+the strokes in its localStorage (keyed by the page) and gives them to a new kernel
+after a reload.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from ...render import grey_png
 from ..controls import Picker
 from ..picture import style
 from ..view import SessionView, StatusLine
+from .browser_network import browser_network, widget_ref
+from .live_view import drawing_open, live_view
 
 __all__ = ["DigitPad", "InkCanvas"]
 
@@ -46,6 +56,14 @@ class InkCanvas(anywidget.AnyWidget):
     brush_max = traitlets.Int(BRUSH_MAX, help="widest brush, pad pixels").tag(sync=True)
     strokes = traitlets.List(help="[{id, width, points: [x0, y0, x1, y1, ...]}] in pad pixels").tag(sync=True)
     base = traitlets.Bytes(b"", help="PNG of a loaded picture under the strokes (empty: none)").tag(sync=True)
+    base_ink = traitlets.Bytes(b"", help="the loaded picture's ink, float32 rows × cols (empty: none)").tag(
+        sync=True)
+    base_shape = traitlets.List(help="[rows, cols] of base_ink").tag(sync=True)
+    exact = traitlets.Bool(False, help="the network gets the loaded image as it is (no stroke since)").tag(
+        sync=True)
+    image_shape = traitlets.List([28, 28], help="[rows, cols] of the grey image the network takes").tag(sync=True)
+    network = traitlets.Unicode("", help="the BrowserNetwork that computes the drawing in the browser "
+                                         "(an anywidget reference; empty: the kernel computes)").tag(sync=True)
 
     @traitlets.validate("brush")
     def _valid_brush(self, proposal: dict[str, Any]) -> int:
@@ -86,7 +104,11 @@ class DigitPad(SessionView, widgets.VBox):
         self._rng = np.random.default_rng()
         self._picture_version = -1
 
-        self.canvas = InkCanvas(size=self.size, brush=brush, rate=float(self.live.runner.rate))
+        network, _ = browser_network(self.session)
+        self.canvas = InkCanvas(size=self.size, brush=brush, rate=float(self.live.runner.rate),
+                                image_shape=list(self.drawing.image_shape),
+                                network=widget_ref(network) if network is not None else "")
+        self._answer: tuple[str, Any] | None = None  # while this pad handles its browser's message
         side = f"{self.size}px"
         # The ink as a PNG under the live canvas: what a saved or exported notebook shows.
         self.picture = widgets.Image(format="png", layout=widgets.Layout(
@@ -108,7 +130,12 @@ class DigitPad(SessionView, widgets.VBox):
         self.sample_button.add_class("cnnw-sample")
         self.status_line = StatusLine("cnnw-pad-status")
         self.status_line.layout.width = f"{self.size + 120}px"
-        preview_box = widgets.VBox([widgets.HTML("<b>the network sees</b>"), self.preview])
+        # what the network sees, drawn by the browser on every frame (None: the kernel's picture)
+        self.browser = live_view(self, "image", zoom=4)
+        if self.browser is not None:
+            self.preview.add_class("cnnw-preview-kernel")
+        preview_box = widgets.VBox([widgets.HTML("<b>the network sees</b>"), self.preview,
+                                    *([self.browser] if self.browser is not None else [])])
         super().__init__(
             [style(), widgets.HBox([self.surface, preview_box]),
              widgets.HBox([self.sample_class, self.sample_button]), self.status_line],
@@ -212,9 +239,12 @@ class DigitPad(SessionView, widgets.VBox):
         kind = content.get("type") if isinstance(content, dict) else None
         try:
             if kind == "stroke":
+                if content.get("end"):
+                    self._answer = ("committed", content.get("id"))
                 self.drawing.stroke(content.get("id"), content.get("width"), content.get("points"),
                                     start=bool(content.get("start")), end=bool(content.get("end")))
             elif kind == "undo":
+                self._answer = ("removed", self.drawing.ids[-1] if self.drawing.ids else None)
                 self.undo()
             elif kind == "clear":
                 self.clear()
@@ -231,23 +261,49 @@ class DigitPad(SessionView, widgets.VBox):
             self.drawing.abandon()
             self._sync_canvas()
             self.canvas.send_state("brush")
+        finally:
+            self._answer = None
 
     # ------------------------------------------------------------------ kernel → browser
     def _drawing_changed(self, what: str) -> None:
-        """The drawing changed (any pad, or code): the browser gets the kernel's strokes
-        once a stroke ends, not on every move (its own ink is already on screen)."""
+        """The drawing changed (any pad, or code): the browser gets what changed once a
+        stroke ends, not on every move (its own ink is already on screen). A stroke this
+        pad's browser finished or undid is answered with that stroke alone, so the traffic
+        per stroke does not grow with the strokes before it; other changes send the whole
+        drawing."""
         if self.closed or what == "stroke":
             return
+        answer = self._answer
+        if answer is not None and what == "strokes":
+            self._answer = None
+            kind, stroke_id = answer
+            kept = self.canvas.strokes  # kept in step in place: the browser has the change already
+            if kind == "committed":
+                made = self.drawing.stroke_dict(stroke_id) if isinstance(stroke_id, str) else None
+                if made is not None:
+                    kept.append(made)
+                    self.canvas.send({"type": "committed", "stroke": made})
+                    return
+            elif kind == "removed" and kept and kept[-1]["id"] == stroke_id:
+                kept.pop()
+                self.canvas.send({"type": "removed", "id": stroke_id})
+                return
         self._sync_canvas(base=what in ("loaded", "cleared"))
 
     def _sync_canvas(self, base: bool = False) -> None:
         with self.canvas.hold_sync():
             if base:
                 picture = self.drawing.picture
-                self.canvas.base = grey_png(picture, 1) if picture is not None and self.drawing.ink.base.any() else b""
+                loaded = picture is not None and bool(self.drawing.ink.base.any())
+                self.canvas.base = grey_png(picture, 1) if loaded else b""
+                self.canvas.base_ink = np.ascontiguousarray(picture, "<f4").tobytes() if loaded else b""
+                self.canvas.base_shape = list(picture.shape) if loaded else []
+            self.canvas.exact = self.drawing.exact
             self.canvas.strokes = self.drawing.strokes()
 
     def _image_changed(self, change: dict[str, Any]) -> None:
+        if self.browser is not None and drawing_open(self.session):
+            return  # the browser shows every frame of a stroke; the kernel's picture once it ends
         self._show_image()
         loaded = self.drawing.source
         if loaded and self.live.source == loaded and self.status != loaded:

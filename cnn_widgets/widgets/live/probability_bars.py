@@ -11,6 +11,7 @@ import numpy as np
 import traitlets
 
 from ..view import SessionView
+from .live_view import drawing_open, live_view
 
 __all__ = ["ProbabilityBars"]
 
@@ -21,7 +22,9 @@ class ProbabilityBars(SessionView, widgets.VBox):
     """Bars of the class probabilities; the most probable class in orange.
 
     Hovering a bar shows its class and probability. ``prediction`` holds the
-    predicted class name.
+    predicted class name; a blank input predicts nothing ("draw a digit").
+    Where the browser computes the model, it draws the bars on every frame of a
+    stroke; the kernel's chart (hidden under them) follows once the stroke ends.
 
     Args:
         session: The session whose drawing to follow (or its live model, or a model).
@@ -46,18 +49,31 @@ class ProbabilityBars(SessionView, widgets.VBox):
                                     layout=widgets.Layout(width="380px", height="200px"))
         self.label = widgets.HTML()
         self.label.add_class("cnnw-prediction")
-        super().__init__([self.label, self.figure], **kwargs)
+        self.browser = live_view(self, "bars")
+        if self.browser is not None:
+            self.label.add_class("cnnw-bars-kernel")
+            self.figure.add_class("cnnw-bars-kernel")
+        super().__init__([self.label, self.figure, *([self.browser] if self.browser is not None else [])], **kwargs)
         self.add_class("cnnw-probability-bars")
         self._watch(live, self._changed, "probabilities")
         self.refresh()
 
     def _changed(self, change: dict[str, Any]) -> None:
+        if self.browser is not None and drawing_open(self.session):
+            return  # the browser draws every frame of a stroke; the kernel's chart once it ends
         self.refresh()
 
     def refresh(self) -> None:
-        """Show the live model's current probabilities."""
+        """Show the live model's current probabilities (none for a blank input)."""
         probabilities = self.live.probabilities
         if probabilities is None:
+            return
+        if self.live.source == "" and not np.any(self.live.image):
+            self.prediction = ""
+            with self.bars.hold_sync():
+                self.bars.y = np.zeros(len(probabilities))
+                self.bars.color = np.zeros(len(probabilities))
+            self.label.value = "<span style='color:#777'>draw a digit: a blank pad predicts nothing</span>"
             return
         best = int(np.argmax(probabilities))
         flags = np.zeros(len(probabilities))

@@ -65,10 +65,44 @@ def test_strokes_from_the_browser_set_the_image_and_the_preview(wire, mnist_mode
     assert image.max() == 1.0 and cols.size <= 6  # a vertical bar, centred by to_mnist
     assert abs(cols.mean() - 14) <= 1.5
     assert pad.preview.value != blank_preview and wire.updates_to(pad.preview)
-    # The kernel never draws the ink: one update of the browser's strokes, at pen-up.
-    updates = canvas_updates(wire, pad, mark)
-    assert [list(u) for u in updates] == [["strokes"]]
-    assert updates[0]["strokes"][0]["points"][:4] == [140.0, 40.0, 140.0, 80.0]
+    # The kernel never draws the ink: at pen-up it answers with that stroke alone.
+    assert canvas_updates(wire, pad, mark) == []
+    answers = canvas_messages(wire, pad, mark)
+    assert [a["type"] for a in answers] == ["committed"]
+    assert answers[0]["stroke"]["points"][:4] == [140.0, 40.0, 140.0, 80.0]
+    assert pad.canvas.strokes == pad.drawing.strokes()  # the kernel's copy of the browser's state, in step
+
+
+def canvas_messages(wire, pad: DigitPad, since: int = 0) -> list[dict]:
+    """The custom messages the kernel sent to the pad's browser module."""
+    return [m.data["content"] for m in wire.since(since)
+            if m.comm_id == pad.canvas.model_id and m.data.get("method") == "custom"]
+
+
+def test_stroke_traffic_does_not_grow_with_the_strokes_before(wire, mnist_model):
+    """Issue 21: every pen-up used to send every stroke back. Now the bytes the kernel sends
+    for one more stroke are the same after 1 stroke and after 500."""
+    pad = DigitPad(mnist_model)
+
+    def one_more(k: int) -> int:
+        mark = wire.mark()
+        stroke(pad, [(40 + k % 200, 40), (60 + k % 200, 120), (80 + k % 200, 200)], stroke_id=f"s-{k}")
+        return sum(m.size for m in wire.since(mark) if m.comm_id == pad.canvas.model_id)
+
+    first = one_more(0)
+    for k in range(1, 499):
+        one_more(k)
+    late = one_more(499)
+    assert len(pad.drawing.ids) == 500 and pad.canvas.strokes == pad.drawing.strokes()
+    assert 0 < first and abs(late - first) <= 8, (first, late)  # the id's digits, not the history
+    assert first < 400
+    mark = wire.mark()
+    send(pad, {"type": "undo"})  # undone in the browser: answered with the id alone
+    assert [a["type"] for a in canvas_messages(wire, pad, mark)] == ["removed"]
+    assert sum(m.size for m in wire.since(mark) if m.comm_id == pad.canvas.model_id) < 200
+    assert len(pad.canvas.strokes) == 499 and pad.canvas.strokes[-1]["id"] == "s-498"
+    pad.set_strokes([(10, [(5, 5), (9, 9)])])  # made in code: the whole drawing, once
+    assert canvas_updates(wire, pad, mark)[-1]["strokes"][0]["points"] == [5.0, 5.0, 9.0, 9.0]
 
 
 def test_a_drawn_stroke_and_the_same_stroke_in_code_give_one_image(mnist_model):
