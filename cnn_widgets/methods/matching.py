@@ -128,7 +128,8 @@ class FilterMatch:
         counted = self.above_control if self.control.size else self.above_baseline
         return (f"{self.layer}: {len(self.pairs)} pairs, mean correlation {self.quality.mean():.2f} against "
                 f"{reference}: difference {self.difference:+.2f} (95 % interval {low:+.2f} … {high:+.2f}): "
-                f"{verdict}; {int(counted.sum())} pairs above the {self.reference}'s 95 % range at their rank; "
+                f"{verdict}; {int(counted.sum())} pairs above the {self.reference}'s 95 % range at their rank "
+                f"(≈ {max(1, round(0.05 * len(self.pairs)))} by chance); "
                 f"shuffled baseline {self.baseline.mean():.2f}; {self.same_index} in the same place in both runs")
 
     def pair_labels(self, count: int | None = None) -> list[str]:
