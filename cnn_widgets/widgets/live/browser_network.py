@@ -63,9 +63,11 @@ class BrowserNetwork(anywidget.AnyWidget):
         self.session = session
         self.live = session.live
         spec = self.live.portable()  # NotPortable (a ValueError) before any widget exists
-        super().__init__(palettes={name: list(palette(name)) for name in COLORMAPS}, **kwargs)
-        self._send_model(spec)
-        self._send_image(force=True)
+        image = np.ascontiguousarray(np.asarray(self.live.image, "<f4")).tobytes()
+        # everything in the widget's first message: the weights as one binary buffer
+        super().__init__(palettes={name: list(palette(name)) for name in COLORMAPS}, header=spec.header(),
+                         weights=spec.buffer, version=int(getattr(self.live.model, "version", 0)),
+                         image=image, image_id=1, **kwargs)
         session.watch(self.live, self._kernel_image, "image", view=self)
         session.watch(session, self._new_version, "model_version", view=self)
 
