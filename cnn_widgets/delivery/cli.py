@@ -34,7 +34,7 @@ __all__ = ["main"]
 
 #: What each command's ``--out`` must end in.
 OUTPUT_SUFFIXES = {"train": (".keras",), "oip": (".gif", ".png"), "atlas": (".gif", ".png"),
-                   "slides": (".html", ".htm")}
+                   "slides": (".html", ".htm"), "export": (".html", ".htm")}
 
 
 class _Help(argparse.RawDescriptionHelpFormatter):
@@ -475,6 +475,9 @@ def _parser() -> argparse.ArgumentParser:
     slides.add_argument("--no-execute", action="store_true",
                         help="use the notebook's saved outputs and widget state instead of running it")
     slides.set_defaults(run=_cmd_slides)
+    from .page import add_export_command  # cnn-widgets export: one page that computes with no kernel
+
+    add_export_command(commands)
     return parser
 
 

@@ -1,0 +1,54 @@
+"""``cnn-widgets export``: the page's contents, and the models it refuses (in one line)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from cnn_widgets.delivery.cli import main
+from cnn_widgets.delivery.page import page_html
+
+
+def test_export_writes_one_page_with_the_weights_and_the_code_inside(tmp_path, capsys):
+    out = tmp_path / "site" / "page.html"
+    assert main(["export", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    text = out.read_text()
+    assert out.stat().st_size <= 2 * 1024 * 1024
+    assert not re.search(r"""(src|href)=["']?https?:""", text)  # nothing from the network
+    data = json.loads(re.search(r'<script id="cnnw-data" type="application/json">(.*?)</script>', text, re.S)[1])
+    assert [layer["name"] for layer in data["config"]["header"]["layers"]][:2] == ["conv1", "pool1"]
+    assert len(data["config"]["weights"]) == 4 * ((4 * 174_092 + 2) // 3)  # base64 of every float32 weight
+    assert set(data["sources"]) == {"network", "pad", "views"}
+    assert [view["state"]["kind"] for view in data["config"]["views"]] == ["image", "bars"] + ["maps"] * 5 + ["dense"]
+    assert "conv3 — 128 maps of 3×3" in text  # every picture has its title
+
+
+def test_a_model_the_browser_cannot_run_is_refused_in_one_line(tmp_path, capsys):
+    import keras
+
+    from cnn_widgets import CNNModel
+
+    net = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(2, 3, name="conv"),
+                            keras.layers.UpSampling2D(name="up"), keras.layers.Flatten(),
+                            keras.layers.Dense(3, activation="softmax")])
+    path = CNNModel(net).save(tmp_path / "up.keras")
+    assert main(["export", "--out", str(tmp_path / "p.html"), "--model", str(path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == ("cnn-widgets: error: the browser cannot compute layer 'up' (UpSampling2D): this layer type has "
+                     "no browser code; the live views are computed in the kernel")
+    assert not (tmp_path / "p.html").exists()
+
+
+def test_a_model_of_colour_images_is_refused_naming_its_input():
+    from ..network_zoo import rgb32
+
+    with pytest.raises(ValueError, match="takes 32×32×3 images; the exported page draws grey images"):
+        page_html(rgb32())
+
+
+def test_a_bad_out_is_refused_before_any_work(tmp_path, capsys):
+    assert main(["export", "--out", str(tmp_path / "page.png")]) == 2
+    assert "--out must end in '.html' or '.htm'" in capsys.readouterr().err
