@@ -30,15 +30,22 @@ on the usual objective; and, when real ``images`` are given, one that has not fi
 after a quarter of the steps starts again from the image it fires on most. Maps
 still dead after that have no pattern: pictures draw them as a cross, never as
 their start noise. With images, the maps that fire on none of them are listed
-(:attr:`OIPResult.silent`) and marked with a corner triangle.
+(:attr:`OIPResult.silent`) and marked with a corner triangle. A tile that started
+from a real image is framed, and its result keeps the start image, the objective
+there, the gain and its likeness to the start (:meth:`OIPResult.rescue_note`): on
+the embedded model such tiles are still the digit, so they are never passed off as
+a grown pattern (:mod:`.marks`). A node OIP is greyed outside its receptive field
+(:attr:`OIPResult.fields`) and the field outlined.
 
 :func:`consistency` measures how stable a pattern is: the mean pairwise
-correlation of OIPs grown from different seeds (1 for identical images).
+correlation of OIPs grown from different seeds, each pair at its best shift within
+±4 px (1 for identical images or shifted copies); a series shows it beside the same
+score for other maps, and with blur, beside the objective the blur cost.
 
 The modules, one concept each: :mod:`.settings` (:class:`OIPSettings` and the checks),
 :mod:`.noise` (start images), :mod:`.heads` and :mod:`.engine` (the compiled side),
 :mod:`.rescue`, :mod:`.batch` (one run, step by step), :mod:`.run` (the three public
-runs), :mod:`.results`, :mod:`.pictures`, :mod:`.consistency`, :mod:`.callbacks`.
+runs), :mod:`.results`, :mod:`.marks`, :mod:`.pictures`, :mod:`.consistency`, :mod:`.callbacks`.
 """
 
 from .callbacks import OIPCallback, ProgressBar, ReportProgress, ThrottledPreview
