@@ -133,6 +133,8 @@ class Explorer(SessionView, widgets.VBox):
             **kwargs,
         )
         self.add_class("cnnw-explorer")
+        if getattr(self.model, "graph_notes", None):  # e.g. 'conv 1' shown as conv_1: say why
+            self.status_line.say("; ".join(self.model.graph_notes))
         # Looking inside: the arithmetic of the cell clicked last on any grid, what the network
         # gets wrong (click a mistake: it becomes the drawing), "A rather than B" for the drawing
         # with the FCP tab's pair.
