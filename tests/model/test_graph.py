@@ -72,3 +72,16 @@ def test_a_subclassed_sub_model_is_refused_by_name():
     net = keras.Model(inputs, _head(Block()(inputs)))
     with pytest.raises(ValueError, match="sub-model 'block' \\(Block\\) is not a Sequential or functional model"):
         CNNModel(net)
+
+
+def test_the_explorer_says_what_was_changed_to_show_the_model():
+    from cnn_widgets.widgets.explorer import Explorer
+
+    inputs = keras.Input((10, 10, 1))
+    model = CNNModel(keras.Model(inputs, _head(keras.layers.Conv2D(3, 3, name="conv 1")(inputs))))
+    explorer = Explorer(model, data=False)
+    try:
+        assert explorer.status_line.text == "layers renamed for TensorFlow: 'conv 1' → 'conv_1'"
+        assert [grid.layer for grid in explorer.grids] == ["conv_1"]
+    finally:
+        explorer.close()
