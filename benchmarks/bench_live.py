@@ -1,18 +1,19 @@
-"""Benchmark of the live drawing path (issue: ink in the browser).
+"""Benchmark of the live path with the network in the browser (issue 20).
 
-Prints, measured in this one run on the embedded model:
-  * kernel cost of one stroke batch (the pad's message → every view re-rendered and
-    sent), median and p95, against a naive update (``keras.Model.predict`` per batch);
-  * messages and bytes the kernel sends per stroke, bytes per map-grid update;
-  * backlog after a flood of 200 stroke messages per second for 10 s;
-  * in Chromium (if installed), with the real mouse (Playwright ``page.mouse``), on a
-    local server and through a TCP proxy that holds every chunk 60 ms each way
-    (a remote kernel, as on Binder):
-      - ink under the pen after a move and after a pen-down, against the old design
-        measured in the same run: a pad whose ink the kernel draws (ipycanvas);
-      - pointer move → every view repainted (+ one frame), against stock Voila;
-      - 10,000 pointer events through the pad's own listeners: messages sent, time
-        until the kernel has the final ink, and whether its picture matches the ink.
+Prints, in this one run, with the load average beside every figure:
+  * kernel side (in this process, the embedded model): widget messages and bytes the
+    kernel sends per stroke frame for the live views, browser path against the kernel
+    path; kernel CPU per stroke frame and per pen-up; bytes of one more stroke after 1
+    and after 500 strokes (issue 21);
+  * a simulated class: 20 pads (20 sessions, each its pad, grids, dense view and bars)
+    drawing at once in one process at 30 stroke frames a second each: kernel CPU per
+    stroke frame, how many frames the latest-wins runners merged, and widget messages
+    per frame (bounded: --class-seconds);
+  * in Chromium with the real mouse, the Explorer in Voila (cnn-widgets serve's options),
+    locally and through a proxy that holds every chunk 60 ms each way: pointer move →
+    every view repainted + 1 frame, median and p95, browser path against the kernel
+    path (the same Explorer with the browser network turned off), and the kernel's
+    widget messages (comm_msg) per stroke frame counted on the page's websocket.
 
 Run from the repository root: ``python benchmarks/bench_live.py [--quick] [--no-browser]``
 """
@@ -20,12 +21,12 @@ Run from the repository root: ``python benchmarks/bench_live.py [--quick] [--no-
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,45 +34,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DELAY = 0.060  # the proxy's hold, each way, seconds
+TARGET_MS = 37.0  # one frame (16.7 ms) + 20 ms
 
-#: The old design, for the baseline: the kernel draws the ink (ipycanvas commands sent
-#: back over the websocket on every pointer event), as DigitPad did before.
-KERNEL_DRAWN_PAD = """\
-import ipywidgets as widgets
-from ipycanvas import Canvas, hold_canvas
+#: The Explorer with the browser network turned off: the kernel path, for the baseline.
+KERNEL_PATH_EXPLORER = """\
+from cnn_widgets import Explorer, Session
+from cnn_widgets.widgets.live import browser_network
 
-canvas = Canvas(width=280, height=280, layout=widgets.Layout(width="280px", height="280px"))
-canvas.add_class("cnnw-pad-canvas")
-state = {"down": False, "last": None}
-
-def down(x, y):
-    state["down"], state["last"] = True, (x, y)
-    with hold_canvas():
-        canvas.fill_style = canvas.stroke_style = "#ffffff"
-        canvas.line_cap = "round"
-        canvas.line_width = 10
-        canvas.fill_circle(x, y, 5)
-
-def move(x, y):
-    if state["down"]:
-        canvas.stroke_line(*state["last"], x, y)
-        state["last"] = (x, y)
-
-def up(x, y):
-    state["down"] = False
-
-def ready():
-    canvas._canvas_manager._current_canvas = None  # the workaround the old pad needed
-
-canvas.on_mouse_down(down)
-canvas.on_mouse_move(move)
-canvas.on_mouse_up(up)
-canvas.on_client_ready(ready)
-clear = widgets.Button(description="clear")
-clear.add_class("cnnw-clear")
-clear.on_click(lambda _: canvas.clear())
-widgets.VBox([widgets.HTML("<style>canvas.cnnw-pad-canvas{background:#000}</style>"), canvas, clear])
+session = Session()
+browser_network._NETWORKS[session] = "turned off for the benchmark's baseline"
+Explorer(session)
 """
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -95,226 +72,206 @@ def record_messages() -> list[tuple[str, int]]:
     return log
 
 
-def kernel_figures(quick: bool) -> None:
-    log = record_messages()
-    from cnn_widgets import Explorer
-    from cnn_widgets.drawing.preprocess import to_mnist
-    from cnn_widgets.render import mosaic, to_png
+def _explorer(browser: bool):
+    from cnn_widgets import Explorer, Session
+    from cnn_widgets.widgets.live import browser_network
 
-    explorer = Explorer()
-    pad = explorer.pad
+    session = Session()
+    if not browser:
+        browser_network._NETWORKS[session] = "turned off for the baseline"
+    return Explorer(session)
 
-    def batch(points: list[float], start: bool = False, end: bool = False) -> None:
-        pad.canvas._handle_custom_msg({"type": "stroke", "id": "bench", "width": 20, "points": points,
-                                       "start": start, "end": end}, [])
 
-    # -- update cost per stroke batch (one animation frame's points) -------------------
-    batch([40, 40], start=True)
-    pad.wait(5)
-    costs, messages, sizes = [], [], []
-    moves = 60 if quick else 200
-    for i in range(moves):
+def kernel_figures(quick: bool, log: list[tuple[str, int]]) -> None:
+    frames = 40 if quick else 120
+    print(f"kernel: one stroke frame (the pad's message → every view updated), Explorer, {frames} frames  [{load()}]")
+    for browser in (False, True):
+        explorer = _explorer(browser)
+        pad = explorer.pad
+
+        def send(points, start=False, end=False, stroke_id="bench"):
+            pad.canvas._handle_custom_msg({"type": "stroke", "id": stroke_id, "width": 20, "points": points,
+                                           "start": start, "end": end}, [])
+
+        send([40.0, 40.0], start=True)
+        pad.wait(10)
+        live_ids = {pad.preview.model_id, pad.picture.model_id, explorer.probabilities.bars.model_id,
+                    explorer.probabilities.label.model_id}
+        for view in [*explorer.grids, explorer.dense]:
+            live_ids |= {view.picture.image.model_id, view.title.model_id, view.hover_label.model_id}
+        for view in [pad, *explorer.grids, explorer.dense, explorer.probabilities]:
+            if getattr(view, "browser", None) is not None:
+                live_ids.add(view.browser.model_id)
+        counts, sizes, cpu, live_counts = [], [], [], []
+        for i in range(frames):
+            mark = len(log)
+            begin = time.process_time()
+            x, y = 40 + (i * 13) % 200, 40 + (i * 7) % 200
+            send([float(x - 3), float(y - 2), float(x), float(y)])
+            pad.wait(10)
+            cpu.append((time.process_time() - begin) * 1000)
+            counts.append(len(log) - mark)
+            live_counts.append(sum(1 for comm_id, _ in log[mark:] if comm_id in live_ids))
+            sizes.append(sum(size for _, size in log[mark:]))
+            time.sleep(0.035)  # beyond the frame budget: every frame is computed
         mark = len(log)
-        start = time.perf_counter()
-        x, y = 40 + (i * 13) % 200, 40 + (i * 7) % 200
-        batch([x - 3, y - 2, x, y])
-        pad.wait(5)
-        costs.append((time.perf_counter() - start) * 1000)
-        messages.append(len(log) - mark)
-        sizes.append(sum(size for _, size in log[mark:]))
-        time.sleep(0.035)  # beyond the 30-per-second frame budget: every batch is computed
-    batch([], end=True)
+        begin = time.process_time()
+        send([], end=True)
+        pad.wait(10)
+        up_cpu, up_count = (time.process_time() - begin) * 1000, len(log) - mark
+        name = "browser path" if browser else "kernel path (today)"
+        print(f"  {name:20s} per frame: {statistics.mean(live_counts):.2f} widget messages from the live views "
+              f"(pad, grids, dense, bars), {statistics.median(counts):.0f} from the whole Explorer, "
+              f"{statistics.median(sizes) / 1024:.1f} KiB, kernel CPU median {statistics.median(cpu):.1f} ms "
+              f"p95 {percentile(cpu, 95):.1f} ms; pen-up: {up_count} messages, CPU {up_cpu:.1f} ms  [{load()}]")
+        explorer.close()
 
-    model = explorer.model
-    net = model.keras_model
-    import keras
+    # -- stroke sync: bytes of one more stroke after 1 and after 500 -----------------------
+    from cnn_widgets import DigitPad
 
-    everything = keras.Model(net.inputs[0], {layer.name: layer.output for layer in net.layers})
-
-    def naive_update() -> None:
-        image = to_mnist(pad.drawing.ink.raster)
-        values = everything.predict(model.standardize(image[None, ..., None]), verbose=0)
-        for name in model.spatial_layers:
-            to_png(mosaic(values[name][0]).indices, "jet")
-
-    naive = []
-    for _ in range(20 if quick else 50):
-        start = time.perf_counter()
-        naive_update()
-        naive.append((time.perf_counter() - start) * 1000)
-    ours_median, naive_median = statistics.median(costs), statistics.median(naive)
-    print("kernel cost of one stroke batch (message → all views rendered and sent)")
-    print(f"  cnn_widgets        median {ours_median:6.2f} ms   p95 {percentile(costs, 95):6.2f} ms")
-    print(f"  naive predict()    median {naive_median:6.2f} ms   p95 {percentile(naive, 95):6.2f} ms"
-          f"   → {naive_median / ours_median:.1f}× slower")
-    print(f"  sent per batch: median {statistics.median(messages):.0f} messages,"
-          f" {statistics.median(sizes) / 1024:.1f} KiB (the pad's own ink: 0 messages, drawn in the browser)")
-
-    print("bytes per map-grid update (one message: the mosaic PNG), drawn digit")
-    for grid in explorer.grids:
-        picture_id = grid.picture.image.model_id
-        grid_sizes = [size for comm_id, size in log if comm_id == picture_id][-20:]
-        print(f"  {grid.layer:6s} median {statistics.median(grid_sizes):6.0f} B   max {max(grid_sizes):6.0f} B"
-              f"   (budget 16384 B)")
-
-    # -- flood -------------------------------------------------------------------
-    seconds = 3 if quick else 10
-    pad.clear()
-    pad.wait(5)
-    done0, dropped0 = pad.live.runner.done, pad.live.runner.dropped
-    batch([20, 20], start=True)
-    most_pending = 0
-    start = time.perf_counter()
-    for i in range(200 * seconds):
-        target = start + i / 200
-        while time.perf_counter() < target:
-            time.sleep(0.0005)
-        batch([20 + (i * 7) % 240, 20 + (i * 3) % 240])
-        most_pending = max(most_pending, int(pad.live.runner.pending))
-    flood_end = time.perf_counter()
-    batch([], end=True)
-    pad.wait(10)
-    drain_ms = (time.perf_counter() - flood_end) * 1000
-    done = pad.live.runner.done - done0
-    naive_backlog = max(0.0, 200 * seconds * naive_median / 1000 - seconds)
-    print(f"flood: {200 * seconds} stroke messages at 200/s for {seconds} s")
-    print(f"  updates run {done} ({done / seconds:.0f}/s), merged {pad.live.runner.dropped - dropped0},"
-          f" most waiting at once {most_pending}, idle {drain_ms:.0f} ms after the last message")
-    print(f"  naive predict() per message would end {naive_backlog:.1f} s behind"
-          f" ({200 * seconds} × {naive_median:.1f} ms)")
-    explorer.close()
+    pad = DigitPad()
+    sizes = {}
+    for k in range(500):
+        mark = len(log)
+        pad.canvas._handle_custom_msg({"type": "stroke", "id": f"s{k:03d}", "width": 20,
+                                       "points": [40.0 + k % 200, 40.0, 60.0 + k % 200, 200.0], "start": True,
+                                       "end": True}, [])
+        if k in (0, 499):
+            sizes[k + 1] = sum(size for comm_id, size in log[mark:] if comm_id == pad.canvas.model_id)
+    pad.close()
+    print(f"  stroke sync: bytes to the browser for one more stroke after 1 stroke {sizes[1]} B, after 500 "
+          f"{sizes[500]} B (ratio {sizes[500] / sizes[1]:.2f}; was the whole drawing each time)  [{load()}]")
 
 
-def _line(name: str, figures: dict[str, float], base: dict[str, float] | None = None, what: str = "") -> str:
-    text = (f"  {name:44s} median {figures['median_ms']:6.1f} ms   p95 {figures['p95_ms']:6.1f} ms"
-            f"   lost {figures['lost']}")
-    if base is not None:
-        text += f"   {what} p95 / this p95 {base['p95_ms'] / figures['p95_ms']:.1f}×"
-    return text
+def class_figures(seconds: float, log: list[tuple[str, int]], pads: int = 20) -> None:
+    """20 pads drawing at once in one process: kernel CPU per stroke frame, merged frames."""
+    from cnn_widgets import DenseView, DigitPad, MapGrid, ProbabilityBars, Session
+    from cnn_widgets.model import CNNModel
+
+    model = CNNModel.default()
+    rigs = []
+    for _ in range(pads):
+        session = Session(model)
+        pad = DigitPad(session)
+        views = [MapGrid(session, name) for name in model.spatial_layers] + [DenseView(session),
+                                                                             ProbabilityBars(session)]
+        rigs.append((session, pad, views))
+    sent = [0] * pads
+
+    def draw(k: int, stop: float) -> None:
+        pad = rigs[k][1]
+        i = 0
+        pad.canvas._handle_custom_msg({"type": "stroke", "id": f"c{k}", "width": 20, "points": [40.0, 40.0],
+                                       "start": True}, [])
+        while time.perf_counter() < stop:
+            x, y = 40 + (i * 13 + 7 * k) % 200, 40 + (i * 7 + 3 * k) % 200
+            pad.canvas._handle_custom_msg({"type": "stroke", "id": f"c{k}", "width": 20,
+                                           "points": [float(x), float(y)]}, [])
+            sent[k] += 1
+            i += 1
+            time.sleep(1 / 30)
+
+    done0 = sum(rig[1].live.runner.done for rig in rigs)
+    mark = len(log)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    stop = wall0 + seconds
+    threads = [threading.Thread(target=draw, args=(k, stop)) for k in range(pads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for rig in rigs:
+        rig[1].wait(30)
+    cpu, wall = (time.process_time() - cpu0) * 1000, (time.perf_counter() - wall0)
+    frames = sum(sent)
+    computed = sum(rig[1].live.runner.done for rig in rigs) - done0
+    views = {v.picture.image.model_id for rig in rigs for v in rig[2] if hasattr(v, "picture")}
+    view_messages = sum(1 for comm_id, _ in log[mark:] if comm_id in views)
+    print(f"class: {pads} pads drawing at once in one process, 30 stroke frames/s each, {wall:.1f} s: "
+          f"{frames} frames, {computed} forward passes ({frames - computed} merged by latest-wins), "
+          f"kernel CPU {cpu / max(frames, 1):.2f} ms per stroke frame ({cpu / 1000 / wall:.2f} cores busy), "
+          f"live-view widget messages per frame {view_messages / max(frames, 1):.2f}  [{load()}]")
+    for session, pad, views in rigs:
+        session.close()
 
 
 def browser_figures(quick: bool) -> None:
-    from tests.browser.conftest import (CHROMIUM_ARGS, CHROMIUM_CANDIDATES, PAD_NOTEBOOK, VoilaServer,
-                                       write_notebook)
-    from tests.browser.pages import (canvas_png, clear, flood, image_bytes, ink_latencies, stroke_latencies, summary,
-                                     wait_for_explorer, wait_for_kernel_ink)
+    from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_CANDIDATES, VoilaServer, write_notebook
+    from tests.browser.pages import (KERNEL_REPAINTED, REPAINTED, clear, stroke_latencies, summary,
+                                     wait_for_explorer)
     from tests.browser.proxy import DelayProxy
+    from tests.browser.test_live_views import comm_messages
 
     executable = next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
     if executable is None:
         print("browser: Chromium is not installed; skipped")
         return
-    import nbformat
-    import numpy as np
-    from PIL import Image
     from playwright.sync_api import sync_playwright
 
     from cnn_widgets.delivery.cli import dashboard_notebook
-    from cnn_widgets.drawing.preprocess import to_mnist
     from cnn_widgets.delivery.server import VOILA_OPTION
 
-    def pixels(png: bytes) -> np.ndarray:
-        return np.asarray(Image.open(io.BytesIO(png)).convert("L"), np.float32) / 255.0
-
-    moves, downs = (30, 30) if quick else (100, 100)
+    moves = 30 if quick else 60
+    results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        folder = Path(home)
+        folder = Path(home) / "notebooks"
+        folder.mkdir()
+        dashboard_notebook(folder / "explorer.ipynb")
+        write_notebook(folder / "kernel_path.ipynb", KERNEL_PATH_EXPLORER)
+        server = VoilaServer(folder, Path(home), extra=(VOILA_OPTION,))
+        try:
+            with DelayProxy(server.port, DELAY) as proxy:
+                for notebook, selector, name in (("kernel_path.ipynb", KERNEL_REPAINTED, "kernel path (today)"),
+                                                 ("explorer.ipynb", REPAINTED, "browser path")):
+                    for where, base in (("local", None), ("60 ms away", proxy.url)):
+                        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+                        page.route("**/*", lambda route: route.continue_()
+                                   if route.request.url.startswith("http://127.0.0.1") else route.abort())
+                        frames: list[bytes] = []
+                        page.on("websocket", lambda ws: ws.on("framereceived", lambda p: frames.append(
+                            p.encode() if isinstance(p, str) else bytes(p))))
+                        page.goto(server.page(notebook, base))
+                        wait_for_explorer(page, 240_000)
+                        clear(page)
+                        page.wait_for_timeout(1500)
+                        import tests.browser.pages as pages
 
-        def page_at(url: str, explorer: bool):
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.route("**/*", lambda route: route.continue_()
-                       if route.request.url.startswith("http://127.0.0.1") else route.abort())
-            page.goto(url)
-            if explorer:
-                wait_for_explorer(page)
-            else:
-                page.wait_for_selector("canvas.cnnw-pad-canvas", state="visible", timeout=120_000)
-                page.wait_for_timeout(1000)  # the kernel-drawn pad has no ready signal of its own
-            return page
-
-        # -- ink under the pen: this pad against the kernel-drawn one -------------------
-        baseline_nb = folder / "kernel_drawn.ipynb"
-        notebook = nbformat.v4.new_notebook()
-        notebook.cells = [nbformat.v4.new_code_cell(KERNEL_DRAWN_PAD)]
-        nbformat.write(notebook, baseline_nb)
-        ink: dict[tuple[str, str], dict[str, list]] = {}
-        for name, path, ours in (("kernel-drawn ink (old pad)", baseline_nb, False),
-                                     ("DigitPad, ink drawn in the browser", write_notebook(folder / "pad.ipynb", PAD_NOTEBOOK), True)):
-            server = VoilaServer(path, folder, extra=(VOILA_OPTION,))
-            try:
-                with DelayProxy(server.port, DELAY) as proxy:
-                    for where, url in (("local", server.url), ("60 ms away", proxy.url)):
-                        page = page_at(url, False)
-                        if ours:
-                            page.wait_for_selector("canvas.cnnw-pad-canvas[data-ready]", timeout=120_000)
-                        ink[(name, where)] = ink_latencies(page, moves=moves, downs=downs)
+                        saved = pages.REPAINTED
+                        pages.REPAINTED = selector
+                        mark = len(frames)
+                        samples = stroke_latencies(page, moves=moves)
+                        pages.REPAINTED = saved
+                        results[f"{name}, {where}"] = {**summary(samples), "messages": comm_messages(frames[mark:])
+                                                       / (len(samples) + 2), "load": load()}
                         page.close()
-            finally:
-                server.stop()
-        print(f"browser: ink visible under the pen (real mouse, {moves} moves, {downs} pen-downs;"
-              f" event timeStamp → first frame with the pixel inked)")
-        for where in ("local", "60 ms away"):
-            for kind, label in (("move", "after a move"), ("down", "after a pen-down")):
-                base = summary([s["ink"] for s in ink[("kernel-drawn ink (old pad)", where)][kind]])
-                ours = summary([s["ink"] for s in ink[("DigitPad, ink drawn in the browser", where)][kind]])
-                print(_line(f"{where:10s} {label:16s} old pad", base))
-                print(_line(f"{where:10s} {label:16s} DigitPad", ours, base, "old"))
-
-        # -- stroke → every view repainted, and the flood, on the Explorer ------------------
-        explorer_nb = dashboard_notebook(folder / "00_explorer.ipynb")
-        repaint: dict[str, dict[str, float]] = {}
-        flood_lines = []
-        for name, extra in (("stock Voila", ()), ("cnn-widgets serve (TCP_NODELAY)", (VOILA_OPTION,))):
-            server = VoilaServer(explorer_nb, folder, extra=extra)
-            try:
-                with DelayProxy(server.port, DELAY) as proxy:
-                    places = (("local", server.url),) if not extra else (("local", server.url),
-                                                                         ("60 ms away", proxy.url))
-                    for where, url in places:
-                        page = page_at(url, True)
-                        repaint[f"{name}, {where}"] = summary(stroke_latencies(page, moves=30 if quick else 60))
-                        if extra:
-                            clear(page)
-                            wait_for_kernel_ink(page)
-                            start = time.perf_counter()
-                            result = flood(page, events=10_000, per_frame=200)
-                            sent = time.perf_counter()
-                            wait_for_kernel_ink(page, timeout_ms=60_000)
-                            drained = (time.perf_counter() - sent) * 1000
-                            canvas = pixels(canvas_png(page))
-                            kernel = pixels(image_bytes(page, "img.cnnw-pad-ink")) > 0.5
-                            drawn = canvas[::2, ::2] > 0.5
-                            iou = (drawn & kernel).sum() / max((drawn | kernel).sum(), 1)
-                            preview = pixels(image_bytes(page, "img.cnnw-preview"))
-                            error = float(np.abs(preview - to_mnist(canvas)).mean())
-                            flood_lines.append(
-                                f"  {where:10s} 10,000 events in {result['ms']:.0f} ms → {result['messages']} messages"
-                                f" ({10_000 / result['messages']:.0f} events each); kernel had the final ink"
-                                f" {drained:.0f} ms after the last event; its picture vs the pad IoU {iou:.3f},"
-                                f" image vs to_mnist(pad) mean |Δ| {error:.4f}"
-                                f" (flood took {(sent - start) * 1000:.0f} ms)")
-                        page.close()
-            finally:
-                server.stop()
-        browser.close()
-    print("browser: pointer move on the pad → every picture repainted + 1 frame (real mouse, Explorer in Voila)")
-    base = repaint["stock Voila, local"]
-    for name, figures in repaint.items():
-        print(_line(name, figures, base if name != "stock Voila, local" else None, "stock"))
-    print("browser: flood through the pad's own listeners (200 events per frame)")
-    for line in flood_lines:
-        print(line)
+        finally:
+            server.stop()
+            browser.close()
+    print(f"browser: pointer move → every view repainted + 1 frame, Explorer in Voila, real mouse, {moves} moves "
+          f"(target p95 ≤ {TARGET_MS:.0f} ms)")
+    for where in ("local", "60 ms away"):
+        base = results[f"kernel path (today), {where}"]
+        for name in ("kernel path (today)", "browser path"):
+            figures = results[f"{name}, {where}"]
+            ratio = base["p95_ms"] / figures["p95_ms"] if figures["p95_ms"] == figures["p95_ms"] else float("nan")
+            print(f"  {where:10s} {name:20s} median {figures['median_ms']:6.1f} ms  p95 {figures['p95_ms']:6.1f} ms"
+                  f"  lost {figures['lost']}  kernel widget messages per stroke frame {figures['messages']:.2f}"
+                  + (f"  (kernel p95 / browser p95 {ratio:.1f}×)" if name == "browser path" else "")
+                  + f"  [{figures['load']}]")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer samples, a 3 s flood")
+    parser.add_argument("--quick", action="store_true", help="fewer samples")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-kernel", action="store_true", help="only the browser figures")
+    parser.add_argument("--class-seconds", type=float, default=5.0, help="how long the simulated class draws")
     args = parser.parse_args()
     if not args.no_kernel:
-        kernel_figures(args.quick)
+        log = record_messages()
+        kernel_figures(args.quick, log)
+        class_figures(args.class_seconds, log)
     if not args.no_browser:
         browser_figures(args.quick)
 

@@ -19,7 +19,7 @@ from typing import Any
 from ..render import COLORMAPS, default_columns
 from ..render.colour import palette
 
-__all__ = ["export_page", "page_html"]
+__all__ = ["export_page", "page_html", "page_of_spec"]
 
 _LIVE = Path(__file__).resolve().parents[1] / "widgets" / "live"
 _GRID_WIDTH = 420  # screen pixels a mosaic is enlarged to, about (as MapGrid)
@@ -40,14 +40,15 @@ h1 { font-size: 20px; margin: 0 0 4px; }
 """
 
 
-def _layout(model: Any) -> tuple[list[dict[str, Any]], str]:
+def _layout(header: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """The views (their stand-in models' state) and the HTML that places them."""
     views: list[dict[str, Any]] = []
     grids = []
     options = "".join(f'<option value="{name}"{" selected" if name == "jet" else ""}>{name}</option>'
                       for name in COLORMAPS)
-    for name in model.spatial_layers:
-        height, width, count = model.layer(name).output_shape
+    for layer in (layer for layer in header["layers"] if len(layer["shape"]) == 3):
+        name = layer["name"]
+        height, width, count = layer["shape"]
         columns = default_columns(count, (height, width))
         zoom = max(1, round(_GRID_WIDTH / max(columns * (width + 1) - 1, 1)))
         view_id = f"cnnw-maps-{len(views)}"
@@ -61,13 +62,13 @@ def _layout(model: Any) -> tuple[list[dict[str, Any]], str]:
             f'<div id="{view_id}"></div><div class="cnnw-page-legend">map index: row by row, {columns} a row, '
             'from 0 at the top left; colour: the value, from min(0, lowest) to the highest of the layer '
             '(shared scale) or of each map (per map); hover for the values, click to select</div></div>')
-    flat = [row for row in model.layers_table() if not row.is_spatial and row.params > 0]
+    flat = [layer for layer in header["layers"] if layer["type"] == "dense"]
     if len(flat) >= 2:
-        units = int(flat[-2].output_shape[-1])
+        units = int(flat[-2]["shape"][-1])
         columns = default_columns(units)
-        views.append({"id": "cnnw-dense", "state": {"kind": "dense", "layer": flat[-2].name, "colormap": "jet",
+        views.append({"id": "cnnw-dense", "state": {"kind": "dense", "layer": flat[-2]["name"], "colormap": "jet",
                                                     "columns": columns, "zoom": max(1, round(360 / columns))}})
-        grids.append(f'<div class="cnnw-page-grid"><h2>{html.escape(flat[-2].name)} — {units} units</h2>'
+        grids.append(f'<div class="cnnw-page-grid"><h2>{html.escape(flat[-2]["name"])} — {units} units</h2>'
                      f'<div id="cnnw-dense"></div><div class="cnnw-page-legend">unit index: row by row, {columns} '
                      'a row; colour: the value, from min(0, lowest) to the highest unit</div></div>')
     views.insert(0, {"id": "cnnw-image", "state": {"kind": "image", "zoom": 4}})
@@ -90,13 +91,23 @@ def page_html(model: Any) -> str:
     from ..model.portable import portable_spec
 
     spec = portable_spec(model)
-    height, width, channels = spec.input_shape
+    return page_of_spec(spec.header(), spec.buffer, str(model.keras_model.name))
+
+
+def page_of_spec(header: dict[str, Any], buffer: bytes, name: str) -> str:
+    """The page of a portable spec (its header and weight buffer; e.g. a BrowserNetwork's saved
+    widget state), as one HTML string. ``name``: the model's name, for the title.
+
+    Raises:
+        ValueError: The model does not take grey images.
+    """
+    height, width, channels = header["input_shape"]
     if channels != 1:
         raise ValueError(f"this model takes {height}×{width}×{channels} images; the exported page draws grey "
                          "images (one channel) on its pad")
-    views, body = _layout(model)
+    views, body = _layout(header)
     config = {
-        "header": spec.header(), "weights": base64.b64encode(spec.buffer).decode("ascii"),
+        "header": header, "weights": base64.b64encode(buffer).decode("ascii"),
         "palettes": {name: list(palette(name)) for name in COLORMAPS},
         "pad": {"size": 280, "brush": 20, "rate": 60.0, "brush_min": 1, "brush_max": 64,
                 "image_shape": [height, width]},
@@ -107,7 +118,8 @@ def page_html(model: Any) -> str:
         "pad": (_LIVE / "pad.js").read_text(),
         "views": (_LIVE / "views.js").read_text(),
     }
-    name = html.escape(str(model.keras_model.name))
+    name = html.escape(name)
+    weights = len(buffer) // 4
     styles = _STYLE + (_LIVE / "pad.css").read_text() + (_LIVE / "views.css").read_text()
     script = (_LIVE / "page.js").read_text()
     # JSON in a <script> element: "</" could end it early, so it is escaped.
@@ -119,7 +131,7 @@ def page_html(model: Any) -> str:
 <body>
 <h1>What does a CNN see? — {name}</h1>
 <div class="cnnw-page-note">Draw on the black pad: the network runs in this page (no server, nothing from the
-network), and every layer follows your pen. {len(spec.layers)} layers, {spec.parameters:,} weights.</div>
+network), and every layer follows your pen. {len(header["layers"])} layers, {weights:,} weights.</div>
 {body}
 <script id="cnnw-data" type="application/json">{data}</script>
 <script type="module">
@@ -166,3 +178,41 @@ def _cmd_export(args: Any) -> int:
     out = export_page(args.out, _load_model(args.model))
     print(f"wrote {out} ({out.stat().st_size // 1024} KB): open it in a browser, no server or network needed")
     return 0
+
+
+def live_page_for(state: dict[str, Any], model_id: str) -> str:
+    """For a saved widget state: the live page (an iframe) standing in for widget ``model_id``
+    when it holds a drawing pad computed in the browser; "" otherwise (e.g. the kernel path).
+
+    The slides' live slide (:func:`cnn_widgets.delivery.slides.freeze_widgets`) uses it: the
+    deck's Explorer draws and computes with no kernel, from the weights in the widget state.
+    """
+    def entry(ref: Any) -> dict[str, Any] | None:
+        found = state.get(str(ref).removeprefix("IPY_MODEL_").removeprefix("anywidget:")) if ref else None
+        return found if isinstance(found, dict) and isinstance(found.get("state"), dict) else None
+
+    seen: set[str] = set()
+    todo = [model_id]
+    network = None
+    while todo and network is None:
+        ref = todo.pop()
+        item = entry(ref)
+        if item is None or ref in seen or len(seen) > 10_000:
+            continue
+        seen.add(ref)
+        fields = item["state"]
+        if "strokes" in fields and str(fields.get("network", "")).startswith("anywidget:"):
+            network = entry(fields["network"])
+        todo.extend(child for child in fields.get("children", []) or [] if isinstance(child, str))
+    if network is None or not isinstance(network["state"].get("header"), dict):
+        return ""
+    raw = next((item.get("data") for item in network.get("buffers", []) or []
+                if isinstance(item, dict) and list(item.get("path", [])) == ["weights"]), None)
+    if not raw:
+        return ""
+    try:
+        page = page_of_spec(network["state"]["header"], base64.b64decode(raw), "the model")
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return (f'<iframe class="cnnw-live-page" title="the live page: draw, and every layer follows" '
+            f'srcdoc="{html.escape(page, quote=True)}" style="width: 100%; height: 440px; border: 0"></iframe>')

@@ -34,6 +34,8 @@ import numpy as np
 
 from ..checks import as_path, checked_output
 
+from .page import live_page_for
+
 __all__ = ["build_slides", "freeze_widgets", "static_widget", "ASSETS"]
 
 #: The vendored slideshow engine and the deck's template.
@@ -169,7 +171,9 @@ def freeze_widgets(nb: Any) -> int:
             if _VIEW_MIME not in data:
                 continue
             model_id = str(data[_VIEW_MIME].get("model_id", ""))
-            frozen = static_widget(state, model_id)
+            # a pad computed in the browser: the live page (cnn-widgets export, from the saved weights)
+            # above the pictures of the widget's last state
+            frozen = live_page_for(state, model_id) + static_widget(state, model_id)
             if not frozen:
                 frozen = '<p class="cnnw-static">(this widget shows nothing without a running kernel)</p>'
             output["data"] = {"text/html": frozen}

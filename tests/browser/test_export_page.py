@@ -64,3 +64,39 @@ def test_the_page_works_from_disk_with_every_request_blocked(browser, page_file)
     finally:
         context.close()
     assert requests == [] and errors == []
+
+
+def test_the_slides_live_page_draws_inside_its_frame(browser, tmp_path):
+    """What the offline deck's live slide holds (delivery/slides.py): the page in an iframe's
+    srcdoc, made from the saved widget state; drawn in with the real mouse, from disk."""
+    import ipywidgets
+
+    from cnn_widgets import Session
+    from cnn_widgets.delivery.page import live_page_for
+    from cnn_widgets.widgets import DigitPad
+
+    session = Session()
+    box = ipywidgets.VBox([DigitPad(session)])
+    frame = live_page_for(ipywidgets.Widget.get_manager_state(drop_defaults=False)["state"], box.model_id)
+    box.close()
+    session.close()
+    deck = tmp_path / "deck.html"
+    deck.write_text(f"<!DOCTYPE html><html><body><h2>Now you: draw a digit</h2>{frame}</body></html>")
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url == deck.as_uri() else route.abort())
+    page = context.new_page()
+    try:
+        page.goto(deck.as_uri())
+        inner = page.frame_locator("iframe.cnnw-live-page")
+        inner.locator("body[data-ready]").wait_for(timeout=30_000)
+        box = inner.locator("canvas.cnnw-pad-canvas").bounding_box()
+        page.mouse.move(box["x"] + 140, box["y"] + 40)
+        page.mouse.down()
+        for k in range(1, 21):
+            page.mouse.move(box["x"] + 140, box["y"] + 40 + 10 * k, steps=2)
+        page.mouse.up()
+        from playwright.sync_api import expect
+
+        expect(inner.locator(".cnnw-live-predicted-class")).to_have_text("1", timeout=10_000)
+    finally:
+        context.close()

@@ -52,3 +52,32 @@ def test_a_model_of_colour_images_is_refused_naming_its_input():
 def test_a_bad_out_is_refused_before_any_work(tmp_path, capsys):
     assert main(["export", "--out", str(tmp_path / "page.png")]) == 2
     assert "--out must end in '.html' or '.htm'" in capsys.readouterr().err
+
+
+def test_a_saved_pad_computed_in_the_browser_becomes_the_live_page(mnist_model_state):
+    import html
+
+    from cnn_widgets.delivery.page import live_page_for
+
+    state, box_id, grid_id = mnist_model_state
+    frame = live_page_for(state, box_id)
+    assert frame.startswith('<iframe class="cnnw-live-page"')
+    page = html.unescape(frame.split('srcdoc="', 1)[1].split('" style=', 1)[0])
+    assert "conv3 — 128 maps of 3×3" in page and '<script id="cnnw-data"' in page
+    assert live_page_for(state, grid_id) == ""  # a grid alone has no pad: its pictures stay
+
+
+@pytest.fixture
+def mnist_model_state():
+    import ipywidgets
+
+    from cnn_widgets import Session
+    from cnn_widgets.widgets import DigitPad, MapGrid
+
+    session = Session()
+    box = ipywidgets.VBox([DigitPad(session)])
+    grid = MapGrid(session, "conv2")
+    state = ipywidgets.Widget.get_manager_state(drop_defaults=False)["state"]
+    yield state, box.model_id, grid.model_id
+    box.close()
+    session.close()
