@@ -340,6 +340,8 @@ class OIPExplorer(SessionView, widgets.VBox):
             return
         try:
             self.pictures.draw(self._view(index, 0.0), self._view(index, self.contrast.value))
+            steps = self.result.frame_steps
+            self.pictures.step_label.value = f"<small>step {steps[index]} of {steps[-1]}</small>"
         except ValueError as error:  # e.g. a contrast the frontend sent as NaN
             self._say(str(error), error=True)
 

@@ -31,6 +31,8 @@ class OIPPictures:
                                             layout=size("300px"))
         self.play = widgets.Play(0, min=0, max=0, interval=150, description="play the emergence")
         self.frame = widgets.IntSlider(0, min=0, max=0, description="frame", layout=size("300px"))
+        self.step_label = widgets.HTML()  # the ascent step of the frame shown
+        self.step_label.add_class("cnnw-oip-step")
         x_scale, y_scale = bqplot.LinearScale(), bqplot.LinearScale()
         self.curve = bqplot.Lines(x=[0], y=[0], scales={"x": x_scale, "y": y_scale}, colors=["#e6550d"])
         self.chart = bqplot.Figure(
@@ -53,7 +55,7 @@ class OIPPictures:
             image.add_class("cnnw-pixelated")
         self.box = widgets.VBox([
             widgets.HBox([_titled("plain", self.plain), _titled("contrast", self.enhanced)]),
-            self.contrast, widgets.HBox([self.play, self.frame]),
+            self.contrast, widgets.HBox([self.play, self.frame, self.step_label]),
             widgets.HBox([self.gif_button, self.png_button, self.downloads]),
             self.series_table, self.top_title, self.top,
         ])

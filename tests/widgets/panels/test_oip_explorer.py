@@ -51,6 +51,9 @@ def test_run_grows_a_pattern_and_animates_it(tiny, wire):
     np.testing.assert_allclose(result.images, expected.images, atol=1e-5)
     assert oip.plain.value and oip.enhanced.value and oip.plain.value != oip.enhanced.value
     assert oip.frame.max == len(result.frames) - 1 == oip.play.max
+    assert oip.pictures.step_label.value == "<small>step 20 of 20</small>"  # the frame shown, by its step
+    oip.frame.set_state({"value": 5})
+    assert oip.pictures.step_label.value == f"<small>step {result.frame_steps[5]} of 20</small>"
     assert list(oip.curve.y) == pytest.approx(list(result.history[:, 0]))
     assert "objective" in oip.status and not oip.running and oip.cancel_button.disabled
     last = oip.plain.value
