@@ -132,3 +132,19 @@ def test_a_slide_shows_a_labelled_picture_with_its_title_as_alt_text():
     state = {"pic": {"model_name": "ImageModel", "state": {"format": "png"},
                      "buffers": [{"path": ["value"], "data": base64.b64encode(data).decode()}]}}
     assert 'alt="Maps of conv1 &lt;for one digit&gt;"' in static_widget(state, "pic")
+
+
+def test_maps_by_row_labels_each_image_and_refuses_what_does_not_fit():
+    from cnn_widgets.render.rows import maps_by_row_png
+
+    maps = np.random.default_rng(1).random((3, 5, 5, 20)).astype(np.float32)
+    data = maps_by_row_png(maps, ["a 4", "a 1", "a 2"], "Three digits", first=4, last=12)
+    text = assert_labelled(data, "Three digits", "x axis: map number (5x5 cells each)", "y axis: image",
+                           "rows: a 4, a 1, a 2")
+    assert "colour scale (viridis): 0 (not activated)" in text["Description"]
+    with pytest.raises(ValueError, match="one row label per image: 3 images, 2 labels"):
+        maps_by_row_png(maps, ["a", "b"], "x")
+    with pytest.raises(ValueError, match=r"maps 4..24 are not a range of the 20 maps \(0..19\)"):
+        maps_by_row_png(maps, ["a", "b", "c"], "x", first=4, last=25)
+    with pytest.raises(ValueError, match=r"maps must be \(images, height, width, count\); got shape \(5, 5, 20\)"):
+        maps_by_row_png(maps[0], ["a"], "x")
