@@ -393,7 +393,7 @@ def labelled_gif(frames: Sequence[Any], labels: Sequence[Labels], duration_ms: i
     height = max(image.height for image in composed)
     composed = [_padded(image, width, height).quantize(colors=256, method=2, dither=0) for image in composed]
     buffer = io.BytesIO()
-    comment = f"{labels[0].title}. {labels[0].description()}".encode("utf-8")[:250]
+    comment = f"{labels[0].title}. {labels[0].description()}".encode("utf-8")  # Pillow writes it in 255-byte blocks
     composed[0].save(buffer, format="GIF", save_all=True, append_images=composed[1:],
                      duration=[duration_ms] * (len(composed) - 1) + [hold_ms], loop=0, comment=comment)
     return buffer.getvalue()
