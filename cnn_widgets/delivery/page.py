@@ -115,7 +115,7 @@ def page_of_spec(header: dict[str, Any], buffer: bytes, name: str) -> str:
     }
     sources = {
         "network": (_LIVE / "network.js").read_text() + (_LIVE / "hub.js").read_text(),
-        "pad": (_LIVE / "pad.js").read_text(),
+        "pad": (_LIVE / "pad_image.js").read_text() + (_LIVE / "pad.js").read_text(),
         "views": (_LIVE / "views.js").read_text(),
     }
     name = html.escape(name)

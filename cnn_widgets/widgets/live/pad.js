@@ -30,10 +30,6 @@ function cssSize(model) {
   return Math.max(1, Number(model.get("size")) || 280);
 }
 
-function storageKey() {
-  return `cnn_widgets.pad:${window.location.pathname}`;
-}
-
 function render({ model, el, host }) {
   const root = document.createElement("div");
   root.className = "cnnw-pad-js";
@@ -83,84 +79,23 @@ function render({ model, el, host }) {
   let sent = 0;
 
   // ------------------------------------------------------------------ the network's image, in the browser
-  let hub = null;
-  let raster = null; // the ink at pad resolution, as the kernel's Ink has it
-  let baseRaster = null; // the loaded picture scaled to the pad
-  let liveDrawn = 0; // points of the live stroke already in the raster
-  let dirty = false; // the raster changed since the network last saw it
-  let exact = Boolean(model.get("exact")); // the kernel sends a loaded image as it is
-  let computeFrame = 0;
-
-  function loadBaseInk() {
-    const data = model.get("base_ink");
-    const shape = model.get("base_shape") || [];
-    baseRaster = null;
-    if (data && data.byteLength && shape.length === 2 && hub) {
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      const small = new Float32Array(bytes.byteLength / 4);
-      new Uint8Array(small.buffer).set(bytes);
-      baseRaster = hub.lib.scaleNearest(small, shape[0], shape[1], cssSize(model));
-    }
-  }
-
-  function rebuild() {
-    if (!hub) return;
-    const size = cssSize(model);
-    raster = baseRaster ? baseRaster.slice() : new Float32Array(size * size);
-    for (const stroke of committed) hub.lib.drawStroke(raster, size, size, stroke);
-    for (const stroke of pending) hub.lib.drawStroke(raster, size, size, stroke);
-    liveDrawn = 0;
-    if (live) { hub.lib.drawStroke(raster, size, size, live); liveDrawn = live.points.length / 2; }
-    touched();
-  }
-
-  function extendLive() {
-    if (!hub || !raster || !live) return;
-    const size = cssSize(model);
-    hub.lib.drawStroke(raster, size, size, live, liveDrawn);
-    liveDrawn = live.points.length / 2;
-    touched();
-  }
-
-  function touched() {
-    if (exact && !live && !pending.length && !committed.length) return; // the kernel's exact image stands
-    dirty = true;
-    if (!computeFrame) computeFrame = requestAnimationFrame(compute);
-  }
-
-  function compute() {
-    computeFrame = 0;
-    if (!hub || !raster || !dirty || !hub.net) return;
-    dirty = false;
-    const size = cssSize(model);
-    const [rows, cols] = model.get("image_shape") || [28, 28];
-    const image = rows === 28 && cols === 28 ? hub.lib.toMnist(raster, size, size)
-      : hub.lib.resizeBox(raster, size, size, rows, cols);
-    hub.show(image, "pad");
-    canvas.dataset.computed = String(hub.computed);
-  }
+  const image = padImage(model, canvas, () => ({ committed, pending, live }));
 
   function store() {
-    try {
-      const strokes = committed.concat(pending).map((s) => ({ id: s.id, width: s.width, points: s.points }));
-      if (strokes.length) window.localStorage.setItem(storageKey(), JSON.stringify(strokes));
-      else window.localStorage.removeItem(storageKey());
-    } catch (error) { /* no storage (private mode, a file page): nothing kept */ }
+    saveStrokes(committed.concat(pending));
   }
 
   function restore() {
     // a reloaded page: its new kernel has no drawing; the browser still has the strokes
-    if (committed.length || pending.length || live || (model.get("base") || {}).byteLength || exact) return;
-    let stored = null;
-    try { stored = JSON.parse(window.localStorage.getItem(storageKey()) || "null"); } catch (error) { stored = null; }
-    if (!Array.isArray(stored) || !stored.length) return;
+    if (committed.length || pending.length || live || (model.get("base") || {}).byteLength || image.state.exact) return;
+    const stored = loadStrokes();
+    if (!stored.length) return;
     for (const s of stored) {
-      if (!s || typeof s.id !== "string" || !Array.isArray(s.points) || s.points.length < 2) continue;
       pending.push({ id: s.id, width: Number(s.width) || brush, points: s.points.slice(), sent: 0,
                      started: false, finished: true, ended: false });
     }
     paint();
-    rebuild();
+    image.rebuild();
     send();
   }
 
@@ -222,13 +157,13 @@ function render({ model, el, host }) {
     const bytes = data && data.byteLength ? data : null;
     if (!bytes) {
       baseBitmap = null;
-      baseRaster = null;
+      image.state.baseRaster = null;
       paint();
-      rebuild();
+      image.rebuild();
       return;
     }
-    loadBaseInk();
-    rebuild();
+    image.loadBaseInk();
+    image.rebuild();
     const blob = new Blob([bytes], { type: "image/png" });
     createImageBitmap(blob).then((bitmap) => {
       if (baseSource === data) {
@@ -241,16 +176,16 @@ function render({ model, el, host }) {
   function adopt() {
     const incoming = model.get("strokes") || [];
     if (incoming.length === committed.length && incoming.every((s, k) => s.id === committed[k].id)) {
-      exact = Boolean(model.get("exact")); // this page's own copy (keepLocal), or nothing new
+      image.state.exact = Boolean(model.get("exact")); // this page's own copy (keepLocal), or nothing new
       return;
     }
     committed = (model.get("strokes") || []).map((s) => ({ id: s.id, width: s.width, points: s.points }));
     const known = new Set(committed.map((s) => s.id));
     pending = pending.filter((s) => !known.has(s.id));
     if (live && known.has(live.id)) live = null;
-    exact = Boolean(model.get("exact"));
+    image.state.exact = Boolean(model.get("exact"));
     paint();
-    rebuild();
+    image.rebuild();
     store();
   }
 
@@ -340,12 +275,12 @@ function render({ model, el, host }) {
     counter += 1;
     live = { id: `${prefix}-${counter}`, width: brush, points: [x, y], sent: 0,
              started: false, finished: false, ended: false };
-    exact = false;
-    liveDrawn = 0;
+    image.state.exact = false;
+    image.state.liveDrawn = 0;
     ctx.fillStyle = ctx.strokeStyle = "#fff";
     ctx.lineCap = ctx.lineJoin = "round";
     dot(x, y, live.width);
-    extendLive();
+    image.extendLive();
     send();
   }
 
@@ -360,7 +295,7 @@ function render({ model, el, host }) {
       segment(p[n - 2], p[n - 1], x, y, live.width);
       p.push(x, y);
     }
-    extendLive();
+    image.extendLive();
     send();
   }
 
@@ -372,7 +307,7 @@ function render({ model, el, host }) {
       live.finished = true;
       pending.push(live);
       live = null;
-      liveDrawn = 0;
+      image.state.liveDrawn = 0;
       store();
       send();
     }
@@ -391,7 +326,7 @@ function render({ model, el, host }) {
     if (pending.length) pending.pop();
     else committed.pop();
     paint();
-    rebuild();
+    image.rebuild();
     store();
     model.send({ type: "undo" });
   });
@@ -400,10 +335,10 @@ function render({ model, el, host }) {
     pending = [];
     committed = [];
     baseBitmap = null;
-    baseRaster = null;
-    exact = false;
+    image.state.baseRaster = null;
+    image.state.exact = false;
     paint();
-    rebuild();
+    image.rebuild();
     store();
     model.send({ type: "clear" });
   });
@@ -428,7 +363,7 @@ function render({ model, el, host }) {
       if (!committed.some((s) => s.id === stroke.id)) {
         committed.push({ id: stroke.id, width: stroke.width, points: stroke.points });
         paint(); // the kernel's points, drawn as any committed stroke is (the same pixels on every view)
-        if (!mine) rebuild(); // drawn in another view of this pad
+        if (!mine) image.rebuild(); // drawn in another view of this pad
       }
       keepLocal();
       store();
@@ -438,7 +373,7 @@ function render({ model, el, host }) {
       const before = committed.length + pending.length;
       committed = committed.filter((s) => s.id !== message.id);
       pending = pending.filter((s) => s.id !== message.id);
-      if (committed.length + pending.length !== before) { paint(); rebuild(); store(); }
+      if (committed.length + pending.length !== before) { paint(); image.rebuild(); store(); }
       keepLocal();
       return;
     }
@@ -446,7 +381,7 @@ function render({ model, el, host }) {
     pending = pending.filter((s) => s.id !== message.id);
     if (live && live.id === message.id) live = null; // the rest of this stroke is not drawn
     paint();
-    rebuild();
+    image.rebuild();
     store();
   };
   model.on("msg:custom", onMessage);
@@ -467,9 +402,7 @@ function render({ model, el, host }) {
   if (ref && host) {
     host.getWidget(ref).then(({ exports }) => {
       if (!exports) return;
-      hub = exports;
-      loadBaseInk();
-      rebuild();
+      image.attach(exports);
       restore();
       canvas.dataset.network = "1";
     }, (error) => console.error("cnn_widgets pad: no browser network", error));
@@ -479,7 +412,7 @@ function render({ model, el, host }) {
 
   return () => {
     if (frame) cancelAnimationFrame(frame);
-    if (computeFrame) cancelAnimationFrame(computeFrame);
+    image.cancel();
     model.off("msg:custom", onMessage);
     model.off("change:strokes", onStrokes);
     model.off("change:base", onBase);

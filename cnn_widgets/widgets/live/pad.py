@@ -38,6 +38,8 @@ from .live_view import drawing_open, live_view
 __all__ = ["DigitPad", "InkCanvas"]
 
 _HERE = pathlib.Path(__file__).parent
+#: The pad's module: its image for the network (pad_image.js), then the pad itself (pad.js).
+ESM = (_HERE / "pad_image.js").read_text() + (_HERE / "pad.js").read_text()
 
 
 class InkCanvas(anywidget.AnyWidget):
@@ -47,7 +49,7 @@ class InkCanvas(anywidget.AnyWidget):
     its messages.
     """
 
-    _esm = _HERE / "pad.js"
+    _esm = ESM
     _css = _HERE / "pad.css"
     size = traitlets.Int(280, help="side of the square pad, pixels").tag(sync=True)
     brush = traitlets.Int(20, help="brush width, pad pixels").tag(sync=True)
