@@ -87,7 +87,9 @@ def training_data(model: Any = None, data: Any = None, *, path: Any = None, limi
         except (OSError, ValueError, RuntimeError) as error:
             x_all, y_all = mnist_test_split()
             (x, y), (x_val, y_val) = _split(x_all, y_all, held_out, seed)
-            reason = str(error).split(". Offline")[0]
+            # the download's own error (a URL error, a DNS failure) says nothing to a reader here
+            reason = "offline, or the download failed, and no MNIST file was named" \
+                if isinstance(error, RuntimeError) else str(error).split(". Offline")[0]
             source = (f"trained on the {len(x_all):,} MNIST test images — no training split available "
                       f"({reason}); {len(x):,} for training, {len(x_val):,} held out for validation "
                       "(accuracies are measured on those)")

@@ -57,7 +57,8 @@ class Picture(widgets.GridBox):
         self.overlay = Canvas(width=1, height=1)
         self.overlay.add_class("cnnw-overlay")
         for child in (self.image, self.overlay):
-            child.layout = widgets.Layout(grid_area="1 / 1 / 2 / 2", width="1px", height="1px")
+            # no widget margin: the grid cell is exactly the picture's size, nothing clipped
+            child.layout = widgets.Layout(grid_area="1 / 1 / 2 / 2", width="1px", height="1px", margin="0")
         self.size = (1, 1)  # picture pixels (width, height)
         self.zoom = 1
         self._rects: list[tuple[float, float, float, float, str]] = []
@@ -137,10 +138,10 @@ class Picture(widgets.GridBox):
             return
         with hold_canvas():
             self.overlay.clear()
-            if self._rects:
-                self.overlay.line_width = 2
-                for x, y, w, h, colour in self._rects:
-                    self.overlay.stroke_style = colour
+            for x, y, w, h, colour in self._rects:  # a dark halo under each outline: seen on any picture
+                for width, style in ((4, "#000000"), (2, colour)):
+                    self.overlay.line_width = width
+                    self.overlay.stroke_style = style
                     self.overlay.stroke_rect(x * self.zoom - 1, y * self.zoom - 1,
                                              w * self.zoom + 2, h * self.zoom + 2)
 

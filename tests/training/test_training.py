@@ -225,6 +225,19 @@ def test_plan_and_data_errors_name_what_is_allowed():
         training_data(model, 5)
 
 
+def test_offline_the_data_line_says_so_in_words_not_the_download_error(tmp_path, monkeypatch):
+    import cnn_widgets.data.mnist as mnist
+
+    monkeypatch.delenv("CNN_WIDGETS_MNIST", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache
+    monkeypatch.setattr(mnist, "_ORIGIN", "http://127.0.0.1:9/")  # nothing listens: the download fails
+    data = training_data(limit=100)
+    assert data.fallback
+    assert "no training split available (offline, or the download failed, and no MNIST file was named)" \
+        in data.source
+    assert "urlopen" not in data.source and "Errno" not in data.source
+
+
 def test_without_a_training_split_it_trains_on_the_shipped_test_images_and_says_so(tmp_path, monkeypatch):
     monkeypatch.delenv("CNN_WIDGETS_MNIST", raising=False)
     data = training_data(path=tmp_path / "missing.npz", limit=500)

@@ -101,8 +101,10 @@ class FilterGallery(SessionView, widgets.VBox):
         self.kernels = Picture("cnnw-filter-kernels")
         self.kernels_title = widgets.HTML()
         self.layer_picker = Picker(options=model.spatial_layers, description="layer", layout=size("190px"))
-        self.unpool_picker = Toggles(options=list(UNPOOL_MODES), style={"button_width": "70px"})
-        self.view_picker = Toggles(options=list(VIEWS), style={"button_width": "90px"})
+        self.unpool_picker = Toggles(options=list(UNPOOL_MODES), description="unpool",
+                                     style={"button_width": "70px", "description_width": "50px"})
+        self.view_picker = Toggles(options=list(VIEWS), description="view",
+                                   style={"button_width": "90px", "description_width": "40px"})
         self.decoded_picture = Picture("cnnw-filter-decoded")
         self.title = widgets.HTML()
         self.top = Picture("cnnw-filter-top")
@@ -119,7 +121,8 @@ class FilterGallery(SessionView, widgets.VBox):
         super().__init__([
             style(), widgets.HTML("<b>Filters</b> — what the maps look for, in image space"), self.what,
             widgets.HBox([self.kernel_layer_picker, self.channel_picker]), self.kernels_title, self.kernels,
-            widgets.HBox([self.layer_picker, self.unpool_picker, self.view_picker]), self.status_line,
+            widgets.HBox([self.layer_picker, self.unpool_picker, self.view_picker],
+                         layout=widgets.Layout(flex_flow="row wrap")), self.status_line,
             self.title, self.decoded_picture, self.top_title, self.top,
             self.responses_title,
             widgets.HBox([widgets.VBox([widgets.HTML("<small>the network</small>"), self.network_responses]),

@@ -44,11 +44,13 @@ class TrainingHistory(SessionView, widgets.VBox):
         self.figure = bqplot.Figure(
             marks=[self.loss, self.accuracy, self.validation], animation_duration=0,
             title="how this model was trained",
-            axes=[bqplot.Axis(scale=x_scale, label="epoch", tick_format="d"),
-                  bqplot.Axis(scale=loss_scale, side="left", label="loss", tick_format=".2f", num_ticks=4),
+            # the axis labels set off past their widest ticks ("0.25", "99.5%"), inside the margins
+            axes=[bqplot.Axis(scale=x_scale, label="epoch", tick_format="d", label_offset="32px"),
+                  bqplot.Axis(scale=loss_scale, side="left", label="loss", tick_format=".2f", num_ticks=4,
+                              label_offset="44px"),
                   bqplot.Axis(scale=accuracy_scale, side="right", label="accuracy", tick_format=".1%",
-                              num_ticks=4)],
-            fig_margin={"top": 30, "bottom": 40, "left": 55, "right": 60}, layout=size("420px", "240px"))
+                              num_ticks=4, label_offset="56px")],
+            fig_margin={"top": 30, "bottom": 45, "left": 60, "right": 72}, layout=size("432px", "245px"))
         self.figure.add_class("cnnw-history-figure")
         self.recipe = widgets.HTML()
         self.recipe.add_class("cnnw-history-recipe")
