@@ -274,3 +274,14 @@ def test_a_job_reporting_nan_progress_fails_with_a_clear_error():
         assert good.state == "done" and good.result == 7  # the worker goes on
     finally:
         worker.close()
+
+
+def test_the_status_line_ends_on_done_not_working(tiny):
+    """Issue 22: after a background job the status line stayed on '… working …'."""
+    session = Session(tiny)
+    lines = []
+    session.observe(lambda change: lines.append(change["new"]), "status")
+    session.worker.submit(lambda job: job.report(0.5), name="an atlas").wait(30)
+    session.worker.wait(30)
+    assert session.status == "an atlas: done" and not session.status_error
+    assert lines[-1] == "an atlas: done" and any("…" in line for line in lines[:-1])  # working, then done
