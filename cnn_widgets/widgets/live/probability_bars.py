@@ -73,7 +73,9 @@ class ProbabilityBars(SessionView, widgets.VBox):
             with self.bars.hold_sync():
                 self.bars.y = np.zeros(len(probabilities))
                 self.bars.color = np.zeros(len(probabilities))
-            self.label.value = "<span style='color:#777'>draw a digit: a blank pad predicts nothing</span>"
+            blank = ("draw a digit: a blank pad predicts nothing" if self.session.drawing is not None
+                     else "no image in front of the network yet: nothing predicted")
+            self.label.value = f"<span style='color:#777'>{blank}</span>"
             return
         best = int(np.argmax(probabilities))
         flags = np.zeros(len(probabilities))

@@ -235,7 +235,8 @@ function barsView(model, el, hub) {
     if (names !== hub.classNames) build();
     if (result.blank) {
       shown = null;
-      label.textContent = "draw a digit: a blank pad predicts nothing";
+      label.textContent = result.origin === "pad" ? "draw a digit: a blank pad predicts nothing"
+        : "no image in front of the network yet: nothing predicted";
       label.classList.add("cnnw-live-blank");
       for (const bar of bars) { bar.style.height = "0%"; bar.classList.remove("cnnw-live-best"); }
     } else {
