@@ -221,6 +221,8 @@ class Session(traitlets.HasTraits):
                      + (f" ({job.progress:.0%})" if job.progress else "") + " …")
         elif job.state == "failed" and job.on_error is None:
             self.say(f"{job.name} failed: {job.message}", error=True)
+        elif job.state == "failed" and not self.worker.waiting:  # its view shows the error; no "working" left
+            self.say(f"{job.name}: not done (its panel says why)")
         elif job.state in ("done", "cancelled") and not self.worker.waiting:  # the last job told its end
             self.say(f"{job.name}: {'done' if job.state == 'done' else 'cancelled'}")
 

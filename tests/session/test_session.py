@@ -168,7 +168,7 @@ def test_other_models_get_data_only_when_given(tiny, rng):
     ((np.zeros((3, 8, 8)), np.array([0, 1])), "3 images but 2 labels"),
     ((np.zeros((2, 8, 8)), np.array([0, 7])), "labels must lie in 0..2"),
     ((np.zeros((2, 5, 5)), np.array([0, 1])), "8×8"),
-    ((np.zeros((2, 8, 8)), np.array([0.5, 1.0])), "integers"),
+    ((np.zeros((2, 8, 8)), np.array([0.5, 1.0])), r"labels\[0\] = 0.5 is not a whole number"),
     ("images", "must be \\(images, labels\\)"),
 ])
 def test_bad_data_gives_one_clear_message(tiny, data, message):
@@ -285,3 +285,15 @@ def test_the_status_line_ends_on_done_not_working(tiny):
     session.worker.wait(30)
     assert session.status == "an atlas: done" and not session.status_error
     assert lines[-1] == "an atlas: done" and any("…" in line for line in lines[:-1])  # working, then done
+
+
+def test_a_job_whose_panel_shows_its_error_leaves_no_working_line(tiny):
+    """A refused OIP atlas: its panel says why; the session's line must not stay on '… working …'."""
+    session = Session(tiny)
+    errors = []
+    job = session.worker.submit(lambda job: job.report(0.5) or 1 / 0, name="an atlas", on_error=errors.append)
+    job.wait(30)
+    session.worker.wait(30)
+    assert job.state == "failed" and isinstance(errors[0], ZeroDivisionError)
+    assert session.status == "an atlas: not done (its panel says why)" and "…" not in session.status
+    session.close()
