@@ -47,6 +47,7 @@ _LAZY = {
     "CellInspector": "cnn_widgets.widgets", "ConfusionBrowser": "cnn_widgets.widgets",
     "SaliencyView": "cnn_widgets.widgets", "TrainingLab": "cnn_widgets.widgets",
     "TrainingHistory": "cnn_widgets.widgets", "FiltersTakeShape": "cnn_widgets.widgets",
+    "DigitsSideBySide": "cnn_widgets.widgets", "ImageSource": "cnn_widgets.widgets",
 }
 __all__ = sorted(_LAZY)
 
@@ -59,8 +60,8 @@ if TYPE_CHECKING:  # pragma: no cover (the names of __all__, for type checkers)
     from .model import CNNModel, fashion_cnn, mnist_cnn
     from .session import LiveModel, Session
     from .training import train_with_snapshots
-    from .widgets import (CellInspector, ConfusionBrowser, DenseView, DigitPad, Explorer, FCPCompare,
-                          FilterGallery, FiltersTakeShape, MapGrid, OIPExplorer, ProbabilityBars, ReceptiveField,
+    from .widgets import (CellInspector, ConfusionBrowser, DenseView, DigitPad, DigitsSideBySide, Explorer,
+                          FCPCompare, FilterGallery, FiltersTakeShape, ImageSource, MapGrid, OIPExplorer, ProbabilityBars, ReceptiveField,
                           SaliencyView, TrainingHistory, TrainingLab)
 
 

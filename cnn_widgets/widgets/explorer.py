@@ -15,7 +15,7 @@ from ..session import Session
 
 from . import (DenseView, DigitPad, FCPCompare, FilterGallery, MapGrid, OIPExplorer, ProbabilityBars,
                       ReceptiveField, TrainingHistory)
-from . import CellInspector, ConfusionBrowser, SaliencyView  # looking inside
+from . import CellInspector, ConfusionBrowser, DigitsSideBySide, SaliencyView  # looking inside
 from ..data.files import open_own
 from .controls import Tabs
 from .live.grid_pages import GRID_PAGE_LIMIT, GridPages
@@ -146,6 +146,8 @@ class Explorer(SessionView, widgets.VBox):
         self.add_panel("A rather than B", self._saliency)
         if self.pad is not None:  # beside the pad: the data set by class, index or mistakes first; a picture file
             self.add_panel("Images", lambda: ImageSource(session))
+            if self.model.classes >= 5:  # seed 000: three 4s against a 1 and a 2, every map side by side
+                self.add_panel("Digits side by side", lambda: DigitsSideBySide(session))
 
     # ------------------------------------------------------------------ panels
     def add_panel(self, title: str, build: Callable[[], widgets.Widget]) -> None:
