@@ -5,6 +5,8 @@ Prints, in this one run, with the load average beside every figure:
     kernel sends per stroke frame for the live views, browser path against the kernel
     path; kernel CPU per stroke frame and per pen-up; bytes of one more stroke after 1
     and after 500 strokes (issue 21);
+  * with --class-pages N: N - 1 pages of the pad and live views drawing by themselves on one
+    Voila (each its kernel) while the Explorer page is measured with the real mouse;
   * a simulated class: 20 pads (20 sessions, each its pad, grids, dense view and bars)
     drawing at once in one process at 30 stroke frames a second each: kernel CPU per
     stroke frame, how many frames the latest-wins runners merged, and widget messages
@@ -261,12 +263,92 @@ def browser_figures(quick: bool) -> None:
                   + f"  [{figures['load']}]")
 
 
+# Draws in a pad page by itself for `ms`: strokes of 40 points, one pointer event per frame,
+# through the pad's own listeners (a student drawing), while another page is measured.
+_SCRIBBLE = """(ms) => {
+  const c = document.querySelector('canvas.cnnw-pad-canvas');
+  const r = c.getBoundingClientRect();
+  const fire = (type, x, y) => c.dispatchEvent(new PointerEvent(type, {pointerId: 9, pointerType: 'pen',
+    isPrimary: true, bubbles: true, button: 0, buttons: type === 'pointerup' ? 0 : 1,
+    clientX: r.left + x, clientY: r.top + y}));
+  const end = performance.now() + ms;
+  let i = 0, down = false;
+  const step = () => {
+    const k = i % 40, x = 30 + 5 * k, y = 40 + 40 * (Math.floor(i / 40) % 5);
+    i += 1;
+    if (performance.now() > end) { if (down) fire('pointerup', x, y); return; }
+    if (k === 0) { if (down) fire('pointerup', x, y); fire('pointerdown', x, y); down = true; }
+    else fire('pointermove', x, y);
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+}"""
+
+
+def class_browser_figures(pads: int, quick: bool) -> None:
+    """A class on one server: ``pads`` - 1 pages drawing by themselves while the Explorer page
+    is measured with the real mouse (repaint p95 against the same page drawing alone)."""
+    from tests.browser.conftest import (CHROMIUM_ARGS, CHROMIUM_CANDIDATES, LIVE_NOTEBOOK, VoilaServer,
+                                        write_notebook)
+    from tests.browser.pages import stroke_latencies, summary, wait_for_explorer, wait_for_pad
+
+    executable = next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
+    if executable is None:
+        return
+    from playwright.sync_api import sync_playwright
+
+    from cnn_widgets.delivery.cli import dashboard_notebook
+    from cnn_widgets.delivery.server import VOILA_OPTION
+
+    moves = 30 if quick else 60
+    with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        folder = Path(home) / "notebooks"
+        folder.mkdir()
+        dashboard_notebook(folder / "explorer.ipynb")
+        write_notebook(folder / "live.ipynb", LIVE_NOTEBOOK)
+        server = VoilaServer(folder, Path(home), extra=(VOILA_OPTION,))
+        try:
+            measured = browser.new_page(viewport={"width": 1500, "height": 1100})
+            measured.goto(server.page("explorer.ipynb"))
+            wait_for_explorer(measured, 240_000)
+            alone = summary(stroke_latencies(measured, moves=moves))
+            alone_load = load()
+            others = []
+            for _ in range(pads - 1):
+                page = browser.new_page(viewport={"width": 900, "height": 700})
+                page.goto(server.page("live.ipynb"))
+                others.append(page)
+            for page in others:
+                wait_for_pad(page, 600_000)
+            for page in others:
+                page.evaluate(_SCRIBBLE, 120_000)
+            measured.bring_to_front()
+            together = summary(stroke_latencies(measured, moves=moves))
+            together_load = load()
+            for page in others:
+                page.close()
+            measured.close()
+        finally:
+            server.stop()
+            browser.close()
+    print(f"class: one server, {pads - 1} pages drawing by themselves (their strokes to their own kernels) while "
+          f"the Explorer page is measured, {moves} real-mouse moves (pointer move → every view repainted + 1 frame)")
+    print(f"  drawing alone        median {alone['median_ms']:6.1f} ms  p95 {alone['p95_ms']:6.1f} ms  lost "
+          f"{alone['lost']}  [{alone_load}]")
+    print(f"  with {pads - 1:2d} drawing too  median {together['median_ms']:6.1f} ms  p95 {together['p95_ms']:6.1f} ms"
+          f"  lost {together['lost']}  (p95 together / alone {together['p95_ms'] / alone['p95_ms']:.2f})"
+          f"  [{together_load}]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-kernel", action="store_true", help="only the browser figures")
     parser.add_argument("--class-seconds", type=float, default=5.0, help="how long the simulated class draws")
+    parser.add_argument("--class-pages", type=int, default=0,
+                        help="also a class of this many pages (kernels) on one server; 0: skip (each is ~700 MB)")
     args = parser.parse_args()
     if not args.no_kernel:
         log = record_messages()
@@ -274,6 +356,8 @@ def main() -> None:
         class_figures(args.class_seconds, log)
     if not args.no_browser:
         browser_figures(args.quick)
+        if args.class_pages > 1:
+            class_browser_figures(args.class_pages, args.quick)
 
 
 if __name__ == "__main__":
