@@ -16,6 +16,8 @@ from ...render import DEFAULT_COLORMAP, mosaic
 from ...data import DataSet
 from ...session import Job
 
+from ..live.browser_network import browser_network
+from ..live.live_view import drawing_open
 from ..picture import Picture, size, style, zoom_for
 from ..controls import Picker, Toggles, WholeNumber, keep_in_step
 from ..view import SessionView, StatusLine
@@ -428,5 +430,7 @@ class ReceptiveField(SessionView, widgets.VBox):
         image = self.live.image
         if image is None or self.closed:
             return
+        if drawing_open(self.session) and browser_network(self.session)[0] is not None:
+            return  # the browser shows the image while the pen is down; this picture once the stroke ends
         height, width = image.shape[:2]
         self.picture.show(self.live.image_png(), (width, height), zoom_for(width, 224))  # encoded once per update

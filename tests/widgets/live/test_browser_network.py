@@ -128,3 +128,22 @@ def test_a_stroke_drawn_in_the_browser_is_answered_with_that_stroke(wire, mnist_
     assert answers == [{"type": "committed", "stroke": {"id": "only", "width": 20, "points": [60.0, 60.0, 200.0,
                                                                                                200.0]}}]
     pad.close()
+
+
+def test_the_receptive_field_picture_waits_for_the_pen_up_where_the_browser_computes(wire, mnist_model):
+    """Its image went to the browser on every frame of a stroke (the last kernel message per frame)."""
+    from cnn_widgets.widgets import ReceptiveField
+
+    from .test_pad import send
+
+    session = Session(mnist_model)
+    pad, field = DigitPad(session), ReceptiveField(session)
+    mark = wire.mark()
+    send(pad, {"type": "stroke", "id": "s1", "width": 20, "points": [140.0, 40.0, 140.0, 90.0], "start": True})
+    send(pad, {"type": "stroke", "id": "s1", "width": 20, "points": [140.0, 140.0, 140.0, 190.0]})
+    assert pad.wait(10) and session.live.updates >= 1
+    assert [m for m in wire.since(mark) if m.comm_id == field.picture.image.model_id] == []
+    send(pad, {"type": "stroke", "id": "s1", "width": 20, "points": [140.0, 240.0], "end": True})
+    assert pad.wait(10)
+    assert len([m for m in wire.since(mark) if m.comm_id == field.picture.image.model_id]) == 1  # once, at pen-up
+    session.close()
