@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, _free_port, chromium
+from .conftest import ARTIFACTS, _free_port, chromium
 
 STATUS = ".cnnw-image-source-status"
 GRIDS = """() => { const p = [...document.querySelectorAll('img.cnnw-grid-picture')];
@@ -88,40 +88,36 @@ def _status_is(page, text: str) -> None:
                            arg=[STATUS, text], timeout=60_000)
 
 
-def test_an_own_rgb_cnn_served_with_its_data_and_class_names(served_own, tmp_path):
+def test_an_own_rgb_cnn_served_with_its_data_and_class_names(served_own, browser, tmp_path):
     from PIL import Image
 
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        try:
-            page.goto(served_own, wait_until="domcontentloaded", timeout=120_000)
-            page.wait_for_selector(".cnnw-image-source", timeout=120_000)
-            assert page.locator("canvas.cnnw-pad-canvas").count() == 0  # an RGB model: no pad
-            _status_is(page, "1 of 20: test image #0 (class cat)")
-            first = page.wait_for_function(GRIDS, timeout=60_000).json_value()
-            _click(page, ".cnnw-source-next")  # the next image of the data set
-            _status_is(page, "2 of 20: test image #1 (class dog)")
-            page.wait_for_function(f"(old) => {{ const now = ({GRIDS})(); "
-                                   "return now && now.every((s, i) => s !== old[i]); }",
-                                   arg=first, timeout=60_000)  # every grid follows
-            picture = tmp_path / "red.png"
-            buffer = io.BytesIO()
-            Image.new("RGB", (50, 30), (255, 0, 0)).save(buffer, "PNG")
-            picture.write_bytes(buffer.getvalue())
-            with page.expect_file_chooser() as chooser:  # the file button, clicked as a user does
-                _click(page, ".cnnw-source-file")
-            chooser.value.set_files(str(picture))
-            _status_is(page, "picture file: red.png, 50×30 RGB → 32×32 RGB")
-            page.wait_for_function("() => document.querySelector('.cnnw-source-seen').textContent"
-                                   ".includes('red.png, 50×30 RGB → 32×32 RGB')", timeout=60_000)
-            _click(page, ".lm-TabBar-tab:has-text('Filters'), .p-TabBar-tab:has-text('Filters')")
-            page.wait_for_selector(".cnnw-filter-what", timeout=120_000)  # the gallery itself, not its placeholder
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "own_model_served.png"), full_page=True)
-        finally:
-            page.close(run_before_unload=True)
-            context.close()
-            browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # the session's browser
+    page = context.new_page()
+    try:
+        page.goto(served_own, wait_until="domcontentloaded", timeout=120_000)
+        page.wait_for_selector(".cnnw-image-source", timeout=120_000)
+        assert page.locator("canvas.cnnw-pad-canvas").count() == 0  # an RGB model: no pad
+        _status_is(page, "1 of 20: test image #0 (class cat)")
+        first = page.wait_for_function(GRIDS, timeout=60_000).json_value()
+        _click(page, ".cnnw-source-next")  # the next image of the data set
+        _status_is(page, "2 of 20: test image #1 (class dog)")
+        page.wait_for_function(f"(old) => {{ const now = ({GRIDS})(); "
+                               "return now && now.every((s, i) => s !== old[i]); }",
+                               arg=first, timeout=60_000)  # every grid follows
+        picture = tmp_path / "red.png"
+        buffer = io.BytesIO()
+        Image.new("RGB", (50, 30), (255, 0, 0)).save(buffer, "PNG")
+        picture.write_bytes(buffer.getvalue())
+        with page.expect_file_chooser() as chooser:  # the file button, clicked as a user does
+            _click(page, ".cnnw-source-file")
+        chooser.value.set_files(str(picture))
+        _status_is(page, "picture file: red.png, 50×30 RGB → 32×32 RGB")
+        page.wait_for_function("() => document.querySelector('.cnnw-source-seen').textContent"
+                               ".includes('red.png, 50×30 RGB → 32×32 RGB')", timeout=60_000)
+        _click(page, ".lm-TabBar-tab:has-text('Filters'), .p-TabBar-tab:has-text('Filters')")
+        page.wait_for_selector(".cnnw-filter-what", timeout=120_000)  # the gallery itself, not its placeholder
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "own_model_served.png"), full_page=True)
+    finally:
+        page.close(run_before_unload=True)
+        context.close()
