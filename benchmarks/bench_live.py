@@ -210,7 +210,7 @@ def browser_figures(quick: bool) -> None:
         return
     from playwright.sync_api import sync_playwright
 
-    from cnn_widgets.delivery.cli import dashboard_notebook
+    from cnn_widgets.delivery.dashboard import dashboard_notebook
     from cnn_widgets.delivery.server import VOILA_OPTION
 
     moves = 30 if quick else 60
@@ -297,7 +297,7 @@ def class_browser_figures(pads: int, quick: bool) -> None:
         return
     from playwright.sync_api import sync_playwright
 
-    from cnn_widgets.delivery.cli import dashboard_notebook
+    from cnn_widgets.delivery.dashboard import dashboard_notebook
     from cnn_widgets.delivery.server import VOILA_OPTION
 
     moves = 30 if quick else 60

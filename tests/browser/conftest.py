@@ -247,7 +247,7 @@ def write_notebook(path: Path, *cells: str) -> Path:
 @pytest.fixture(scope="session")
 def voila(tmp_path_factory) -> Iterator[VoilaServer]:
     """One Voila for the session, serving a folder of the dashboard and :data:`NOTEBOOKS`."""
-    from cnn_widgets.delivery.cli import dashboard_notebook
+    from cnn_widgets.delivery.dashboard import dashboard_notebook
 
     chromium()  # skip before starting anything when there is no browser
     home = tmp_path_factory.mktemp("voila-home")

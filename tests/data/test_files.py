@@ -89,12 +89,12 @@ def test_a_picture_file_is_brought_to_the_models_input_or_refused(data, shape, o
     ({"--classes": "two.txt"}, "class_names has 2 names for 10 classes"),
 ])
 def test_serve_refuses_bad_own_files_before_voila_starts(tmp_path, capsys, monkeypatch, files, message):
-    from cnn_widgets.delivery import cli
+    from cnn_widgets.delivery import cli, dashboard
 
     monkeypatch.chdir(tmp_path)
     np.savez(tmp_path / "bad.npz", a=np.zeros(3), b=np.zeros(3))
     (tmp_path / "two.txt").write_text("a\nb\n", encoding="utf-8")
-    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: pytest.fail("Voila was started"))
+    monkeypatch.setattr(dashboard.subprocess, "Popen", lambda *a, **k: pytest.fail("Voila was started"))
     arguments = ["serve", "--no-browser", "--port", "0"] + [part for item in files.items() for part in item]
     assert cli.main(arguments) == 2
     err = capsys.readouterr().err.strip()
@@ -104,7 +104,7 @@ def test_serve_refuses_bad_own_files_before_voila_starts(tmp_path, capsys, monke
 def test_the_dashboard_notebook_opens_the_given_files(tmp_path):
     import nbformat
 
-    from cnn_widgets.delivery.cli import dashboard_notebook
+    from cnn_widgets.delivery.dashboard import dashboard_notebook
 
     path = dashboard_notebook(tmp_path / "d.ipynb", "my.keras", None, "names.txt")
     source = nbformat.read(path, as_version=4).cells[-1].source

@@ -114,7 +114,7 @@ def test_serve_starts_voila_and_stops_on_ctrl_c(tmp_path):
 def test_repository_dashboard_notebook_matches_the_served_one():
     import nbformat
 
-    from cnn_widgets.delivery.cli import DASHBOARD_CELLS
+    from cnn_widgets.delivery.dashboard import DASHBOARD_CELLS
 
     from ..conftest import REPO
 
@@ -281,7 +281,8 @@ def test_help_has_examples_plain_text_and_every_option_explained(capsys, command
 
 
 def test_serve_default_port_is_the_one_the_readme_names():
-    from cnn_widgets.delivery.cli import DEFAULT_PORT, _parser
+    from cnn_widgets.delivery.cli import _parser
+    from cnn_widgets.delivery.dashboard import DEFAULT_PORT
 
     from ..conftest import REPO
 
