@@ -47,6 +47,8 @@ QUIET = {
     "is not trusted": "the dashboard notebook has no outputs to trust",
     "WebSocket ping timeout": "a page went away (closed or its tab asleep); its kernel is freed or culled",
     "No web browser found": "cnn-widgets serve looks for a browser itself and says so",
+    "404 POST /voila/api/shutdown/": "a page says goodbye twice (fetch and beacon); the second finds no kernel",
+    "Kernel does not exist": "the same second goodbye",
 }
 
 #: The template that drops the CDN links (a folder first in Voila's template search path).
