@@ -114,9 +114,11 @@ def startup(python: str, runs: int) -> dict[str, list[float]]:
                 page.close()
             finally:
                 _stop(server)
-            noise += [line for line in log.read_text().splitlines() if line.strip() and not line.startswith("cnn-widgets:")]
+            noise += [line for line in log.read_text().splitlines()
+                      if line.strip() and not line.startswith("cnn-widgets:")]
         browser.close()
-    print(f"  lines in serve's terminal other than its own: {len(noise)}" + (f" (e.g. {noise[0][:80]})" if noise else ""))
+    print(f"  lines in serve's terminal other than its own: {len(noise)}"
+          + (f" (e.g. {noise[0][:80]})" if noise else ""))
     return times
 
 
