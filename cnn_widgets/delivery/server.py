@@ -38,8 +38,11 @@ __all__ = ["CULL_OPTIONS", "LowLatencyConnection", "QUIET", "VOILA_OPTION", "giv
 
 VOILA_OPTION = "--Voila.kernel_websocket_connection_class=cnn_widgets.delivery.server.LowLatencyConnection"
 
-#: Idle kernels with no page connected are shut down after 10 minutes (checked every minute).
-CULL_OPTIONS = ("--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
+#: Idle kernels with no page connected are shut down after 30 s (checked every 10 s): the
+#: backstop when a reload or a closing tab cancels the page's own goodbye (seen under load).
+#: A connected page is never culled; a tab asleep past the websocket's ping timeout loses
+#: its kernel, and its reload brings the drawing back (the pad keeps it in the browser).
+CULL_OPTIONS = ("--MappingKernelManager.cull_idle_timeout=30", "--MappingKernelManager.cull_interval=10",
                 "--MappingKernelManager.cull_connected=False")
 
 #: Log lines dropped from the terminal, with why they are no trouble here.

@@ -35,6 +35,7 @@ ARTIFACTS = Path(os.environ.get("CNN_WIDGETS_ARTIFACTS", REPO / "artifacts"))
 HERE = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which puts the group into the node id
 def pytest_collection_modifyitems(config, items) -> None:
     """Every test in this folder is slow (a browser, a server, kernels). Under pytest-xdist
     (``--dist loadgroup``) the pages run on one worker, so one Voila serves them; the deck
