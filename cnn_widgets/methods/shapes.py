@@ -232,9 +232,11 @@ def filters_take_shape(image: Any, label: int = 0, *, filters: int = 5, classes:
     centred = picture - picture.mean()
     flat = stack.reshape(len(stack), filters, -1)
     flat = flat - flat.mean(axis=2, keepdims=True)
-    norms = np.linalg.norm(flat, axis=2) * max(float(np.linalg.norm(centred)), 1e-12)
+    filter_norms, image_norm = np.linalg.norm(flat, axis=2), float(np.linalg.norm(centred))
     # a flat image or filter has no correlation (NaN), not 0
-    similarity = np.where(norms > 1e-12, (flat @ centred.reshape(-1)) / np.maximum(norms, 1e-12), np.nan)
+    defined = (filter_norms > 1e-12) & (image_norm > 1e-12)
+    similarity = np.where(defined, (flat @ centred.reshape(-1)) / np.maximum(filter_norms * image_norm, 1e-300),
+                          np.nan)
     return ShapeRun(image=picture, label=label, frames=stack.astype(np.float32), frame_steps=frame_steps,
                     similarity=similarity.astype(np.float32), loss=np.array(losses),
                     probability=np.array(chances),

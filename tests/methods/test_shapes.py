@@ -136,7 +136,31 @@ def test_any_image_and_settings_give_a_run_or_a_clear_error():
         except ValueError as error:
             assert any(word in str(error) for word in ("image", "pixels", "label", "steps", "learning_rate"))
             return
-        assert np.all(np.isfinite(run.frames)) and run.frames.shape[2:] == image.shape
-        assert np.all(np.abs(run.similarity) <= 1 + 1e-5)
+        assert np.all(np.isfinite(run.frames))
+        assert run.frames.shape[2:] == image.shape
+        # a correlation exists exactly where neither the image nor the filter is flat
+        flat_image = np.linalg.norm(run.image - run.image.mean()) <= 1e-12
+        frames = run.frames.reshape(*run.frames.shape[:2], -1).astype(np.float64)
+        flat_filter = np.linalg.norm(frames - frames.mean(axis=2, keepdims=True), axis=2) < 1e-6
+        undefined = np.isnan(run.similarity)
+        if flat_image:
+            assert undefined.all()
+        else:
+            assert np.all(undefined <= flat_filter)
+            assert np.all(np.abs(run.similarity[~undefined]) <= 1 + 1e-5)
 
     check()
+
+
+@pytest.mark.parametrize("image", [np.zeros((1, 1)), np.full((3, 3), 0.5), np.array([[0, 1e-20], [0, 0]])],
+                         ids=["one-pixel", "grey", "almost-flat"])
+def test_a_flat_image_has_no_correlation_with_any_filter(image):
+    run = filters_take_shape(image, 0, steps=1, learning_rate=1.0, frame_every=1)
+    assert run.similarity.shape == (2, 5)
+    assert np.isnan(run.similarity).all()
+
+
+def test_a_drawn_image_has_a_correlation_with_every_filter():
+    run = filters_take_shape(np.array([[0, 1.0], [0, 0]]), 0, steps=1, learning_rate=1.0, frame_every=1)
+    assert not np.isnan(run.similarity).any()
+    assert np.all(np.abs(run.similarity) <= 1 + 1e-6)
