@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..render import COLORMAPS, default_columns
+from ..render import COLORMAPS, DEFAULT_COLORMAP, default_columns
 from ..render.colour import palette
 
 __all__ = ["export_page", "page_html", "page_of_spec"]
@@ -44,15 +44,15 @@ def _layout(header: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """The views (their stand-in models' state) and the HTML that places them."""
     views: list[dict[str, Any]] = []
     grids = []
-    options = "".join(f'<option value="{name}"{" selected" if name == "jet" else ""}>{name}</option>'
-                      for name in COLORMAPS)
+    options = "".join(f'<option value="{name}"{" selected" if name == DEFAULT_COLORMAP else ""}>'
+                      f'{name}</option>' for name in COLORMAPS)
     for layer in (layer for layer in header["layers"] if len(layer["shape"]) == 3):
         name = layer["name"]
         height, width, count = layer["shape"]
         columns = default_columns(count, (height, width))
         zoom = max(1, round(_GRID_WIDTH / max(columns * (width + 1) - 1, 1)))
         view_id = f"cnnw-maps-{len(views)}"
-        views.append({"id": view_id, "state": {"kind": "maps", "layer": name, "colormap": "jet",
+        views.append({"id": view_id, "state": {"kind": "maps", "layer": name, "colormap": DEFAULT_COLORMAP,
                                                "normalize": "layer", "columns": columns, "zoom": zoom}})
         grids.append(
             f'<div class="cnnw-page-grid"><h2>{html.escape(name)} — {count} maps of {height}×{width}</h2>'
@@ -66,8 +66,9 @@ def _layout(header: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     if len(flat) >= 2:
         units = int(flat[-2]["shape"][-1])
         columns = default_columns(units)
-        views.append({"id": "cnnw-dense", "state": {"kind": "dense", "layer": flat[-2]["name"], "colormap": "jet",
-                                                    "columns": columns, "zoom": max(1, round(360 / columns))}})
+        views.append({"id": "cnnw-dense", "state": {"kind": "dense", "layer": flat[-2]["name"],
+                                                    "colormap": DEFAULT_COLORMAP, "columns": columns,
+                                                    "zoom": max(1, round(360 / columns))}})
         grids.append(f'<div class="cnnw-page-grid"><h2>{html.escape(flat[-2]["name"])} — {units} units</h2>'
                      f'<div id="cnnw-dense"></div><div class="cnnw-page-legend">unit index: row by row, {columns} '
                      'a row; colour: the value, from min(0, lowest) to the highest unit</div></div>')

@@ -16,7 +16,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ...render import COLORMAPS
+from ...render import COLORMAPS, DEFAULT_COLORMAP
 from .browser_network import browser_network, widget_ref
 
 __all__ = ["LiveView", "live_view"]
@@ -32,7 +32,7 @@ class LiveView(anywidget.AnyWidget):
     kind = traitlets.Enum(["maps", "dense", "bars", "image"], "maps", help="what is drawn").tag(sync=True)
     network = traitlets.Unicode("", help="the BrowserNetwork computing it (an anywidget reference)").tag(sync=True)
     layer = traitlets.Unicode("", help="the layer drawn (maps, dense)").tag(sync=True)
-    colormap = traitlets.Enum(list(COLORMAPS), "jet", help="the colour map").tag(sync=True)
+    colormap = traitlets.Enum(list(COLORMAPS), DEFAULT_COLORMAP, help="the colour map").tag(sync=True)
     normalize = traitlets.Enum(["layer", "map"], "layer", help="one scale for the layer, or each map its own").tag(
         sync=True)
     columns = traitlets.Int(1, help="maps (or units) a row, as the kernel's picture has them").tag(sync=True)

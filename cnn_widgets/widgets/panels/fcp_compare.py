@@ -12,6 +12,7 @@ import traitlets
 
 from ...methods.fcp import ClassPattern, FCPComparison, class_patterns, compare_patterns, pattern_shape
 from ...render import mosaic
+from ...render.colour import DEFAULT_COLORMAP
 from ...session import Job, Session
 
 from ..picture import Picture, size, style
@@ -106,6 +107,7 @@ class FCPCompare(SessionView, widgets.VBox):
         self.examples = Picture("cnnw-fcp-examples")
         self.examples_title = widgets.HTML()
         self.drawing = Picture("cnnw-fcp-drawing")
+        self.drawing_title = widgets.HTML("<small>your drawing on this layer</small>")
         self.position_bar = widgets.FloatProgress(0.5, min=0.0, max=1.0, layout=size("220px"))
         self.position_label = widgets.HTML()
         self.position_label.add_class("cnnw-fcp-position")
@@ -122,7 +124,7 @@ class FCPCompare(SessionView, widgets.VBox):
                           self.clear_drawings]),
             self.status_line, mosaics,
             widgets.HBox([self.chart, widgets.VBox([self.examples_title, self.examples])]),
-            widgets.HBox([widgets.VBox([widgets.HTML("<small>your drawing on this layer</small>"), self.drawing]),
+            widgets.HBox([widgets.VBox([self.drawing_title, self.drawing]),
                           widgets.VBox([self.position_label, self.position_bar])]),
         ], **kwargs)
         self.add_class("cnnw-fcp-compare")
@@ -285,11 +287,15 @@ class FCPCompare(SessionView, widgets.VBox):
         columns = _columns(a)
         self._tiles = mosaic(a, value_range=(low, high), columns=columns)
         name_a, name_b = html.escape(c.a.name), html.escape(c.b.name)
+        shared = f"{DEFAULT_COLORMAP} {low:.2f} to {high:.2f}, the same for A and B"
+        where = f"maps row by row, {columns} a row, 0 at the top left"
         pictures = [
-            (self._tiles, "jet", f"mean of <b style='color:{_A}'>{name_a}</b>"),
-            (mosaic(b, value_range=(low, high), columns=columns), "jet", f"mean of <b style='color:{_B}'>{name_b}</b>"),
+            (self._tiles, DEFAULT_COLORMAP, f"mean of <b style='color:{_A}'>{name_a}</b><br>{shared}; {where}"),
+            (mosaic(b, value_range=(low, high), columns=columns), DEFAULT_COLORMAP,
+             f"mean of <b style='color:{_B}'>{name_b}</b><br>{shared}; {where}"),
             (mosaic(diff, value_range=(-spread, spread), columns=columns), "diverging",
-             f"{name_a} − {name_b} (red: more in {name_a})"),
+             f"{name_a} − {name_b}<br>blue −{spread:.2f} (more in {name_b}) to red +{spread:.2f} "
+             f"(more in {name_a}); {where}"),
         ]
         for picture, title, (tiles, cmap, text) in zip(self.pictures, self.titles, pictures):
             title.value = f"<small>{text}</small>"
@@ -349,10 +355,12 @@ class FCPCompare(SessionView, widgets.VBox):
             if layer in self.live.activations:
                 chosen = [*chosen, self.live.activations[layer][None]]
             maps = np.concatenate([v.reshape(len(v), *_as_maps(v[0]).shape) for v in chosen])[..., map_index]
-            self.examples.show_mosaic(mosaic(np.moveaxis(maps, 0, -1), columns=6), "jet", 300)
+            self.examples.show_mosaic(mosaic(np.moveaxis(maps, 0, -1), columns=6), DEFAULT_COLORMAP, 300)
             self.examples_title.value = (
                 f"<small>map {map_index} (d = {c.map_scores[map_index]:+.2f}): "
-                f"six {html.escape(c.a.name)}s, six {html.escape(c.b.name)}s, your drawing last</small>")
+                f"six {html.escape(c.a.name)}s, six {html.escape(c.b.name)}s, your drawing last; "
+                f"{DEFAULT_COLORMAP}, one scale for all: {min(0.0, float(maps.min())):.2f} to "
+                f"{float(maps.max()):.2f}</small>")
 
         return self.session.worker.submit(work, name=f"map {map_index} of single images", quiet=True,
                                           key=("fcp-examples", id(self)), on_done=show, on_error=self._failed)
@@ -390,7 +398,10 @@ class FCPCompare(SessionView, widgets.VBox):
             return
         values = self.live.activations[c.layer]
         tiles = mosaic(_as_maps(values), columns=_columns(_as_maps(values)))
-        self.drawing.show_mosaic(tiles, "jet", 300)
+        self.drawing.show_mosaic(tiles, DEFAULT_COLORMAP, 300)
+        self.drawing_title.value = (
+            f"<small>your drawing on this layer: {DEFAULT_COLORMAP} {min(0.0, float(values.min())):.2f} to "
+            f"{float(values.max()):.2f}; maps row by row, {tiles.columns} a row</small>")
         where = c.position(values)
         self.position_bar.value = float(np.clip(where, 0.0, 1.0))
         self.position_label.value = (f"<small>your drawing: <b>{where:.2f}</b> on the way from the mean "

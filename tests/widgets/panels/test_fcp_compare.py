@@ -47,6 +47,18 @@ def test_three_mosaics_and_the_separating_maps(session):
     assert [bytes(p.image.value) for p in fcp.pictures][1:] != before[1:]
 
 
+def test_each_mosaic_says_its_colour_scale_and_tile_order(session):
+    fcp = shown(FCPCompare(session, classes=(0, 1)))
+    c = fcp.comparison
+    a, b, diff = (np.asarray(v).reshape(-1, np.asarray(v).shape[-1]) for v in (c.a.mean, c.b.mean, c.difference))
+    low, high = min(float(a.min()), float(b.min()), 0.0), max(float(a.max()), float(b.max()))
+    spread = float(np.abs(diff).max())
+    for title in fcp.titles[:2]:
+        assert f"viridis {low:.2f} to {high:.2f}, the same for A and B" in title.value
+        assert "row by row" in title.value
+    assert f"blue −{spread:.2f} (more in 1) to red +{spread:.2f} (more in 0)" in fcp.titles[2].value
+
+
 def test_each_change_computes_each_class_once(session):
     fcp = shown(FCPCompare(session, classes=(0, 1)))
     assert fcp.computed == 2  # A and B, once each
