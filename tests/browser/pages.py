@@ -191,9 +191,9 @@ def wait_for_explorer(page, timeout_ms: int = 120_000) -> None:
     )
 
 
-def pad_box(page) -> dict[str, float]:
-    """The pad's box on screen, scrolled into view."""
-    canvas = page.locator(PAD)
+def pad_box(page, pad: str = PAD) -> dict[str, float]:
+    """The pad's box on screen, scrolled into view (``pad``: the canvas's selector)."""
+    canvas = page.locator(pad)
     canvas.scroll_into_view_if_needed()
     return canvas.bounding_box()
 
@@ -217,9 +217,9 @@ def set_brush(page, width: int) -> None:
         slider.fill(str(int(width)))
 
 
-def draw_strokes(page, strokes: Iterable[list[tuple[float, float]]], steps: int = 3) -> None:
+def draw_strokes(page, strokes: Iterable[list[tuple[float, float]]], steps: int = 3, pad: str = PAD) -> None:
     """Draw strokes given in pad pixels with the real mouse (points kept on the pad)."""
-    box = pad_box(page)
+    box = pad_box(page, pad)
     side = box["width"]
 
     def at(x: float, y: float) -> tuple[float, float]:
@@ -234,10 +234,10 @@ def draw_strokes(page, strokes: Iterable[list[tuple[float, float]]], steps: int 
 
 
 def draw_digit(page, digit: int, left: float = 50, top: float = 40, size: float = 200,
-               steps: int = 4) -> None:
+               steps: int = 4, pad: str = PAD) -> None:
     """Draw a digit template on the pad with the real mouse."""
     strokes = [[(left + u * size * 0.9, top + v * size) for u, v in stroke] for stroke in TEMPLATES[digit]]
-    draw_strokes(page, strokes, steps=steps)
+    draw_strokes(page, strokes, steps=steps, pad=pad)
 
 
 def _fresh_points(count: int, spacing: float, rows: float | None = None, side: float = 280,

@@ -54,7 +54,7 @@ class Served:
                 pass
         return sizes
 
-    def page(self, browser, width: int = 1280, height: int = 720):
+    def page(self, browser, width: int = 1280, height: int = 720, wait_until: str = "domcontentloaded"):
         """A fresh page of the dashboard; every request to another server is failed and counted."""
         context = browser.new_context(viewport={"width": width, "height": height})
 
@@ -67,7 +67,7 @@ class Served:
 
         context.route("**/*", route)
         page = context.new_page()
-        page.goto(self.url, wait_until="domcontentloaded", timeout=120_000)
+        page.goto(self.url, wait_until=wait_until, timeout=120_000)
         return context, page
 
 
@@ -135,6 +135,14 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
         a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
 
 
+# True when a canvas shows no ink.
+_BLANK = """(selector) => { const c = document.querySelector(selector);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > 0) return false;
+  return true; }"""
+_PAD_BLANK = f"() => ({_BLANK})({PAD!r})"
+_EARLY_BLANK = f"() => ({_BLANK})('canvas.cnnw-early-pad-canvas')"
+
 # Texts cut by their box: elements whose content is wider than the box shows.
 _CUT = """(selector) => [...document.querySelectorAll(selector)]
   .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
@@ -159,6 +167,43 @@ def test_the_first_screen_at_1280x720_holds_pad_grid_and_tabs_and_nothing_comes_
     finally:
         _leave(context, page)
     assert served.external == [], f"the page asked other servers: {sorted(set(served.external))}"
+
+
+EARLY_PAD = "canvas.cnnw-early-pad-canvas"
+
+
+def test_a_digit_drawn_while_the_kernel_starts_reaches_the_kernel(served, browser):
+    context, page = served.page(browser, wait_until="commit")  # as the page streams in
+    try:
+        page.wait_for_selector(f"{EARLY_PAD}[data-ready]", state="visible", timeout=60_000)
+        assert page.locator(PAD).count() == 0, "the kernel was ready first: nothing to hand over"
+        draw_digit(page, 7, pad=EARLY_PAD)
+        assert page.locator(PAD).count() == 0, "the kernel was ready before the digit was drawn"
+        wait_for_explorer(page)
+        assert page.locator(".cnnw-early-pad").count() == 0  # handed over: one pad on the page
+        assert not page.evaluate(_PAD_BLANK)  # DigitPad shows the strokes drawn before it came
+        wait_for_kernel_ink(page)  # ... and the kernel has them
+        from playwright.sync_api import expect
+
+        expect(page.locator(".cnnw-predicted-class").first).to_have_text("7", timeout=15_000)
+    finally:
+        _leave(context, page)
+
+
+def test_a_reload_shows_the_drawing_before_the_kernel_is_back(served, browser):
+    context, page = served.page(browser)
+    try:
+        wait_for_pad(page)
+        draw_digit(page, 1)
+        wait_for_kernel_ink(page)
+        page.reload(wait_until="commit")
+        page.wait_for_selector(f"{EARLY_PAD}[data-ready]", state="visible", timeout=60_000)
+        assert not page.evaluate(_EARLY_BLANK)  # the kept strokes, drawn at once
+        wait_for_explorer(page)
+        wait_for_kernel_ink(page)
+        assert not page.evaluate(_PAD_BLANK)
+    finally:
+        _leave(context, page)
 
 
 def test_ten_reloads_leave_one_kernel_within_the_memory_budget(served, browser):

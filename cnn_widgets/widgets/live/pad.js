@@ -393,6 +393,9 @@ function render({ model, el, host }) {
   model.on("change:brush", onBrush);
   model.on("change:size", onSize);
 
+  // a served dashboard's page had a plain pad while the kernel started: its strokes are
+  // kept where restore() finds them (assets/voila/early_pad.js)
+  if (window.cnnwEarlyPad) window.cnnwEarlyPad.handOver();
   setupCanvas();
   showBrush();
   adopt();
