@@ -245,6 +245,8 @@ def test_every_picture_of_the_deck_is_inline_and_the_live_slide_keeps_its_state(
     sections = re.findall(r"<section[^>]*>(.*?)</section>", deck, flags=re.S)
     live = [s for s in sections if "cnnw-static" in s]
     assert len(live) == 1, "the Explorer slide is a static picture of its last state"
+    assert 'class="cnnw-live-page"' in live[0]  # the network in the deck, first
+    assert live[0].index("cnnw-live-page") < live[0].index('<details class="cnnw-last-shown">')  # then its state
     assert live[0].count("<img ") >= 8  # the pad's view, the receptive field, every map grid
     assert "<svg" in live[0]  # the probability bars
     assert len(pictures) >= 5 + 8

@@ -181,9 +181,10 @@ def _cmd_export(args: Any) -> int:
     return 0
 
 
-def live_page_for(state: dict[str, Any], model_id: str) -> str:
-    """For a saved widget state: the live page (an iframe) standing in for widget ``model_id``
-    when it holds a drawing pad computed in the browser; "" otherwise (e.g. the kernel path).
+def live_page_for(state: dict[str, Any], model_id: str, height: int = 440) -> str:
+    """For a saved widget state: the live page (an iframe ``height`` px tall, scrolling inside)
+    standing in for widget ``model_id`` when it holds a drawing pad computed in the browser;
+    "" otherwise (e.g. the kernel path).
 
     The slides' live slide (:func:`cnn_widgets.delivery.slides.freeze_widgets`) uses it: the
     deck's Explorer draws and computes with no kernel, from the weights in the widget state.
@@ -216,4 +217,4 @@ def live_page_for(state: dict[str, Any], model_id: str) -> str:
     except (ValueError, KeyError, TypeError):
         return ""
     return (f'<iframe class="cnnw-live-page" title="the live page: draw, and every layer follows" '
-            f'srcdoc="{html.escape(page, quote=True)}" style="width: 100%; height: 440px; border: 0"></iframe>')
+            f'srcdoc="{html.escape(page, quote=True)}" style="width: 100%; height: {int(height)}px; border: 0"></iframe>')

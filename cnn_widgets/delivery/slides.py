@@ -51,6 +51,11 @@ _CSS_VALUE = re.compile(r"^[\w#%.,() -]{1,200}$")
 #: Reveal.js settings of the deck.
 REVEAL_CONFIG = {"controls": True, "progress": True, "hash": True, "slideNumber": "c/t",
                  "transition": "slide", "width": 1280, "height": 800, "margin": 0.04}
+#: Height of a live page in the deck: what a 1280×800 slide leaves under a heading, a line
+#: of text and the output's margins (the page scrolls inside it).
+LIVE_PAGE_HEIGHT = 540
+#: Pictures in the deck are at most this tall, so a slide's heading, text and picture fit.
+_PICTURE_HEIGHT = 520
 _DECK_CSS = """
 .reveal .slides { text-align: left; }
 .reveal .slides > section, .reveal .slides > section > section { overflow-y: auto; max-height: 100%; }
@@ -61,7 +66,8 @@ _DECK_CSS = """
 .cnnw-static-grid { display: grid; gap: 8px 16px; }
 .reveal .cnnw-static img { margin: 0; image-rendering: pixelated; max-width: 100%; }
 .cnnw-static-tab-title { font-weight: bold; border-bottom: 1px solid #999; margin-bottom: 4px; }
-"""
+.cnnw-last-shown summary { font-size: 16px; cursor: pointer; color: #555; }
+""" + f".reveal .jp-RenderedImage img {{ max-height: {_PICTURE_HEIGHT}px; width: auto; max-width: 100%; }}\n"
 
 
 # ---------------------------------------------------------------------- building
@@ -171,9 +177,13 @@ def freeze_widgets(nb: Any) -> int:
             if _VIEW_MIME not in data:
                 continue
             model_id = str(data[_VIEW_MIME].get("model_id", ""))
-            # a pad computed in the browser: the live page (cnn-widgets export, from the saved weights)
-            # above the pictures of the widget's last state
-            frozen = live_page_for(state, model_id) + static_widget(state, model_id)
+            # a pad computed in the browser: the live page (cnn-widgets export, from the saved weights),
+            # sized to the slide; the pictures of the widget's last state one click away below it
+            live, static = live_page_for(state, model_id, LIVE_PAGE_HEIGHT), static_widget(state, model_id)
+            if live and static:
+                static = (f'<details class="cnnw-last-shown"><summary>the widget as the notebook last showed it'
+                          f'</summary>{static}</details>')
+            frozen = live + static
             if not frozen:
                 frozen = '<p class="cnnw-static">(this widget shows nothing without a running kernel)</p>'
             output["data"] = {"text/html": frozen}

@@ -1,4 +1,4 @@
-"""The offline deck in Chromium: no request leaves the file, every slide shows its picture."""
+"""The offline deck in Chromium: no request leaves the file, every slide shows its picture and fits 1280×800."""
 
 from __future__ import annotations
 
@@ -51,9 +51,16 @@ _SLIDE_STATE = """() => {
         return loaded && shown(el) && box.width > 4 && box.height > 4 && box.bottom > view.top
             && box.top < view.bottom && box.right > view.left && box.left < view.right;
     });
+    // a live page (the network in the deck) counts once its pad is drawn
+    const live = [...slide.querySelectorAll('iframe.cnnw-live-page')].filter((frame) => {
+        const doc = frame.contentDocument;
+        const pad = doc && doc.querySelector('canvas');
+        return shown(frame) && pad && pad.getBoundingClientRect().width > 4;
+    });
     const heading = slide.querySelector('h1, h2, h3');
-    return {title: heading ? heading.textContent.replace(/¶/g, '').trim() : '', pictures: pictures.length,
-            index: Reveal.getIndices().h};
+    return {title: heading ? heading.textContent.replace(/¶/g, '').trim() : '',
+            pictures: pictures.length + live.length, index: Reveal.getIndices().h,
+            overflow: slide.scrollHeight - slide.clientHeight};
 }"""
 
 
@@ -77,9 +84,12 @@ def test_the_deck_runs_offline_and_every_slide_shows_its_picture(browser, deck):
         page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()", timeout=15_000)
         assert page.locator(".reveal.ready .slides section").count() >= len(picture_slides())
         seen: dict[str, int] = {}
+        overflowing: dict[str, int] = {}
         for _ in range(200):  # one step per fragment and slide, to the end
             state = page.evaluate(_SLIDE_STATE)
             seen[state["title"]] = max(seen.get(state["title"], 0), state["pictures"])
+            if state["overflow"] > 1:
+                overflowing[state["title"]] = state["overflow"]
             if page.evaluate("Reveal.isLastSlide() && !Reveal.availableFragments().next"):
                 break
             before = page.evaluate("JSON.stringify(Reveal.getIndices())")
@@ -95,5 +105,6 @@ def test_the_deck_runs_offline_and_every_slide_shows_its_picture(browser, deck):
         assert len(expected) >= 6
         missing = [title for title in expected if seen.get(title, 0) < 1]
         assert not missing, f"slides without a visible picture: {missing}; seen {seen}"
+        assert overflowing == {}, f"slides taller than the 1280×800 slide (px beyond it): {overflowing}"
     finally:
         context.close()
