@@ -217,4 +217,5 @@ def live_page_for(state: dict[str, Any], model_id: str, height: int = 440) -> st
     except (ValueError, KeyError, TypeError):
         return ""
     return (f'<iframe class="cnnw-live-page" title="the live page: draw, and every layer follows" '
-            f'srcdoc="{html.escape(page, quote=True)}" style="width: 100%; height: {int(height)}px; border: 0"></iframe>')
+            f'srcdoc="{html.escape(page, quote=True)}" '
+            f'style="width: 100%; height: {int(height)}px; border: 0"></iframe>')
