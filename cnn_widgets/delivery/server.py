@@ -33,8 +33,8 @@ from typing import Any, Sequence
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 
-__all__ = ["CULL_OPTIONS", "LowLatencyConnection", "QUIET", "VOILA_OPTION", "give_xsrf_cookie", "main",
-           "voila_options"]
+__all__ = ["CULL_OPTIONS", "LowLatencyConnection", "QUIET", "TEMPLATE_NAME", "VOILA_OPTION", "configure_server",
+           "give_xsrf_cookie", "install_template", "main", "voila_options"]
 
 VOILA_OPTION = "--Voila.kernel_websocket_connection_class=cnn_widgets.delivery.server.LowLatencyConnection"
 
@@ -58,6 +58,11 @@ QUIET = {
 TEMPLATE = Path(__file__).resolve().parents[1] / "assets" / "voila"
 
 
+#: The name :func:`install_template` gives the template in Jupyter's data folder (Binder's
+#: Voila, a server extension, finds templates by name there).
+TEMPLATE_NAME = "cnn_widgets"
+
+
 class LowLatencyConnection(ZMQChannelsWebsocketConnection):
     """The standard kernel websocket connection with TCP_NODELAY set on its socket."""
 
@@ -77,6 +82,43 @@ def give_xsrf_cookie(request: Any, notebook: Any, cwd: str) -> Any:
     page's own kernel shutdown on ``beforeunload`` is accepted."""
     request.xsrf_token  # noqa: B018 - reading it sets the cookie
     return notebook
+
+
+def install_template(data_dir: str | Path | None = None) -> Path:
+    """Copy the dashboard's Voila template into Jupyter's data folder as ``cnn_widgets`` (on
+    Voila's ``lab`` template), for Voila run as a Jupyter Server extension (Binder's link).
+
+    Args:
+        data_dir: Jupyter's data folder (default: ``jupyter_data_dir()``, the user's).
+
+    Returns:
+        The template's folder.
+    """
+    import json
+    import shutil
+
+    from jupyter_core.paths import jupyter_data_dir
+
+    folder = Path(data_dir if data_dir is not None else jupyter_data_dir()) / "voila" / "templates" / TEMPLATE_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in TEMPLATE.iterdir():
+        if item.is_file():
+            shutil.copyfile(item, folder / item.name)
+    (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}))
+    return folder
+
+
+def configure_server(c: Any) -> None:
+    """Give a Jupyter Server config (``c`` of ``jupyter_server_config.py``) what ``serve`` gives
+    its Voila: the low-latency websocket, culling of kernels no page holds, the page's
+    ``_xsrf`` cookie (so a page's goodbye frees its kernel) and the template of
+    :func:`install_template` for Voila's pages. Binder's ``postBuild`` writes it."""
+    c.ServerApp.kernel_websocket_connection_class = f"{__name__}.LowLatencyConnection"
+    for option in CULL_OPTIONS:
+        name, value = option.removeprefix("--MappingKernelManager.").split("=")
+        setattr(c.MappingKernelManager, name, value == "True" if value in ("True", "False") else int(value))
+    c.VoilaConfiguration.prelaunch_hook = give_xsrf_cookie
+    c.VoilaConfiguration.template = TEMPLATE_NAME
 
 
 class _Quiet(logging.Filter):
