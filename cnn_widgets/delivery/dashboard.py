@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["DASHBOARD_CELLS", "DEFAULT_PORT", "dashboard_notebook", "serve_dashboard"]
+__all__ = ["DASHBOARD_CELLS", "DASHBOARD_METADATA", "DEFAULT_PORT", "dashboard_notebook", "serve_dashboard"]
 
 
 #: The dashboard notebook's cells; ``notebooks/00_explorer.ipynb`` holds the same.
@@ -26,6 +26,12 @@ DASHBOARD_CELLS = [
                  "your pen. Hover a map for its values; click one to select it."),
     ("code", "from cnn_widgets import Explorer\n\nExplorer()"),
 ]
+
+
+#: The dashboard notebook's own metadata: its page gets a pad to draw on while the kernel
+#: starts (assets/voila/early_pad.js); only where the Explorer opens with DigitPad (the
+#: embedded model), so a user's model, which may take other images, gets none.
+DASHBOARD_METADATA = {"cnn_widgets": {"early_pad": True}}
 
 
 def dashboard_notebook(path: Path, model: str | None = None, data: str | None = None,
@@ -50,6 +56,8 @@ def dashboard_notebook(path: Path, model: str | None = None, data: str | None = 
         for kind, text in cells
     ]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if model is None:
+        notebook.metadata.update(DASHBOARD_METADATA)
     nbformat.write(notebook, path)
     return path
 

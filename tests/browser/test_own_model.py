@@ -97,6 +97,7 @@ def test_an_own_rgb_cnn_served_with_its_data_and_class_names(served_own, browser
         page.goto(served_own, wait_until="domcontentloaded", timeout=120_000)
         page.wait_for_selector(".cnnw-image-source", timeout=120_000)
         assert page.locator("canvas.cnnw-pad-canvas").count() == 0  # an RGB model: no pad
+        assert page.locator(".cnnw-early-pad").count() == 0  # nor one while its kernel started
         _status_is(page, "1 of 20: test image #0 (class cat)")
         first = page.wait_for_function(GRIDS, timeout=60_000).json_value()
         _click(page, ".cnnw-source-next")  # the next image of the data set

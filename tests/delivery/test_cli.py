@@ -114,12 +114,26 @@ def test_serve_starts_voila_and_stops_on_ctrl_c(tmp_path):
 def test_repository_dashboard_notebook_matches_the_served_one():
     import nbformat
 
-    from cnn_widgets.delivery.dashboard import DASHBOARD_CELLS
+    from cnn_widgets.delivery.dashboard import DASHBOARD_CELLS, DASHBOARD_METADATA
 
     from ..conftest import REPO
 
     notebook = nbformat.read(REPO / "notebooks" / "00_explorer.ipynb", as_version=4)
     assert [(cell.cell_type, cell.source) for cell in notebook.cells] == DASHBOARD_CELLS
+    assert notebook.metadata["cnn_widgets"] == DASHBOARD_METADATA["cnn_widgets"]  # the early pad on Binder too
+
+
+def test_the_early_pad_is_asked_for_on_the_embedded_model_only(tmp_path):
+    import nbformat
+
+    from cnn_widgets.delivery.dashboard import dashboard_notebook
+
+    embedded = nbformat.read(dashboard_notebook(tmp_path / "a.ipynb"), as_version=4)
+    with_data = nbformat.read(dashboard_notebook(tmp_path / "b.ipynb", data=str(tmp_path / "d.npz")), as_version=4)
+    own = nbformat.read(dashboard_notebook(tmp_path / "c.ipynb", model=str(tmp_path / "m.keras")), as_version=4)
+    assert embedded.metadata["cnn_widgets"] == {"early_pad": True}
+    assert with_data.metadata["cnn_widgets"] == {"early_pad": True}  # still the embedded model's pad
+    assert "cnn_widgets" not in own.metadata  # a user's model may take other images: no pad before it
 
 
 def test_oip_and_atlas_commands_write_pictures(tmp_path, capsys):
