@@ -190,6 +190,44 @@ def test_a_digit_drawn_while_the_kernel_starts_reaches_the_kernel(served, browse
         _leave(context, page)
 
 
+def test_when_the_notebook_fails_the_early_pad_says_so(browser, tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("raise RuntimeError('no dashboard today')")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["cnn_widgets"] = {"early_pad": True}  # as the dashboard's
+    nbformat.write(notebook, tmp_path / "broken.ipynb")
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "cnn_widgets.delivery.server", "broken.ipynb", "--no-browser",
+                               f"--port={port}", "--Voila.ip=127.0.0.1"], cwd=tmp_path,
+                              env=dict(os.environ, HOME=str(tmp_path), JUPYTER_PLATFORM_DIRS="1"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                page.goto(f"http://127.0.0.1:{port}/", wait_until="commit", timeout=60_000)
+                break
+            except Exception:
+                assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.3)
+        page.wait_for_selector(f"{EARLY_PAD}[data-ready]", state="visible", timeout=60_000)
+        page.wait_for_selector(".cnnw-early-pad[data-gave-up]", timeout=120_000)
+        assert "did not start" in page.locator(".cnnw-early-pad-caption").text_content()
+        assert page.locator(".cnnw-early-pad-clear").is_disabled()
+    finally:
+        context.close()
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
 def test_a_reload_shows_the_drawing_before_the_kernel_is_back(served, browser):
     context, page = served.page(browser)
     try:

@@ -6,7 +6,8 @@
 // the same localStorage entry the pad restores a reloaded page from. When DigitPad renders
 // it calls `window.cnnwEarlyPad.handOver()`: a stroke under the pen is finished and kept,
 // this pad goes, and DigitPad gives every kept stroke to its kernel. Nothing is computed
-// here: the caption says the network is still starting, and no prediction is shown.
+// here: the caption says the network is still starting, and no prediction is shown. If no
+// DigitPad comes within 20 s of the notebook's end (it failed), the pad says so and stops.
 (function () {
   const SIZE = 280; // DigitPad's default side (Drawing's size), pad pixels
   const BRUSH = 20; // DigitPad's default brush, pad pixels
@@ -120,6 +121,24 @@
   strokes.forEach((s) => draw(s, 0));
   document.body.insertBefore(root, document.getElementById("loading"));
   canvas.dataset.ready = "1";
+
+  // The notebook ran to its end (Voila's voila_finish): DigitPad renders in the next seconds.
+  // If it never does (the notebook failed), this pad says so instead of taking ink in vain.
+  const GIVE_UP_MS = 20000;
+  const finished = window.voila_finish;
+  window.voila_finish = function (...args) {
+    setTimeout(() => {
+      if (!window.cnnwEarlyPad) return;
+      caption.textContent = "The dashboard did not start (see the message on this page). What you drew "
+        + "is kept in this browser: reload to try again.";
+      caption.style.color = "#b00020";
+      canvas.style.opacity = "0.4";
+      canvas.style.pointerEvents = "none";
+      clear.disabled = true;
+      root.dataset.gaveUp = "1";
+    }, GIVE_UP_MS);
+    return typeof finished === "function" ? finished.apply(this, args) : undefined;
+  };
 
   window.cnnwEarlyPad = {
     /** Finish a stroke under the pen, keep every stroke, and leave the page to DigitPad. */
