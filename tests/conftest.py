@@ -97,6 +97,17 @@ SLIDES = REPO / "notebooks" / "slides.ipynb"
 DATA_VARIABLES = ("CNN_WIDGETS_MNIST", "CNN_WIDGETS_FASHION_MNIST")
 
 
+def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a server started with ``start_new_session=True`` as Ctrl-C does (SIGINT to its
+    group), and kill the group if it has not ended within ``timeout`` seconds."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def offline_environment(home: Path) -> dict[str, str]:
     """This process's environment with no network (an unreachable proxy), ``home`` as the
     home and Keras folder, and no data file named."""

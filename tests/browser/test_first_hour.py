@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from typing import Iterator
 
 import pytest
 
+from ..conftest import stop_process_group
 from .conftest import ARTIFACTS, _free_port, chromium
 from .pages import PAD, draw_digit, wait_for_explorer, wait_for_kernel_ink, wait_for_pad
 
@@ -94,12 +94,7 @@ def served(tmp_path_factory) -> Iterator[Served]:
                 time.sleep(0.2)
         yield Served(process, f"http://127.0.0.1:{port}/", log)
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 def _kernels_settled(served: Served, at_most: int, patience_s: float = 60) -> list[float]:
@@ -220,12 +215,7 @@ def test_when_the_notebook_fails_the_early_pad_says_so(browser, tmp_path):
         assert page.locator(".cnnw-early-pad-clear").is_disabled()
     finally:
         context.close()
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server)
 
 
 def test_a_reload_shows_the_drawing_before_the_kernel_is_back(served, browser):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 
+from ..conftest import stop_process_group
 from .conftest import ARTIFACTS, _free_port, chromium
 
 STATUS = ".cnnw-image-source-status"
@@ -65,12 +65,7 @@ def served_own(tmp_path_factory) -> Iterator[str]:
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}/"
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 def _click(page, selector: str) -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ..conftest import REPO
+from ..conftest import REPO, stop_process_group
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
@@ -47,7 +47,6 @@ def test_binder_voila_serves_the_dashboard_template_and_frees_kernels(tmp_path):
     import json
     import os
     import shutil
-    import signal
     import socket
     import subprocess
     import sys
@@ -99,9 +98,4 @@ def test_binder_voila_serves_the_dashboard_template_and_frees_kernels(tmp_path):
         assert "cdn.jsdelivr.net" not in html  # nothing from a CDN
         assert "application/vnd.jupyter.widget-view+json" in html  # the Explorer ran
     finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server)
